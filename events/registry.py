@@ -1,0 +1,114 @@
+"""Event types by name, with their schema versions and the upcasters that lift old payloads."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from events.dates import PartialDate
+from events.errors import InvalidAppend
+from events.model import NewEvent, RecordedEvent
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, PartialDate):
+        return str(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__}")
+
+
+def _decode_value(kind: type, value: Any) -> Any:
+    if kind is PartialDate:
+        return PartialDate.parse(value)
+    raise NotImplementedError(f"cannot decode {kind.__name__}")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    cls: type
+    version: int
+    upcasters: Mapping[int, Upcaster]
+
+    def lift(self, data: Payload, from_version: int) -> Payload:
+        """Bring a payload written at `from_version` up to the current version."""
+        for version in range(from_version, self.version):
+            data = self.upcasters[version](dict(data))
+        return data
+
+
+class EventTypes:
+    """The catalogue of what can happen. The store refuses any type not in it."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, EventType] = {}
+        self._by_class: dict[type, EventType] = {}
+
+    def register(
+        self, *, version: int = 1, upcasters: Mapping[int, Upcaster] | None = None
+    ) -> Callable[[type], type]:
+        """Class decorator: `@types.register(version=2, upcasters={1: v1_to_v2})`."""
+
+        def add(cls: type) -> type:
+            ups = dict(upcasters or {})
+            missing = [v for v in range(1, version) if v not in ups]
+            if missing:
+                raise TypeError(f"{cls.__name__} v{version} lacks upcasters from {missing}")
+            entry = EventType(cls.__name__, cls, version, ups)
+            self._by_name[entry.name] = entry
+            self._by_class[cls] = entry
+            return cls
+
+        return add
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def get(self, name: str) -> EventType:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise InvalidAppend(f"unknown event type {name!r}") from None
+
+    def to_new_event(self, event: object) -> NewEvent:
+        """A domain event (an instance of a registered class) as a NewEvent."""
+        entry = self._by_class.get(type(event))
+        if entry is None:
+            raise InvalidAppend(f"{type(event).__name__} is not a registered event type")
+        return NewEvent(entry.name, self.payload(event))
+
+    @staticmethod
+    def payload(event: object) -> Payload:
+        data = msgspec.to_builtins(event, enc_hook=_encode_value)
+        assert isinstance(data, dict)
+        return data
+
+    def validated(self, name: str, data: Mapping[str, Any]) -> Payload:
+        """Check a payload against its type's current version; return it in normal form."""
+        entry = self.get(name)
+        if not isinstance(data, Mapping):
+            raise InvalidAppend(f"{name} payload must be an object, not {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(entry.cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidAppend(f"{name} has no field(s) {', '.join(unknown)}")
+        try:
+            event = msgspec.convert(dict(data), entry.cls, dec_hook=_decode_value)
+        except (msgspec.ValidationError, ValueError, TypeError) as error:
+            raise InvalidAppend(f"{name} payload is invalid: {error}") from None
+        return self.payload(event)
+
+    def decode(self, event: RecordedEvent) -> Any:
+        """The domain event a recorded one stands for, lifted to the current schema version."""
+        entry = self.get(event.type)
+        data = entry.lift(event.data, event.schema_version)
+        return msgspec.convert(data, entry.cls, dec_hook=_decode_value)

@@ -1,0 +1,354 @@
+"""The event log: append (atomic, serialised, hash-chained, idempotent) and read."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+from sqlalchemy import Row, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from events.chain import GENESIS_HASH, canonical_json, event_hash
+from events.database import write_transaction
+from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
+from events.model import (
+    AppendResult,
+    Expect,
+    ExpectedVersion,
+    Head,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    check_stream_id,
+)
+from events.registry import EventTypes
+from events.tables import events, idempotency_keys
+
+MAX_BATCH = 1000
+DEFAULT_MAX_PAYLOAD = 64 * 1024
+
+# Called inside the append's transaction, after its rows are written (projections).
+InTransaction = Callable[[AsyncConnection, Sequence[RecordedEvent]], Awaitable[None]]
+# Called after the append committed (the change feed).
+Committed = Callable[[AppendResult], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventStore:
+    """One append-only log of events, on SQLite or PostgreSQL."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        types: EventTypes,
+        *,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.types = types
+        self.max_payload_bytes = max_payload_bytes
+        self._clock = clock
+        self._in_transaction: list[InTransaction] = []
+        self._committed: list[Committed] = []
+
+    def on_append(self, listener: InTransaction) -> None:
+        """Run `listener` inside every append's transaction, after the events are written."""
+        self._in_transaction.append(listener)
+
+    def on_commit(self, listener: Committed) -> None:
+        """Call `listener` after every append commits."""
+        self._committed.append(listener)
+
+    async def append(
+        self,
+        stream_id: str,
+        new_events: Sequence[NewEvent | object],
+        expected_version: ExpectedVersion = Expect.ANY,
+        metadata: Metadata | None = None,
+        *,
+        also_expected: Mapping[str, ExpectedVersion] | None = None,
+    ) -> AppendResult:
+        """Append a batch to one stream, all or nothing.
+
+        `also_expected` names other streams the caller's decision was based on; the append
+        fails with ConcurrencyConflict if any of them moved meanwhile.
+        """
+        metadata = metadata or Metadata()
+        check_stream_id(stream_id)
+        batch = self._prepare(new_events)
+        meta_text = canonical_json(msgspec.to_builtins(metadata))
+        digest = _request_digest(stream_id, batch)
+        async with write_transaction(self.engine) as connection:
+            earlier = await self._earlier_result(connection, stream_id, batch, digest, metadata)
+            if earlier is not None:
+                return earlier
+            version = await _stream_version(connection, stream_id)
+            _check_expected(stream_id, expected_version, version)
+            for other, expected in (also_expected or {}).items():
+                _check_expected(other, expected, await _stream_version(connection, other))
+            recorded = await self._write(connection, stream_id, version or 0, batch, meta_text)
+            if metadata.idempotency_key is not None:
+                await connection.execute(
+                    insert(idempotency_keys).values(
+                        key=metadata.idempotency_key,
+                        stream_id=stream_id,
+                        request_digest=digest,
+                        first_position=recorded[0].position,
+                        last_position=recorded[-1].position,
+                    )
+                )
+            for listener in self._in_transaction:
+                await listener(connection, recorded)
+        result = _result(recorded)
+        for committed in self._committed:
+            committed(result)
+        return result
+
+    def _prepare(self, new_events: Sequence[NewEvent | object]) -> list[tuple[NewEvent, str]]:
+        if not new_events:
+            raise InvalidAppend("an append needs at least one event; the batch is empty")
+        if len(new_events) > MAX_BATCH:
+            raise InvalidAppend(f"a batch holds at most {MAX_BATCH} events, not {len(new_events)}")
+        batch = []
+        for item in new_events:
+            event = item if isinstance(item, NewEvent) else self.types.to_new_event(item)
+            text = canonical_json(self.types.validated(event.type, event.data))
+            if len(text.encode()) > self.max_payload_bytes:
+                raise InvalidAppend(
+                    f"{event.type} payload is {len(text.encode())} bytes;"
+                    f" the limit is {self.max_payload_bytes}"
+                )
+            batch.append((event, text))
+        ids = [event.event_id for event, _ in batch if event.event_id is not None]
+        if len(ids) != len(set(ids)):
+            raise InvalidAppend("the batch gives the same event id twice")
+        return batch
+
+    async def _earlier_result(
+        self,
+        connection: AsyncConnection,
+        stream_id: str,
+        batch: list[tuple[NewEvent, str]],
+        digest: str,
+        metadata: Metadata,
+    ) -> AppendResult | None:
+        """The result of the first attempt, when this append is a retry of one that landed."""
+        if metadata.idempotency_key is not None:
+            row = (
+                await connection.execute(
+                    select(idempotency_keys).where(
+                        idempotency_keys.c.key == metadata.idempotency_key
+                    )
+                )
+            ).first()
+            if row is not None:
+                if row.request_digest != digest:
+                    raise IdempotencyKeyReused(
+                        f"idempotency key {metadata.idempotency_key!r} was already used for a"
+                        f" different request (to stream {row.stream_id!r}); use a new key"
+                    )
+                return await self._replayed(connection, row.first_position, row.last_position)
+        given = [event.event_id for event, _ in batch if event.event_id is not None]
+        if not given:
+            return None
+        rows = (
+            await connection.execute(
+                select(events).where(events.c.event_id.in_(given)).order_by(events.c.position)
+            )
+        ).all()
+        if not rows:
+            return None
+        stored = [(row.stream_id, row.type, row.data, row.event_id) for row in rows]
+        asked = [(stream_id, event.type, text, event.event_id) for event, text in batch]
+        if stored != asked:
+            raise IdempotencyKeyReused(
+                f"event id {rows[0].event_id} was already written with different content"
+                f" (position {rows[0].position}); a retry must repeat the same events"
+            )
+        return _result([_recorded(row) for row in rows], replayed=True)
+
+    async def _replayed(self, connection: AsyncConnection, first: int, last: int) -> AppendResult:
+        rows = await connection.execute(
+            select(events).where(events.c.position.between(first, last)).order_by("position")
+        )
+        return _result([_recorded(row) for row in rows], replayed=True)
+
+    async def _write(
+        self,
+        connection: AsyncConnection,
+        stream_id: str,
+        version: int,
+        batch: list[tuple[NewEvent, str]],
+        meta_text: str,
+    ) -> list[RecordedEvent]:
+        head = await _head(connection)
+        recorded_at = self._clock().astimezone(UTC)
+        if head.recorded_at is not None and recorded_at < head.recorded_at:
+            recorded_at = head.recorded_at  # record time never goes backwards along positions
+        rows: list[dict[str, Any]] = []
+        prev_hash = head.hash
+        for offset, (event, data_text) in enumerate(batch, start=1):
+            row: dict[str, Any] = {
+                "position": head.position + offset,
+                "stream_id": stream_id,
+                "stream_version": version + offset,
+                "event_id": event.event_id or uuid4(),
+                "type": event.type,
+                "schema_version": self.types.get(event.type).version,
+                "data": data_text,
+                "metadata": meta_text,
+                "recorded_at": recorded_at,
+                "prev_hash": prev_hash,
+            }
+            row["hash"] = prev_hash = event_hash(**row)
+            rows.append(row)
+        await connection.execute(insert(events), rows)
+        return [_recorded_from_values(row) for row in rows]
+
+    async def stream_version(self, stream_id: str) -> int | None:
+        """The stream's last version, or None when it has no events."""
+        async with self.engine.connect() as connection:
+            return await _stream_version(connection, stream_id)
+
+    async def head(self) -> Head:
+        """The last position, its hash and record time (position 0 on an empty log)."""
+        async with self.engine.connect() as connection:
+            return await _head(connection)
+
+    async def read_all(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+        until: int | None = None,
+        types: Sequence[str] | None = None,
+        streams: Sequence[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """One page of the log in position order, after a position, optionally filtered."""
+        query = select(events).where(events.c.position > after)
+        if until is not None:
+            query = query.where(events.c.position <= until)
+        if types:
+            query = query.where(events.c.type.in_(list(types)))
+        if streams:
+            query = query.where(events.c.stream_id.in_(list(streams)))
+        query = query.order_by(events.c.position).limit(limit)
+        async with self.engine.connect() as connection:
+            return [_recorded(row) for row in await connection.execute(query)]
+
+    async def iter_all(
+        self,
+        *,
+        after: int = 0,
+        until: int | None = None,
+        page: int = 1000,
+        types: Sequence[str] | None = None,
+        streams: Sequence[str] | None = None,
+    ) -> AsyncIterator[RecordedEvent]:
+        """The whole log (or a range) page by page, never holding more than a page."""
+        while True:
+            batch = await self.read_all(
+                after=after, limit=page, until=until, types=types, streams=streams
+            )
+            for event in batch:
+                yield event
+            if len(batch) < page:
+                return
+            after = batch[-1].position
+
+    async def read_stream(
+        self, stream_id: str, *, from_version: int = 1, to_version: int | None = None
+    ) -> list[RecordedEvent]:
+        """The events of one stream in version order, between two versions (inclusive)."""
+        query = select(events).where(
+            events.c.stream_id == stream_id, events.c.stream_version >= from_version
+        )
+        if to_version is not None:
+            query = query.where(events.c.stream_version <= to_version)
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(query.order_by(events.c.stream_version))
+            return [_recorded(row) for row in rows]
+
+    async def position_at(self, moment: datetime) -> int:
+        """The last position recorded at or before `moment` (0 if none): record time as position."""
+        query = select(func.max(events.c.position)).where(events.c.recorded_at <= moment)
+        async with self.engine.connect() as connection:
+            return (await connection.scalar(query)) or 0
+
+
+def _check_expected(stream_id: str, expected: ExpectedVersion, actual: int | None) -> None:
+    if expected is Expect.ANY:
+        return
+    if expected is Expect.NO_STREAM:
+        if actual is not None:
+            raise ConcurrencyConflict(stream_id, expected, actual)
+        return
+    if actual != expected:
+        raise ConcurrencyConflict(stream_id, f"version {expected}", actual)
+
+
+async def _stream_version(connection: AsyncConnection, stream_id: str) -> int | None:
+    query = select(func.max(events.c.stream_version)).where(events.c.stream_id == stream_id)
+    return await connection.scalar(query)
+
+
+async def _head(connection: AsyncConnection) -> Head:
+    query = select(events.c.position, events.c.hash, events.c.recorded_at)
+    row = (await connection.execute(query.order_by(events.c.position.desc()).limit(1))).first()
+    if row is None:
+        return Head(0, GENESIS_HASH, None)
+    return Head(row.position, row.hash, row.recorded_at)
+
+
+def _request_digest(stream_id: str, batch: list[tuple[NewEvent, str]]) -> str:
+    parts = [stream_id] + [
+        [event.type, text, str(event.event_id) if event.event_id else None]
+        for event, text in batch
+    ]
+    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+
+
+def _decode(text: str) -> dict[str, Any]:
+    value = msgspec.json.decode(text)
+    assert isinstance(value, dict)
+    return value
+
+
+def _recorded(row: Row[Any]) -> RecordedEvent:
+    return _recorded_from_values(row._mapping)
+
+
+def _recorded_from_values(values: Mapping[str, Any]) -> RecordedEvent:
+    event_id = values["event_id"]
+    return RecordedEvent(
+        position=values["position"],
+        stream_id=values["stream_id"],
+        stream_version=values["stream_version"],
+        event_id=event_id if isinstance(event_id, UUID) else UUID(str(event_id)),
+        type=values["type"],
+        schema_version=values["schema_version"],
+        data=_decode(values["data"]),
+        metadata=_decode(values["metadata"]),
+        recorded_at=values["recorded_at"],
+        prev_hash=values["prev_hash"],
+        hash=values["hash"],
+    )
+
+
+def _result(recorded: Sequence[RecordedEvent], *, replayed: bool = False) -> AppendResult:
+    return AppendResult(
+        stream_id=recorded[-1].stream_id,
+        stream_version=recorded[-1].stream_version,
+        first_position=recorded[0].position,
+        last_position=recorded[-1].position,
+        events=tuple(recorded),
+        replayed=replayed,
+    )

@@ -1,0 +1,97 @@
+"""The raw event log as GraphQL: `events(after:, first:, streamId:, types:)`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from events.model import RecordedEvent
+from schema.context import Info
+
+
+@strawberry.type
+class Event:
+    position: int
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: JSON
+    metadata: JSON
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_recorded(cls, event: RecordedEvent) -> Event:
+        return cls(
+            position=event.position,
+            stream_id=event.stream_id,
+            version=event.stream_version,
+            event_id=str(event.event_id),
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            metadata=event.metadata,
+            recorded_at=event.recorded_at,
+            prev_hash=event.prev_hash,
+            hash=event.hash,
+        )
+
+
+@strawberry.type
+class EventPageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: Event
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: EventPageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[Event]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type
+class LogQuery:
+    @strawberry.field(description="The raw log in position order, after a position.")
+    async def events(
+        self,
+        info: Info,
+        after: int = 0,
+        first: int = 100,
+        stream_id: str | None = None,
+        types: list[str] | None = None,
+    ) -> EventConnection:
+        limit = max(0, min(first, info.context.services.settings.max_page_size))
+        page = await info.context.services.store.read_all(
+            after=after,
+            limit=limit + 1,
+            types=types,
+            streams=[stream_id] if stream_id else None,
+        )
+        edges = [EventEdge(cursor=str(e.position), node=Event.from_recorded(e)) for e in page]
+        edges = edges[:limit]
+        return EventConnection(
+            edges=edges,
+            page_info=EventPageInfo(
+                has_next_page=len(page) > limit,
+                has_previous_page=after > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

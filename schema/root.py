@@ -1,0 +1,20 @@
+"""The schema: root types composed from one class per area."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from schema.log import LogQuery
+
+
+@strawberry.type
+class Query(LogQuery):
+    pass
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+    )
