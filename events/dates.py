@@ -19,21 +19,43 @@ EARLIEST = date.min
 LATEST = date.max
 
 
-@dataclass(frozen=True)
 class PartialDate:
-    """A date at the precision the source gave. `PartialDate()` is an unknown date."""
+    """A date at the precision the source gave. `PartialDate()` is an unknown date.
 
-    year: int | None = None
-    month: int | None = None
-    day: int | None = None
+    A plain immutable class rather than a dataclass, so serialisers treat it as one value
+    (its text form) instead of an object with fields.
+    """
 
-    def __post_init__(self) -> None:
-        if self.year is None and (self.month is not None or self.day is not None):
+    __slots__ = ("day", "month", "year")
+
+    year: int | None
+    month: int | None
+    day: int | None
+
+    def __init__(self, year: int | None = None, month: int | None = None, day: int | None = None):
+        if year is None and (month is not None or day is not None):
             raise ValueError("a month or day needs a year")
-        if self.month is None and self.day is not None:
+        if month is None and day is not None:
             raise ValueError("a day needs a month")
-        if self.year is not None:
-            date(self.year, self.month or 1, self.day or 1)  # raises on an impossible date
+        if year is not None:
+            date(year, month or 1, day or 1)  # raises on an impossible date
+        object.__setattr__(self, "year", year)
+        object.__setattr__(self, "month", month)
+        object.__setattr__(self, "day", day)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("PartialDate is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return (self.year, self.month, self.day) == (other.year, other.month, other.day)
+
+    def __hash__(self) -> int:
+        return hash((self.year, self.month, self.day))
+
+    def __repr__(self) -> str:
+        return f"PartialDate({str(self)!r})"
 
     @classmethod
     def parse(cls, text: object) -> PartialDate:
@@ -142,10 +164,8 @@ class Period:
         )
 
     def ends_before_start(self) -> bool | None:
-        """Is the end certainly before the start? None when the precision cannot tell."""
-        if self.until is None or not self.since.known or not self.until.known:
-            return False
-        return self.until.before(self.since)
+        """Is the end before the start? None when the precision cannot tell."""
+        return False if self.until is None else self.until.before(self.since)
 
     def overlaps(self, other: Period) -> bool | None:
         """Do the two periods share a day? None when the precision cannot tell."""

@@ -102,7 +102,7 @@ class EventTypes:
         if unknown:
             raise InvalidAppend(f"{name} has no field(s) {', '.join(unknown)}")
         try:
-            event = msgspec.convert(dict(data), entry.cls, dec_hook=_decode_value)
+            event: Any = msgspec.convert(dict(data), entry.cls, dec_hook=_decode_value)
         except (msgspec.ValidationError, ValueError, TypeError) as error:
             raise InvalidAppend(f"{name} payload is invalid: {error}") from None
         return self.payload(event)

@@ -297,7 +297,8 @@ def _check_expected(stream_id: str, expected: ExpectedVersion, actual: int | Non
 
 async def _stream_version(connection: AsyncConnection, stream_id: str) -> int | None:
     query = select(func.max(events.c.stream_version)).where(events.c.stream_id == stream_id)
-    return await connection.scalar(query)
+    version: int | None = await connection.scalar(query)
+    return version
 
 
 async def _head(connection: AsyncConnection) -> Head:
@@ -310,8 +311,7 @@ async def _head(connection: AsyncConnection) -> Head:
 
 def _request_digest(stream_id: str, batch: list[tuple[NewEvent, str]]) -> str:
     parts = [stream_id] + [
-        [event.type, text, str(event.event_id) if event.event_id else None]
-        for event, text in batch
+        [event.type, text, str(event.event_id) if event.event_id else None] for event, text in batch
     ]
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
@@ -326,7 +326,7 @@ def _recorded(row: Row[Any]) -> RecordedEvent:
     return _recorded_from_values(row._mapping)
 
 
-def _recorded_from_values(values: Mapping[str, Any]) -> RecordedEvent:
+def _recorded_from_values(values: Mapping[Any, Any]) -> RecordedEvent:
     event_id = values["event_id"]
     return RecordedEvent(
         position=values["position"],

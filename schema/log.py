@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -34,8 +35,8 @@ class Event:
             event_id=str(event.event_id),
             type=event.type,
             schema_version=event.schema_version,
-            data=event.data,
-            metadata=event.metadata,
+            data=cast(JSON, event.data),
+            metadata=cast(JSON, event.metadata),
             recorded_at=event.recorded_at,
             prev_hash=event.prev_hash,
             hash=event.hash,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
@@ -16,5 +18,5 @@ class Query(LogQuery):
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
-        extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+        extensions=[partial(ParserCache, maxsize=512), partial(ValidationCache, maxsize=512)],
     )

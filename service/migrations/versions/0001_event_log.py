@@ -39,7 +39,9 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
-    op.create_index("ix_events_stream_version", "events", ["stream_id", "stream_version"], unique=True)
+    op.create_index(
+        "ix_events_stream_version", "events", ["stream_id", "stream_version"], unique=True
+    )
     op.create_index("ix_events_type_position", "events", ["type", "position"])
     op.create_index("ix_events_recorded_at", "events", ["recorded_at"])
     op.create_table(

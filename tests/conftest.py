@@ -1,0 +1,83 @@
+"""Fixtures shared by every layer: a fresh, migrated database on each engine.
+
+Every test that takes `database_url` (or what builds on it) runs on SQLite, and also on
+PostgreSQL when COOP_TEST_POSTGRES_URL is set. Where it is set, PostgreSQL tests run; they
+are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events.database import create_engine
+from service.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("COOP_TEST_POSTGRES_URL")
+ENGINES = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+def _postgres_admin(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(False)
+
+
+async def create_postgres_database() -> str:
+    """A new empty database beside COOP_TEST_POSTGRES_URL's; returns its URL."""
+    import asyncpg
+
+    assert POSTGRES_URL is not None
+    name = f"coop_test_{uuid.uuid4().hex[:12]}"
+    admin = make_url(POSTGRES_URL)
+    connection = await asyncpg.connect(_postgres_admin(POSTGRES_URL).replace("+asyncpg", ""))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return admin.set(database=name).render_as_string(False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    assert POSTGRES_URL is not None
+    name = make_url(url).database
+    connection = await asyncpg.connect(_postgres_admin(POSTGRES_URL).replace("+asyncpg", ""))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=ENGINES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database (not yet migrated) on each engine under test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coop.db'}"
+        return
+    url = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database on each engine under test."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def engine_name(database_url: str) -> str:
+    return "postgres" if database_url.startswith("postgresql") else "sqlite"
