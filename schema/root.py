@@ -7,6 +7,7 @@ from functools import partial
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from schema.feed import FeedSubscription
 from schema.log import LogQuery
 
 
@@ -15,8 +16,14 @@ class Query(LogQuery):
     pass
 
 
+@strawberry.type
+class Subscription(FeedSubscription):
+    pass
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        subscription=Subscription,
         extensions=[partial(ParserCache, maxsize=512), partial(ValidationCache, maxsize=512)],
     )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.cooperation import cooperation_events
 from events.database import create_engine
+from events.feed import ChangeFeed
 from events.store import EventStore
 from service.settings import Settings
 
@@ -17,12 +18,18 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     store: EventStore
+    feed: ChangeFeed
+
+    async def start(self) -> None:
+        await self.feed.start()
 
     async def close(self) -> None:
+        await self.feed.close()
         await self.engine.dispose()
 
 
-def build_services(settings: Settings) -> Services:
-    engine = create_engine(settings.database_url)
-    store = EventStore(engine, cooperation_events)
-    return Services(settings=settings, engine=engine, store=store)
+def build_services(settings: Settings, store: EventStore | None = None) -> Services:
+    """Everything a request or a command needs; pass `store` to use another event catalogue."""
+    if store is None:
+        store = EventStore(create_engine(settings.database_url), cooperation_events)
+    return Services(settings=settings, engine=store.engine, store=store, feed=ChangeFeed(store))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.store import EventStore
 from service.app import create_app
-from service.services import Services
+from service.services import build_services
 from service.settings import Settings
 from tests.store.kinds import ThingNamed, test_events
 
@@ -21,10 +21,8 @@ def store(engine: AsyncEngine) -> EventStore:
 
 
 @pytest.fixture
-async def client(
-    engine: AsyncEngine, database_url: str, store: EventStore
-) -> AsyncIterator[httpx.AsyncClient]:
-    services = Services(Settings(database_url=database_url), engine, store)
+async def client(database_url: str, store: EventStore) -> AsyncIterator[httpx.AsyncClient]:
+    services = build_services(Settings(database_url=database_url), store)
     transport = httpx.ASGITransport(app=create_app(services.settings, services))
     async with httpx.AsyncClient(transport=transport, base_url="http://coop") as client:
         yield client

@@ -1,0 +1,92 @@
+"""The `events` subscription over a real WebSocket against a real uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events.store import EventStore
+from service.app import create_app
+from service.services import build_services
+from service.settings import Settings
+from tests.servers import Subscriber, serving
+from tests.store.kinds import ThingDated, ThingNamed, test_events
+
+FEED = """subscription($after: Int, $streams: [String!], $types: [String!]) {
+  events(after: $after, streamIds: $streams, types: $types) { position streamId type data }
+}"""
+
+
+@pytest.fixture
+def store(engine: AsyncEngine) -> EventStore:
+    return EventStore(engine, test_events)
+
+
+@pytest.fixture
+async def server(store: EventStore, database_url: str) -> AsyncIterator[str]:
+    services = build_services(Settings(database_url=database_url), store)
+    async with serving(create_app(services.settings, services)) as url:
+        yield url
+
+
+async def append_things(store: EventStore, names: list[str], stream: str = "thing:a") -> None:
+    for name in names:
+        await store.append(stream, [ThingNamed(name, [])])
+
+
+async def test_replay_then_live_with_a_write_during_replay(store: EventStore, server: str) -> None:
+    await append_things(store, [f"old{n}" for n in range(30)])
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(FEED, {"after": 0})
+        first = await client.next_data()
+        # Written while the replay is under way: must come once, after the old ones.
+        await append_things(store, ["during"])
+        seen = [first["events"]["position"]]
+        while len(seen) < 31:
+            seen.append((await client.next_data())["events"]["position"])
+        await append_things(store, ["live"])
+        seen.append((await client.next_data())["events"]["position"])
+    assert seen == list(range(1, 33))
+
+
+async def test_resume_after_disconnect_has_no_gap_and_no_duplicate(
+    store: EventStore, server: str
+) -> None:
+    await append_things(store, ["a", "b", "c"])
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(FEED, {"after": 0})
+        got = [(await client.next_data())["events"]["position"] for _ in range(2)]
+    await append_things(store, ["d", "e"])  # missed while away
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(FEED, {"after": got[-1]})
+        got += [(await client.next_data())["events"]["position"] for _ in range(3)]
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=0.3)
+    assert got == [1, 2, 3, 4, 5]
+
+
+async def test_filtered_subscription(store: EventStore, server: str) -> None:
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(FEED, {"types": ["ThingDated"], "streams": ["thing:b"]})
+        await asyncio.sleep(0.2)  # the subscription starts "from now on"
+        await append_things(store, ["x"], stream="thing:b")
+        await store.append("thing:a", [ThingDated("wrong stream", None)])
+        await store.append("thing:b", [ThingDated("right", None)])
+        event = (await client.next_data())["events"]
+    assert (event["position"], event["data"]["name"]) == (3, "right")
+
+
+async def test_slow_subscriber_does_not_hold_back_a_fast_one(
+    store: EventStore, server: str
+) -> None:
+    async with Subscriber.connect(server) as slow, Subscriber.connect(server) as fast:
+        await slow.subscribe(FEED, {"after": 0})
+        await fast.subscribe(FEED, {"after": 0})
+        await append_things(store, [f"n{n}" for n in range(60)])
+        fast_seen = [(await fast.next_data())["events"]["position"] for _ in range(60)]
+        # The slow one has read nothing yet; it still gets every event, in order, once.
+        slow_seen = [(await slow.next_data())["events"]["position"] for _ in range(60)]
+    assert fast_seen == slow_seen == list(range(1, 61))
