@@ -1,7 +1,325 @@
-"""The cooperation domain's events. Each is a frozen dataclass named in the past tense."""
+"""The cooperation domain's events. Each is a frozen dataclass named in the past tense.
+
+Payloads are flat and explicit: every event names the partner keys, ids and dates a
+projector needs, so it can be folded without looking anything up. Dates are
+`PartialDate`s at the precision the source gave ("2006", "2009-05", "unknown").
+
+Streams (see `service.rules.streams`): `partner:<key>`, `membership:<member>@<network>`,
+`role:<holder>@<network>`, `body:<network>.<body>`, `program:<key>`, `activity:<key>`,
+`commitment:<key>`, `source:<key>`.
+
+Corrections are new events naming what they correct (an id or key), carrying the full
+corrected values and `corrected_fields`; the reason is in the event's metadata.
+"""
 
 from __future__ import annotations
 
-from events.registry import EventTypes
+from dataclasses import dataclass
+
+from events.dates import PartialDate
+from events.registry import EventTypes, Payload
 
 cooperation_events = EventTypes()
+
+
+# --- sources -----------------------------------------------------------------------------
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class SourceRegistered:
+    """A document facts are taken from, with the sections a reference may name."""
+
+    key: str
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    sections: list[str]
+
+
+# --- partners ----------------------------------------------------------------------------
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class PartnerRegistered:
+    key: str
+    name: str
+    kind: str  # city | network | international_organisation | national_government | other
+    country: str | None = None
+    region: str | None = None
+    description: str | None = None
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class PartnerUpdated:
+    """The partner's details changed in the world (a network renamed itself): all values after."""
+
+    key: str
+    name: str
+    kind: str
+    country: str | None = None
+    region: str | None = None
+    description: str | None = None
+    effective: PartialDate | None = None
+    changed_fields: list[str]
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class PartnerCorrected:
+    """The partner's details were recorded wrongly: all values as they should have been."""
+
+    key: str
+    name: str
+    kind: str
+    country: str | None = None
+    region: str | None = None
+    description: str | None = None
+    corrected_fields: list[str]
+
+
+# --- memberships -------------------------------------------------------------------------
+
+
+def _membership_started_v1_to_v2(data: Payload) -> Payload:
+    # v1 kept one free-text note; v2 keeps a list of them.
+    note = data.pop("note", None)
+    return {**data, "notes": [note] if note else []}
+
+
+@cooperation_events.register(version=2, upcasters={1: _membership_started_v1_to_v2})
+@dataclass(frozen=True, kw_only=True)
+class MembershipStarted:
+    membership_id: str  # "<member>@<network>#<n>"
+    member: str
+    network: str
+    since: PartialDate
+    notes: list[str]
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class MembershipEnded:
+    membership_id: str
+    member: str
+    network: str
+    until: PartialDate
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class MembershipCorrected:
+    """The membership's period or notes were recorded wrongly: its values as they should be."""
+
+    membership_id: str
+    member: str
+    network: str
+    since: PartialDate
+    until: PartialDate | None = None
+    notes: list[str]
+    corrected_fields: list[str]
+
+
+# --- bodies and roles --------------------------------------------------------------------
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class BodyRegistered:
+    """A body of a network (C40's Steering Committee)."""
+
+    network: str
+    body: str
+    name: str
+    description: str | None = None
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class BodySizeRecorded:
+    """How many seats (or member cities) a body had as of a date."""
+
+    network: str
+    body: str
+    size: int
+    as_of: PartialDate
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class RoleAssigned:
+    """A member holds a position in a network (body None) or one of its bodies.
+
+    `held_as_of` is a date the source attests the role held on, when its start is unknown
+    ("vice chair at the December 2020 meeting").
+    """
+
+    role_id: str  # "<holder>@<network>#role-<n>"
+    holder: str
+    network: str
+    body: str | None = None
+    position: str
+    holder_title: str | None = None
+    since: PartialDate
+    held_as_of: PartialDate | None = None
+    notes: list[str]
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class RoleEnded:
+    role_id: str
+    holder: str
+    network: str
+    body: str | None = None
+    position: str
+    until: PartialDate
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class RoleCorrected:
+    role_id: str
+    holder: str
+    network: str
+    body: str | None = None
+    position: str
+    holder_title: str | None = None
+    since: PartialDate
+    until: PartialDate | None = None
+    held_as_of: PartialDate | None = None
+    notes: list[str]
+    corrected_fields: list[str]
+
+
+# --- programs ----------------------------------------------------------------------------
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class ProgramLaunched:
+    """A cooperation in a field, led by a partner; partners join with PartnerJoinedProgram."""
+
+    key: str
+    name: str
+    field: str
+    kind: str
+    topics: list[str]
+    lead: str
+    network: str | None = None  # the network whose initiative this is
+    since: PartialDate
+    description: str | None = None
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class PartnerJoinedProgram:
+    participation_id: str  # "<program>/<partner>#<n>"
+    program: str
+    partner: str
+    since: PartialDate
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class PartnerLeftProgram:
+    participation_id: str
+    program: str
+    partner: str
+    until: PartialDate
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class ProgramConcluded:
+    key: str
+    until: PartialDate
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class ProgramCorrected:
+    key: str
+    name: str
+    field: str
+    kind: str
+    topics: list[str]
+    lead: str
+    network: str | None = None
+    since: PartialDate
+    until: PartialDate | None = None
+    description: str | None = None
+    corrected_fields: list[str]
+
+
+# --- activities and commitments ----------------------------------------------------------
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class ActivityRecorded:
+    """A dated occurrence: a workshop, an annual meeting, a committee meeting, an event."""
+
+    key: str
+    name: str
+    kind: str
+    on: PartialDate
+    mode: str | None = None  # online | in_person | None when the source does not say
+    field: str | None = None
+    organiser: str | None = None
+    participants: list[str]  # partner keys
+    representatives: list[str]  # who spoke for them ("Governor of Tokyo")
+    network: str | None = None
+    body: str | None = None
+    program: str | None = None
+    description: str | None = None
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class ActivityCorrected:
+    key: str
+    name: str
+    kind: str
+    on: PartialDate
+    mode: str | None = None
+    field: str | None = None
+    organiser: str | None = None
+    participants: list[str]
+    representatives: list[str]
+    network: str | None = None
+    body: str | None = None
+    program: str | None = None
+    description: str | None = None
+    corrected_fields: list[str]
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class CommitmentAnnounced:
+    """What a partner declared, when and at which activity, with its focus areas."""
+
+    key: str
+    by: str
+    by_title: str | None = None
+    on: PartialDate
+    activity: str | None = None
+    statement: str
+    focus_areas: list[str]
+    collaborators: list[str]
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class CommitmentCorrected:
+    key: str
+    by: str
+    by_title: str | None = None
+    on: PartialDate
+    activity: str | None = None
+    statement: str
+    focus_areas: list[str]
+    collaborators: list[str]
+    corrected_fields: list[str]

@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from events.chain import GENESIS_HASH, canonical_json, event_hash
+from events.chain import GENESIS_HASH, ChainCheck, canonical_json, event_hash
 from events.database import write_transaction
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import (
@@ -213,6 +213,44 @@ class EventStore:
         await connection.execute(insert(events), rows)
         return [_recorded_from_values(row) for row in rows]
 
+    async def import_events(self, batch: Sequence[RecordedEvent]) -> None:
+        """Append events exactly as another log recorded them, continuing this log's chain.
+
+        Each must follow the head (position and hash) and match its own hash; otherwise
+        nothing of the batch is written. Projections fold them as they would any append.
+        """
+        if not batch:
+            return
+        async with write_transaction(self.engine) as connection:
+            head = await _head(connection)
+            check = ChainCheck(head.position, head.hash)
+            for event in batch:
+                problem = check.problem(event)
+                if problem is not None:
+                    raise InvalidAppend(f"cannot import: {problem}")
+                entry = self.types.get(event.type)
+                if event.schema_version > entry.version:
+                    raise InvalidAppend(
+                        f"cannot import position {event.position}: {event.type} v"
+                        f"{event.schema_version} is newer than this version of Coop knows"
+                    )
+            rows = [_row_values(event) for event in batch]
+            await connection.execute(insert(events), rows)
+            for listener in self._in_transaction:
+                await listener(connection, batch)
+        result = _result(batch)
+        for committed in self._committed:
+            committed(result)
+
+    async def result_for_idempotency_key(self, key: str) -> AppendResult | None:
+        """What the append made with this idempotency key wrote, or None if none did."""
+        query = select(idempotency_keys).where(idempotency_keys.c.key == key)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+            if row is None:
+                return None
+            return await self._replayed(connection, row.first_position, row.last_position)
+
     async def stream_version(self, stream_id: str) -> int | None:
         """The stream's last version, or None when it has no events."""
         async with self.engine.connect() as connection:
@@ -341,6 +379,22 @@ def _recorded_from_values(values: Mapping[Any, Any]) -> RecordedEvent:
         prev_hash=values["prev_hash"],
         hash=values["hash"],
     )
+
+
+def _row_values(event: RecordedEvent) -> dict[str, Any]:
+    return {
+        "position": event.position,
+        "stream_id": event.stream_id,
+        "stream_version": event.stream_version,
+        "event_id": event.event_id,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "data": canonical_json(event.data),
+        "metadata": canonical_json(event.metadata),
+        "recorded_at": event.recorded_at,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
 
 
 def _result(recorded: Sequence[RecordedEvent], *, replayed: bool = False) -> AppendResult:

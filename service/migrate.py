@@ -7,6 +7,14 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import projections.models  # noqa: F401  (defines the read tables)
+from events.tables import metadata as log_metadata
+from projections.framework import checkpoint_metadata
+from projections.models.metadata import read_metadata
+
+# What the migrations must produce; tests/test_migrations.py checks that they do.
+target_metadata = [log_metadata, checkpoint_metadata, read_metadata]
+
 
 def _config(connection: Connection) -> Config:
     config = Config()

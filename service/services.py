@@ -10,6 +10,8 @@ from events.cooperation import cooperation_events
 from events.database import create_engine
 from events.feed import ChangeFeed
 from events.store import EventStore
+from projections.framework import Projections
+from projections.models import built_in_projectors
 from service.settings import Settings
 
 
@@ -19,8 +21,11 @@ class Services:
     engine: AsyncEngine
     store: EventStore
     feed: ChangeFeed
+    projections: Projections
 
     async def start(self) -> None:
+        """Catch up any projection that is behind, then listen for appends."""
+        await self.projections.catch_up()
         await self.feed.start()
 
     async def close(self) -> None:
@@ -32,4 +37,10 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
     """Everything a request or a command needs; pass `store` to use another event catalogue."""
     if store is None:
         store = EventStore(create_engine(settings.database_url), cooperation_events)
-    return Services(settings=settings, engine=store.engine, store=store, feed=ChangeFeed(store))
+    return Services(
+        settings=settings,
+        engine=store.engine,
+        store=store,
+        feed=ChangeFeed(store),
+        projections=Projections(store, built_in_projectors()),
+    )

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.database import create_engine
 from service.migrate import upgrade
+from service.services import Services, build_services
+from service.settings import Settings
 
 POSTGRES_URL = os.environ.get("COOP_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -81,3 +83,14 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def engine_name(database_url: str) -> str:
     return "postgres" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+async def services(engine: AsyncEngine, database_url: str) -> AsyncIterator[Services]:
+    """The service's parts wired on a migrated database, projections caught up."""
+    services = build_services(Settings(database_url=database_url))
+    await services.start()
+    try:
+        yield services
+    finally:
+        await services.close()

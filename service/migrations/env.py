@@ -8,10 +8,13 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from events.database import create_engine
+from service.migrate import target_metadata
 
 
 def _migrate(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

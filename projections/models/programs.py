@@ -1,0 +1,96 @@
+"""Programs and the partners taking part in them, each over a period."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Index, String, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.cooperation import (
+    PartnerJoinedProgram,
+    PartnerLeftProgram,
+    ProgramConcluded,
+    ProgramCorrected,
+    ProgramLaunched,
+)
+from events.model import RecordedEvent
+from projections.framework import Projector
+from projections.models.metadata import read_metadata
+from projections.versions import as_text, open_version, revise, valid_period, versioned_table
+
+programs = versioned_table(
+    "programs",
+    read_metadata,
+    Column("name", String(300), nullable=False),
+    Column("field", String(100), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("topics", Text, nullable=False),
+    Column("lead", String(100), nullable=False),
+    Column("network", String(100)),
+    Column("description", Text),
+    Index("ix_programs_field", "field", "record_to"),
+)
+
+program_partners = versioned_table(
+    "program_partners",
+    read_metadata,
+    Column("program", String(100), nullable=False),
+    Column("partner", String(100), nullable=False),
+    Index("ix_program_partners_program", "program", "record_from", "record_to"),
+    Index("ix_program_partners_partner", "partner", "record_from", "record_to"),
+)
+
+
+def program_values(event: ProgramLaunched | ProgramCorrected) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "field": event.field,
+        "kind": event.kind,
+        "topics": as_text(event.topics),
+        "lead": event.lead,
+        "network": event.network,
+        "description": event.description,
+    }
+
+
+def ends(until: Any) -> dict[str, Any]:
+    period = valid_period(None, until)
+    return {k: v for k, v in period.items() if k.startswith("valid_to")}
+
+
+class ProgramsProjector(Projector):
+    name = "programs"
+    TABLES = (programs, program_partners)
+    handles = frozenset(
+        {
+            "ProgramLaunched",
+            "ProgramCorrected",
+            "ProgramConcluded",
+            "PartnerJoinedProgram",
+            "PartnerLeftProgram",
+        }
+    )
+
+    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
+        table, members = self.table("programs"), self.table("program_partners")
+        match decoded:
+            case ProgramLaunched():
+                values = {**program_values(decoded), **valid_period(decoded.since, None)}
+                await open_version(connection, table, decoded.key, values, event)
+            case ProgramCorrected():
+                values = {**program_values(decoded), **valid_period(decoded.since, decoded.until)}
+                await revise(connection, table, decoded.key, values, event)
+            case ProgramConcluded():
+                await revise(connection, table, decoded.key, ends(decoded.until), event)
+            case PartnerJoinedProgram():
+                values = {
+                    "program": decoded.program,
+                    "partner": decoded.partner,
+                    **valid_period(decoded.since, None),
+                }
+                await open_version(connection, members, decoded.participation_id, values, event)
+            case PartnerLeftProgram():
+                await revise(
+                    connection, members, decoded.participation_id, ends(decoded.until), event
+                )

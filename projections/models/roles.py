@@ -1,0 +1,98 @@
+"""Roles held in networks and their bodies; the bodies and their recorded sizes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Index, Integer, String, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.cooperation import (
+    BodyRegistered,
+    BodySizeRecorded,
+    RoleAssigned,
+    RoleCorrected,
+    RoleEnded,
+)
+from events.model import RecordedEvent
+from projections.framework import Projector
+from projections.models.metadata import read_metadata
+from projections.versions import as_text, open_version, revise, valid_period, versioned_table
+
+roles = versioned_table(
+    "roles",
+    read_metadata,
+    Column("holder", String(100), nullable=False),
+    Column("network", String(100), nullable=False),
+    Column("body", String(100)),
+    Column("position", String(200), nullable=False),
+    Column("holder_title", String(200)),
+    Column("held_as_of", String(10)),
+    Column("notes", Text, nullable=False),
+    Index("ix_roles_network", "network", "record_from", "record_to"),
+    Index("ix_roles_holder", "holder", "record_from", "record_to"),
+)
+
+bodies = versioned_table(
+    "bodies",
+    read_metadata,
+    Column("network", String(100), nullable=False),
+    Column("body", String(100), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("description", Text),
+    Column("size", Integer),
+    Column("size_as_of", String(10)),
+    Index("ix_bodies_network", "network", "record_to"),
+)
+
+
+def body_key(network: str, body: str) -> str:
+    return f"{network}.{body}"
+
+
+def role_values(event: RoleAssigned | RoleCorrected) -> dict[str, Any]:
+    return {
+        "holder": event.holder,
+        "network": event.network,
+        "body": event.body,
+        "position": event.position,
+        "holder_title": event.holder_title,
+        "held_as_of": str(event.held_as_of) if event.held_as_of else None,
+        "notes": as_text(event.notes),
+    }
+
+
+class RolesProjector(Projector):
+    name = "roles"
+    TABLES = (roles, bodies)
+    handles = frozenset(
+        {"RoleAssigned", "RoleEnded", "RoleCorrected", "BodyRegistered", "BodySizeRecorded"}
+    )
+
+    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
+        table = self.table("roles")
+        match decoded:
+            case RoleAssigned():
+                values = {**role_values(decoded), **valid_period(decoded.since, None)}
+                await open_version(connection, table, decoded.role_id, values, event)
+            case RoleEnded():
+                period = valid_period(None, decoded.until)
+                ends = {k: v for k, v in period.items() if k.startswith("valid_to")}
+                await revise(connection, table, decoded.role_id, ends, event)
+            case RoleCorrected():
+                values = {**role_values(decoded), **valid_period(decoded.since, decoded.until)}
+                await revise(connection, table, decoded.role_id, values, event)
+            case BodyRegistered():
+                values = {
+                    "network": decoded.network,
+                    "body": decoded.body,
+                    "name": decoded.name,
+                    "description": decoded.description,
+                    **valid_period(None, None),
+                }
+                key = body_key(decoded.network, decoded.body)
+                await open_version(connection, self.table("bodies"), key, values, event)
+            case BodySizeRecorded():
+                size = {"size": decoded.size, "size_as_of": str(decoded.as_of)}
+                key = body_key(decoded.network, decoded.body)
+                await revise(connection, self.table("bodies"), key, size, event)

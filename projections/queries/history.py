@@ -1,0 +1,138 @@
+"""History and change: every version behind an object, and what changed between two points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import msgspec
+from sqlalchemy import Table, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.tables import events
+from projections.models.activities import activities
+from projections.models.commitments import commitments
+from projections.models.memberships import memberships
+from projections.models.partners import partners
+from projections.models.programs import program_partners, programs
+from projections.models.roles import bodies, roles
+from projections.models.sources import sources
+from projections.queries.basis import Basis, Row, plain
+
+# The tables whose versions have a history worth showing, by the kind of object they hold.
+HISTORIES: dict[str, Table] = {
+    "partner": partners,
+    "membership": memberships,
+    "role": roles,
+    "body": bodies,
+    "program": programs,
+    "participation": program_partners,
+    "activity": activities,
+    "commitment": commitments,
+    "source": sources,
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The event behind a version: where it sits in the log and who said it, why, from where."""
+
+    position: int
+    type: str
+    stream_id: str
+    recorded_at: Any
+    actor: str | None
+    reason: str | None
+    source: dict[str, Any] | None
+
+
+async def history(connection: AsyncConnection, key: str) -> list[Row]:
+    """Every version of every object whose key is `key` (a partner key, a membership id, a
+    program key, ...), oldest first, each with its kind and the event that made it."""
+    found: list[Row] = []
+    for kind, table in HISTORIES.items():
+        query = select(table).where(table.c.key == key)
+        for row in (await connection.execute(query)).mappings():
+            found.append({"kind": kind, **plain(row, Basis())})
+    found.sort(key=lambda row: (row["record_from"], row["slice"]))
+    made_by = await provenance(connection, {row["record_from"] for row in found})
+    return [{**row, "made_by": made_by[row["record_from"]]} for row in found]
+
+
+async def provenance(connection: AsyncConnection, positions: set[int]) -> dict[int, Provenance]:
+    """The events at `positions`, with their metadata, by position."""
+    if not positions:
+        return {}
+    query = select(
+        events.c.position,
+        events.c.type,
+        events.c.stream_id,
+        events.c.recorded_at,
+        events.c.metadata,
+    ).where(events.c.position.in_(sorted(positions)))
+    result = {}
+    for row in await connection.execute(query):
+        meta = msgspec.json.decode(row.metadata)
+        result[row.position] = Provenance(
+            row.position,
+            row.type,
+            row.stream_id,
+            row.recorded_at,
+            meta.get("actor"),
+            meta.get("reason"),
+            meta.get("source"),
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # what sort of object: membership, role, program, ...
+    change: str  # started | ended | corrected | recorded
+    key: str
+    row: Row
+
+
+async def changes_between(
+    connection: AsyncConnection, start: date, end: date, position: int | None = None
+) -> list[Change]:
+    """What started or ended in the world between two days (inclusive), as recorded."""
+    found: list[Change] = []
+    for kind, table in HISTORIES.items():
+        basis = Basis(None, position)
+        query = basis.where(table, select(table)).where(
+            or_(
+                table.c.valid_from_lo.between(start, end) & table.c.valid_from.is_not(None),
+                table.c.valid_to_lo.between(start, end) & table.c.valid_to.is_not(None),
+            )
+        )
+        for row in (await connection.execute(query)).mappings():
+            if row["valid_from"] is not None and start <= row["valid_from_lo"] <= end:
+                found.append(Change(kind, "started", row["key"], plain(row, basis)))
+            if row["valid_to"] is not None and start <= row["valid_to_lo"] <= end:
+                found.append(Change(kind, "ended", row["key"], plain(row, basis)))
+    found.sort(key=lambda c: (c.row["valid_from_lo"], c.kind, c.key, c.change))
+    return found
+
+
+async def changes_recorded(connection: AsyncConnection, after: int, until: int) -> list[Change]:
+    """What the record changed between two positions: versions opened in (after, until],
+    told apart as recorded (new), corrected (by a correction event) or changed."""
+    found: list[Change] = []
+    for kind, table in HISTORIES.items():
+        query = select(table).where(table.c.record_from > after, table.c.record_from <= until)
+        for row in (await connection.execute(query)).mappings():
+            found.append(Change(kind, _nature(row["event_type"]), row["key"], plain(row, Basis())))
+    found.sort(key=lambda c: (c.row["record_from"], c.kind, c.key, c.row["slice"]))
+    return found
+
+
+def _nature(event_type: str) -> str:
+    if event_type.endswith("Corrected"):
+        return "corrected"
+    if event_type.endswith(("Ended", "Concluded", "LeftProgram")):
+        return "ended"
+    if event_type.endswith("Updated") or event_type == "BodySizeRecorded":
+        return "changed"
+    return "recorded"

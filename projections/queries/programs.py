@@ -1,0 +1,136 @@
+"""Programs, their partners, activities and commitments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from projections.models.activities import activities, activity_participants
+from projections.models.commitments import commitments
+from projections.models.programs import program_partners, programs
+from projections.queries.basis import Basis, Page, Row, grouped, page_of, plain, text_match
+
+
+async def find_programs(
+    connection: AsyncConnection,
+    basis: Basis = Basis(),
+    page: Page = Page(),
+    *,
+    field: str | None = None,
+    partner: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+) -> tuple[list[Row], bool]:
+    """Programs by field, partner taking part, and status ("active" or "concluded")."""
+    query = basis.where(programs, select(programs))
+    if field is not None:
+        query = query.where(programs.c.field == field)
+    if partner is not None:
+        taking_part = basis.where(program_partners, select(program_partners.c.program))
+        taking_part = taking_part.where(program_partners.c.partner == partner)
+        query = query.where(programs.c.key.in_(taking_part) | (programs.c.lead == partner))
+    if status == "active":
+        query = query.where(programs.c.valid_to.is_(None))
+    elif status == "concluded":
+        query = query.where(programs.c.valid_to.is_not(None))
+    if search:
+        query = query.where(text_match([programs.c.name, programs.c.description], search))
+    rows = (await connection.execute(page.apply(programs, query))).mappings().all()
+    return page_of(rows, basis, page)
+
+
+async def programs_by_key(
+    connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
+) -> dict[str, Row]:
+    query = basis.where(programs, select(programs)).where(programs.c.key.in_(list(keys)))
+    return {r["key"]: plain(r, basis) for r in (await connection.execute(query)).mappings()}
+
+
+async def partners_of_programs(
+    connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
+) -> dict[str, list[Row]]:
+    return await grouped(connection, program_partners, program_partners.c.program, keys, basis)
+
+
+async def programs_of_partners(
+    connection: AsyncConnection, partners: Sequence[str], basis: Basis = Basis()
+) -> dict[str, list[Row]]:
+    """For each partner, its participations (a program's lead takes part in it too)."""
+    return await grouped(connection, program_partners, program_partners.c.partner, partners, basis)
+
+
+async def find_activities(
+    connection: AsyncConnection,
+    basis: Basis = Basis(),
+    page: Page = Page(),
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    kind: str | None = None,
+    network: str | None = None,
+    program: str | None = None,
+) -> tuple[list[Row], bool]:
+    """Activities that may fall between `start` and `end` (inclusive), in key order."""
+    query = basis.where(activities, select(activities))
+    if start is not None:
+        query = query.where(activities.c.valid_to_hi >= start)
+    if end is not None:
+        query = query.where(activities.c.valid_from_lo <= end)
+    for column, value in (
+        (activities.c.kind, kind),
+        (activities.c.network, network),
+        (activities.c.program, program),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    rows = (await connection.execute(page.apply(activities, query))).mappings().all()
+    return page_of(rows, basis, page)
+
+
+async def activities_by_key(
+    connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
+) -> dict[str, Row]:
+    query = basis.where(activities, select(activities)).where(activities.c.key.in_(list(keys)))
+    return {r["key"]: plain(r, basis) for r in (await connection.execute(query)).mappings()}
+
+
+async def activities_of(
+    connection: AsyncConnection, column_name: str, keys: Sequence[str], basis: Basis = Basis()
+) -> dict[str, list[Row]]:
+    """Activities grouped by `network` or `program`."""
+    return await grouped(connection, activities, activities.c[column_name], keys, basis)
+
+
+async def participations_of(
+    connection: AsyncConnection, partners: Sequence[str], basis: Basis = Basis()
+) -> dict[str, list[Row]]:
+    """For each partner, the activities it took part in (rows of activity_participants)."""
+    column = activity_participants.c.partner
+    return await grouped(connection, activity_participants, column, partners, basis)
+
+
+async def find_commitments(
+    connection: AsyncConnection,
+    basis: Basis = Basis(),
+    page: Page = Page(),
+    *,
+    by: str | None = None,
+    activity: str | None = None,
+) -> tuple[list[Row], bool]:
+    query = basis.where(commitments, select(commitments))
+    if by is not None:
+        query = query.where(commitments.c.by == by)
+    if activity is not None:
+        query = query.where(commitments.c.activity == activity)
+    rows = (await connection.execute(page.apply(commitments, query))).mappings().all()
+    return page_of(rows, basis, page)
+
+
+async def commitments_of(
+    connection: AsyncConnection, column_name: str, keys: Sequence[str], basis: Basis = Basis()
+) -> dict[str, list[Row]]:
+    """Commitments grouped by `by` or `activity`."""
+    return await grouped(connection, commitments, commitments.c[column_name], keys, basis)

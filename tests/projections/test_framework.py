@@ -1,0 +1,97 @@
+"""Checkpoints, catch-up, rebuild and digests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import select, text, update
+
+from events.database import create_engine
+from projections.framework import checkpoints
+from service.migrate import upgrade
+from service.services import Services, build_services
+from service.settings import Settings
+from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.projections.sample import record_sample
+
+
+async def test_live_projections_follow_every_append(services: Services) -> None:
+    await record_sample(services.store)
+    head = (await services.store.head()).position
+    assert {s.name: s.lag for s in await services.projections.status()} == dict.fromkeys(
+        services.projections.projectors, 0
+    )
+    assert all(s.position == head for s in await services.projections.status())
+
+
+async def test_rebuild_gives_the_live_digest_and_swaps_tables(services: Services) -> None:
+    await record_sample(services.store)
+    live = await services.projections.digests()
+    seen: list[tuple[int, int]] = []
+    for name in services.projections.projectors:
+        await services.projections.rebuild(
+            name, lambda done, total, _rate: seen.append((done, total)), page=7
+        )
+    assert await services.projections.digests() == live
+    assert seen
+    assert seen[-1][0] == seen[-1][1]
+    # The rebuilt tables keep taking appends as the live ones did.
+    await record_sample(services.store, cities=0)
+    again = await services.projections.digests()
+    assert again != live
+
+
+async def test_a_projector_behind_is_caught_up_in_pages(services: Services) -> None:
+    await record_sample(services.store)
+    live = await services.projections.digest("memberships")
+    async with services.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM memberships"))
+        await connection.execute(
+            update(checkpoints).where(checkpoints.c.name == "memberships").values(position=0)
+        )
+    # While it is behind, appends leave it alone rather than fold out of order.
+    await record_sample(services.store, cities=0)
+    async with services.engine.connect() as connection:
+        behind = await connection.scalar(
+            select(checkpoints.c.position).where(checkpoints.c.name == "memberships")
+        )
+    assert behind == 0
+    folded = await services.projections.catch_up(page=5)
+    assert folded == (await services.store.head()).position
+    # The second sample added no memberships: caught up, the model is as it was.
+    assert await services.projections.digest("memberships") == live
+
+
+async def _fresh_services(tmp_path: Path, engine: str) -> AsyncIterator[Services]:
+    url = (
+        f"sqlite:///{tmp_path / 'copy.db'}"
+        if engine == "sqlite"
+        else await create_postgres_database()
+    )
+    migrating = create_engine(url)
+    await upgrade(migrating)
+    await migrating.dispose()
+    copy = build_services(Settings(database_url=url))
+    await copy.start()
+    try:
+        yield copy
+    finally:
+        await copy.close()
+        if engine == "postgres":
+            await drop_postgres_database(url)
+
+
+async def test_replaying_the_same_log_elsewhere_gives_the_same_digests(
+    services: Services, tmp_path: Path
+) -> None:
+    """The log copied event by event (same times, same hashes) into another database, on the
+    other engine when PostgreSQL is available, folds into identical read models."""
+    await record_sample(services.store)
+    other = "postgres" if POSTGRES_URL and services.engine.dialect.name == "sqlite" else "sqlite"
+    async for copy in _fresh_services(tmp_path, other):
+        page = await services.store.read_all(limit=10_000)
+        await copy.store.import_events(page[:10])
+        await copy.store.import_events(page[10:])
+        assert (await copy.store.head()) == (await services.store.head())
+        assert await copy.projections.digests() == await services.projections.digests()
