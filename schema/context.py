@@ -1,23 +1,54 @@
-"""What every resolver can reach for one request: the services and who is asking."""
+"""What every resolver can reach for one request: the services, who is asking, the basis."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.auth import ANONYMOUS, Principal
 from service.services import Services
 
 
 @dataclass
 class Context:
+    """Built anew for every request (and every WebSocket connection)."""
+
     services: Services
     request: Any
     response: Any = None
-    actor: str | None = None
-    role: str | None = None
-    extensions: dict[str, Any] = field(default_factory=dict)
+    principal: Principal = ANONYMOUS
+    connection_params: dict[str, Any] | None = None
+    # The bases the root fields answered on, by response key, echoed in `extensions`.
+    bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loaders: dict[str, Any] = field(default_factory=dict)
+    _connection: AsyncConnection | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _head: int | None = None
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncConnection]:
+        """The request's one read connection, used by one query at a time."""
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self.services.engine.connect()
+            yield self._connection
+
+    async def head(self) -> int:
+        """The log head as this request first saw it."""
+        if self._head is None:
+            self._head = (await self.services.store.head()).position
+        return self._head
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
 
 
 Info = strawberry.Info[Context, None]

@@ -1,18 +1,36 @@
-"""The schema: root types composed from one class per area."""
+"""The schema: root types composed from one class per area, with the request limits."""
 
 from __future__ import annotations
 
 from functools import partial
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 
+from schema.activities import Activity, Commitment
+from schema.extensions import RequestScope
 from schema.feed import FeedSubscription
 from schema.log import LogQuery
+from schema.memberships import Membership, Role
+from schema.partners import Partner
+from schema.programs import Participation, Program
+from schema.queries import RecordQuery
+from schema.scalars import SCALARS
+from schema.sources import Source
+from service.settings import Settings
+
+NODE_TYPES = [Partner, Membership, Role, Program, Participation, Activity, Commitment, Source]
 
 
 @strawberry.type
-class Query(LogQuery):
+class Query(RecordQuery, LogQuery):
     pass
 
 
@@ -21,9 +39,19 @@ class Subscription(FeedSubscription):
     pass
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return strawberry.Schema(
         query=Query,
         subscription=Subscription,
-        extensions=[partial(ParserCache, maxsize=512), partial(ValidationCache, maxsize=512)],
+        types=NODE_TYPES,
+        config=StrawberryConfig(scalar_map=SCALARS),
+        extensions=[
+            RequestScope,
+            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+            partial(ParserCache, maxsize=512),
+            partial(ValidationCache, maxsize=512),
+        ],
     )

@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql, health at /healthz."""
+"""The ASGI application: GraphQL over HTTP and WebSocket at /graphql, health at /healthz."""
 
 from __future__ import annotations
 
@@ -6,32 +6,114 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from schema.context import Context
 from schema.root import build_schema
+from service.auth import ANONYMOUS, BadToken, Principal, principal_for
 from service.services import Services, build_services
 from service.settings import Settings
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
 
 class CoopGraphQL(GraphQL[Context, None]):
+    """Strawberry's view, held to the GraphQL-over-HTTP specification."""
+
     def __init__(self, services: Services) -> None:
-        super().__init__(build_schema())
+        super().__init__(build_schema(services.settings), keep_alive=True, keep_alive_interval=15)
         self.services = services
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return Context(services=self.services, request=request, response=response)
+        principal = getattr(request.state, "principal", ANONYMOUS)
+        if isinstance(request, Request):
+            request.state.sub_response = response
+            if _wants_graphql_response(request):
+                response.media_type = GRAPHQL_RESPONSE
+        return Context(
+            services=self.services, request=request, response=response, principal=principal
+        )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        try:
+            context.principal = principal_for(
+                self.services.settings, authorization if isinstance(authorization, str) else None
+            )
+        except BadToken:
+            raise ConnectionRejectionError() from None
+        if self.services.settings.require_auth_for_reads and not context.principal.authenticated:
+            raise ConnectionRejectionError()
+        return None
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {}
+        if result.errors:
+            response["errors"] = [error.formatted for error in result.errors]
+        if result.data is not None or not _request_error(result):
+            response["data"] = result.data
+        elif _wants_graphql_response(request):
+            # A request that was never executed: the specification wants a 4xx here.
+            request.state.sub_response.status_code = 400
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type = getattr(sub_response, "media_type", None)
+        if media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
+
+
+def _wants_graphql_response(request: Request) -> bool:
+    return GRAPHQL_RESPONSE in request.headers.get("accept", "")
+
+
+def _request_error(result: ExecutionResult) -> bool:
+    """Parse and validation failures: errors before execution, so none has a path."""
+    errors = result.errors or []
+    return bool(errors) and all(error.path is None for error in errors)
+
+
+def _unauthenticated(message: str) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    return JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Wire one application for `settings`; tests pass their own database through settings."""
     services = services or build_services(settings)
     graphql = CoopGraphQL(services)
+
+    async def graphql_http(request: Request) -> Response:
+        try:
+            principal: Principal = principal_for(settings, request.headers.get("authorization"))
+        except BadToken as error:
+            return _unauthenticated(str(error))
+        if settings.require_auth_for_reads and not principal.authenticated:
+            return _unauthenticated("this service requires a bearer token for every request")
+        request.state.principal = principal
+        try:
+            response: Response = await graphql.run(request)
+        except HTTPException as error:
+            # e.g. a mutation over GET (405) or a body that is not JSON (400): say so in JSON.
+            body = {"errors": [{"message": error.reason}]}
+            return JSONResponse(body, status_code=error.status_code)
+        return response
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -44,7 +126,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql_http, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
         ],

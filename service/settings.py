@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,7 +67,9 @@ def parse_tokens(text: str) -> tuple[Token, ...]:
             raise SettingsError(
                 f"COOP_API_TOKENS entry {number} has role {role!r}; roles are {', '.join(ROLES)}"
             )
-        name = parts[1] if len(parts) == 3 else f"{role}-{secret[:6]}"
+        # An unnamed token is named by a digest of it, never by any part of the secret.
+        digest = hashlib.sha256(secret.encode()).hexdigest()[:10]
+        name = parts[1] if len(parts) == 3 else f"{role}-{digest}"
         tokens.append(Token(role, name, secret))
     return tuple(tokens)
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import Column, Select, Table, and_, or_, select
+from sqlalchemy import Column, Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from projections.versions import certainly_holds, known_at, may_hold_on
@@ -70,6 +70,31 @@ def page_of(rows: Sequence[Mapping[Any, Any]], basis: Basis, page: Page) -> tupl
     return [plain(r, basis) for r in rows[:limit]], len(rows) > limit
 
 
+@dataclass(frozen=True)
+class Found:
+    """One page of rows, whether more follow, and (when asked for) how many match in all."""
+
+    rows: list[Row]
+    has_more: bool
+    total: int | None = None
+
+
+async def run_page(
+    connection: AsyncConnection,
+    table: Table,
+    query: Select[Any],
+    basis: Basis,
+    page: Page,
+    with_total: bool = False,
+) -> Found:
+    total = None
+    if with_total:
+        total = await connection.scalar(select(func.count()).select_from(query.subquery()))
+    rows = (await connection.execute(page.apply(table, query))).mappings().all()
+    found, more = page_of(rows, basis, page)
+    return Found(found, more, total)
+
+
 def one_of(column: Any, values: Sequence[str] | None) -> Any:
     return and_(True) if values is None else column.in_(list(values))
 
@@ -93,3 +118,16 @@ async def grouped(
     for row in (await connection.execute(query)).mappings():
         result[row[column.name]].append(plain(row, basis))
     return result
+
+
+def by_key(table: Table) -> Any:
+    """A batched query for objects of one table by key, on a basis."""
+
+    async def fetch(
+        connection: AsyncConnection, keys: Sequence[str], basis: Basis
+    ) -> dict[str, Row]:
+        query = basis.where(table, select(table)).where(table.c.key.in_(list(keys)))
+        query = query.order_by(table.c.key, table.c.valid_from_lo, table.c.slice)
+        return {r["key"]: plain(r, basis) for r in (await connection.execute(query)).mappings()}
+
+    return fetch

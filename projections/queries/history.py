@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -136,3 +138,22 @@ def _nature(event_type: str) -> str:
     if event_type.endswith("Updated") or event_type == "BodySizeRecorded":
         return "changed"
     return "recorded"
+
+
+def versions_of(kind: str) -> Any:
+    """A batched query for every version of the objects of one kind, up to a position."""
+    table = HISTORIES[kind]
+
+    async def fetch(
+        connection: AsyncConnection, keys: Sequence[str], basis: Basis
+    ) -> dict[str, list[Row]]:
+        query = select(table).where(table.c.key.in_(list(keys)))
+        if basis.position is not None:
+            query = query.where(table.c.record_from <= basis.position)
+        query = query.order_by(table.c.key, table.c.record_from, table.c.slice)
+        found: dict[str, list[Row]] = defaultdict(list)
+        for row in (await connection.execute(query)).mappings():
+            found[row["key"]].append(plain(row, Basis()))
+        return found
+
+    return fetch

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from projections.models.memberships import memberships
 from projections.models.roles import bodies, roles
-from projections.queries.basis import Basis, Page, Row, grouped, page_of, plain
+from projections.queries.basis import Basis, Found, Page, Row, grouped, plain, run_page
 
 
 async def memberships_of(
@@ -27,19 +27,15 @@ async def members_of(
 
 
 async def members_page(
-    connection: AsyncConnection, network: str, basis: Basis = Basis(), page: Page = Page()
-) -> tuple[list[Row], bool]:
+    connection: AsyncConnection,
+    network: str,
+    basis: Basis = Basis(),
+    page: Page = Page(),
+    with_total: bool = False,
+) -> Found:
     """One page of a network's memberships, in membership-id order (keyset)."""
     query = basis.where(memberships, select(memberships)).where(memberships.c.network == network)
-    rows = (await connection.execute(page.apply(memberships, query))).mappings().all()
-    return page_of(rows, basis, page)
-
-
-async def memberships_by_id(
-    connection: AsyncConnection, ids: Sequence[str], basis: Basis = Basis()
-) -> dict[str, Row]:
-    query = basis.where(memberships, select(memberships)).where(memberships.c.key.in_(list(ids)))
-    return {r["key"]: plain(r, basis) for r in (await connection.execute(query)).mappings()}
+    return await run_page(connection, memberships, query, basis, page, with_total)
 
 
 async def roles_in(

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from projections.models.partners import partners
-from projections.queries.basis import Basis, Page, Row, page_of, plain, text_match
+from projections.models.sources import sources
+from projections.queries.basis import Basis, Found, Page, Row, plain, run_page, text_match
 
 
 def _versions(basis: Basis):  # type: ignore[no-untyped-def]
@@ -24,11 +25,12 @@ async def find_partners(
     basis: Basis = Basis(),
     page: Page = Page(),
     *,
+    with_total: bool = False,
     kind: str | None = None,
     country: str | None = None,
     region: str | None = None,
     search: str | None = None,
-) -> tuple[list[Row], bool]:
+) -> Found:
     """Partners matching every filter given, in key order, one page of them."""
     query = _versions(basis)
     for column, value in ((partners.c.kind, kind), (partners.c.country, country)):
@@ -39,8 +41,7 @@ async def find_partners(
     if search:
         columns = [partners.c.key, partners.c.name, partners.c.description]
         query = query.where(text_match(columns, search))
-    rows = (await connection.execute(page.apply(partners, query))).mappings().all()
-    return page_of(rows, basis, page)
+    return await run_page(connection, partners, query, basis, page, with_total)
 
 
 async def partners_by_key(
@@ -50,3 +51,9 @@ async def partners_by_key(
     query = _versions(basis).where(partners.c.key.in_(list(keys)))
     rows = (await connection.execute(query.order_by(partners.c.valid_from_lo))).mappings()
     return {row["key"]: plain(row, basis) for row in rows}
+
+
+async def find_sources(connection: AsyncConnection, basis: Basis = Basis()) -> list[Row]:
+    """Every registered source document, in key order."""
+    query = basis.where(sources, select(sources)).order_by(sources.c.key)
+    return [plain(row, basis) for row in (await connection.execute(query)).mappings()]

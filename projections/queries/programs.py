@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from projections.models.activities import activities, activity_participants
 from projections.models.commitments import commitments
 from projections.models.programs import program_partners, programs
-from projections.queries.basis import Basis, Page, Row, grouped, page_of, plain, text_match
+from projections.queries.basis import (
+    Basis,
+    Found,
+    Page,
+    Row,
+    grouped,
+    plain,
+    run_page,
+    text_match,
+)
 
 
 async def find_programs(
@@ -19,11 +28,12 @@ async def find_programs(
     basis: Basis = Basis(),
     page: Page = Page(),
     *,
+    with_total: bool = False,
     field: str | None = None,
     partner: str | None = None,
     status: str | None = None,
     search: str | None = None,
-) -> tuple[list[Row], bool]:
+) -> Found:
     """Programs by field, partner taking part, and status ("active" or "concluded")."""
     query = basis.where(programs, select(programs))
     if field is not None:
@@ -38,15 +48,14 @@ async def find_programs(
         query = query.where(programs.c.valid_to.is_not(None))
     if search:
         query = query.where(text_match([programs.c.name, programs.c.description], search))
-    rows = (await connection.execute(page.apply(programs, query))).mappings().all()
-    return page_of(rows, basis, page)
+    return await run_page(connection, programs, query, basis, page, with_total)
 
 
-async def programs_by_key(
-    connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
-) -> dict[str, Row]:
-    query = basis.where(programs, select(programs)).where(programs.c.key.in_(list(keys)))
-    return {r["key"]: plain(r, basis) for r in (await connection.execute(query)).mappings()}
+async def programs_grouped(
+    column_name: str, connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
+) -> dict[str, list[Row]]:
+    """Programs grouped by `lead` or `network`."""
+    return await grouped(connection, programs, programs.c[column_name], keys, basis)
 
 
 async def partners_of_programs(
@@ -67,12 +76,13 @@ async def find_activities(
     basis: Basis = Basis(),
     page: Page = Page(),
     *,
+    with_total: bool = False,
     start: date | None = None,
     end: date | None = None,
     kind: str | None = None,
     network: str | None = None,
     program: str | None = None,
-) -> tuple[list[Row], bool]:
+) -> Found:
     """Activities that may fall between `start` and `end` (inclusive), in key order."""
     query = basis.where(activities, select(activities))
     if start is not None:
@@ -86,19 +96,11 @@ async def find_activities(
     ):
         if value is not None:
             query = query.where(column == value)
-    rows = (await connection.execute(page.apply(activities, query))).mappings().all()
-    return page_of(rows, basis, page)
-
-
-async def activities_by_key(
-    connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
-) -> dict[str, Row]:
-    query = basis.where(activities, select(activities)).where(activities.c.key.in_(list(keys)))
-    return {r["key"]: plain(r, basis) for r in (await connection.execute(query)).mappings()}
+    return await run_page(connection, activities, query, basis, page, with_total)
 
 
 async def activities_of(
-    connection: AsyncConnection, column_name: str, keys: Sequence[str], basis: Basis = Basis()
+    column_name: str, connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
 ) -> dict[str, list[Row]]:
     """Activities grouped by `network` or `program`."""
     return await grouped(connection, activities, activities.c[column_name], keys, basis)
@@ -117,20 +119,20 @@ async def find_commitments(
     basis: Basis = Basis(),
     page: Page = Page(),
     *,
+    with_total: bool = False,
     by: str | None = None,
     activity: str | None = None,
-) -> tuple[list[Row], bool]:
+) -> Found:
     query = basis.where(commitments, select(commitments))
     if by is not None:
         query = query.where(commitments.c.by == by)
     if activity is not None:
         query = query.where(commitments.c.activity == activity)
-    rows = (await connection.execute(page.apply(commitments, query))).mappings().all()
-    return page_of(rows, basis, page)
+    return await run_page(connection, commitments, query, basis, page, with_total)
 
 
 async def commitments_of(
-    connection: AsyncConnection, column_name: str, keys: Sequence[str], basis: Basis = Basis()
+    column_name: str, connection: AsyncConnection, keys: Sequence[str], basis: Basis = Basis()
 ) -> dict[str, list[Row]]:
     """Commitments grouped by `by` or `activity`."""
     return await grouped(connection, commitments, commitments.c[column_name], keys, basis)

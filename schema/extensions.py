@@ -1,0 +1,73 @@
+"""Schema extensions: error codes and masking, the basis echo, and per-request cleanup."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from service.errors import DomainError
+
+log = logging.getLogger("coop.graphql")
+
+MASKED = "Unexpected error: the service could not answer this; it has been logged."
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    """The error as clients see it: a stable `extensions.code`, unexpected ones masked."""
+    original = error.original_error
+    if error.extensions and "code" in error.extensions:
+        return error
+    if original is None:
+        code = "GRAPHQL_VALIDATION_FAILED" if error.nodes else "GRAPHQL_PARSE_FAILED"
+        return _with(error, error.message, code)
+    if isinstance(original, DomainError):
+        return _with(error, original.message, original.code)
+    if isinstance(original, GraphQLError) and original.extensions:
+        return _with(error, original.message, original.extensions.get("code", "BAD_USER_INPUT"))
+    if isinstance(original, (ValueError, TypeError)) and error.path is None:
+        return _with(error, error.message, "BAD_USER_INPUT")
+    log.error("unexpected error at %s", error.path, exc_info=original)
+    return _with(error, MASKED, "INTERNAL_SERVER_ERROR")
+
+
+def _with(error: GraphQLError, message: str, code: str) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class RequestScope(SchemaExtension):
+    """Codes every error, echoes the basis each root field answered on, frees the connection."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(error) for error in result.errors]
+        if self.execution_context.pre_execution_errors:
+            self.execution_context.pre_execution_errors = [
+                coded(error) for error in self.execution_context.pre_execution_errors
+            ]
+
+    async def on_execute(self) -> Any:
+        try:
+            yield
+        finally:
+            context = self.execution_context.context
+            if hasattr(context, "close"):
+                await context.close()
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        bases = getattr(context, "bases", None)
+        return {"basis": bases} if bases else {}

@@ -1,0 +1,241 @@
+"""Partner and Body: the cities, networks and organisations of the record."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from events.dates import PartialDate
+from projections.queries.basis import Basis, Row
+from schema.basis import basis_for
+from schema.context import Info
+from schema.loaders import load, rows_in_key_order
+from schema.nodes import Node, Provenance, Version, global_id, provenance, versions
+from schema.pagination import Connection, connection_of
+from schema.scalars import partial_date
+
+if TYPE_CHECKING:
+    from schema.activities import Activity, Commitment
+    from schema.memberships import Membership, Role
+    from schema.programs import Program
+
+Lazy = strawberry.lazy
+
+
+@strawberry.type
+class Partner(Node):
+    """A city, a network, an international organisation, a national body."""
+
+    key: str
+    name: str
+    kind: str
+    country: str | None
+    region: str | None
+    description: str | None
+    valid_from: PartialDate | None
+    valid_to: PartialDate | None
+    certain: bool = strawberry.field(
+        description="False when the dates on record cannot tell whether this held on asOf."
+    )
+    recorded_at: datetime
+    position: int = strawberry.field(description="The log position that made this version.")
+    basis: strawberry.Private[Basis]
+
+    @classmethod
+    def from_row(cls, row: Row, basis: Basis) -> Partner:
+        return cls(
+            id=global_id("Partner", row["key"]),
+            key=row["key"],
+            name=row["name"],
+            kind=row["kind"],
+            country=row["country"],
+            region=row["region"],
+            description=row["description"],
+            valid_from=partial_date(row["valid_from"]),
+            valid_to=partial_date(row["valid_to"]),
+            certain=row["certain"],
+            recorded_at=row["recorded_from"],
+            position=row["record_from"],
+            basis=basis,
+        )
+
+    @strawberry.field(description="The networks this partner belongs to (its memberships).")
+    async def memberships(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[Membership, Lazy("schema.memberships")]]:
+        from schema.memberships import Membership
+
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        rows = await load(info.context, "memberships_of", basis, self.key)
+        return connection_of(
+            info,
+            rows_in_key_order(rows),
+            lambda r: Membership.from_row(r, basis),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="The members of this network.")
+    async def members(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[Membership, Lazy("schema.memberships")]]:
+        from schema.memberships import Membership
+
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        rows = await load(info.context, "members_of", basis, self.key)
+        return connection_of(
+            info,
+            rows_in_key_order(rows),
+            lambda r: Membership.from_row(r, basis),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="The roles this partner holds in networks and their bodies.")
+    async def roles(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[Role, Lazy("schema.memberships")]]:
+        from schema.memberships import Role
+
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        rows = await load(info.context, "roles_of", basis, self.key)
+        return connection_of(
+            info,
+            rows_in_key_order(rows),
+            lambda r: Role.from_row(r, basis),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="The roles held in this network and its bodies.")
+    async def officeholders(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[Role, Lazy("schema.memberships")]]:
+        from schema.memberships import Role
+
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        rows = await load(info.context, "roles_in", basis, self.key)
+        return connection_of(
+            info,
+            rows_in_key_order(rows),
+            lambda r: Role.from_row(r, basis),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="The bodies of this network, with their last recorded size.")
+    async def bodies(self, info: Info) -> list[Body]:
+        rows = await load(info.context, "bodies_of", self.basis, self.key)
+        return [Body.from_row(row) for row in rows]
+
+    @strawberry.field(description="The programs this partner leads or takes part in.")
+    async def programs(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[Program, Lazy("schema.programs")]]:
+        from schema.programs import Program
+
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        taking_part, led = await asyncio.gather(
+            load(info.context, "participations_of_partner", basis, self.key),
+            load(info.context, "programs_led_by", basis, self.key),
+        )
+        keys = sorted({row["program"] for row in taking_part} | {row["key"] for row in led})
+        found = await asyncio.gather(*(load(info.context, "program", basis, k) for k in keys))
+        rows = [row for row in found if row is not None]
+        return connection_of(
+            info, rows, lambda r: Program.from_row(r, basis), first=first, after=after
+        )
+
+    @strawberry.field(description="The activities this partner organised or took part in.")
+    async def activities(
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[Activity, Lazy("schema.activities")]]:
+        from schema.activities import Activity
+
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        taking_part = await load(info.context, "activities_of_partner", basis, self.key)
+        keys = sorted({row["activity"] for row in taking_part})
+        found = await asyncio.gather(*(load(info.context, "activity", basis, k) for k in keys))
+        rows = [row for row in found if row is not None]
+        return connection_of(
+            info, rows, lambda r: Activity.from_row(r, basis), first=first, after=after
+        )
+
+    @strawberry.field(description="What this partner announced.")
+    async def commitments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Commitment, Lazy("schema.activities")]]:
+        from schema.activities import Commitment
+
+        rows = await load(info.context, "commitments_by", self.basis, self.key)
+        return connection_of(
+            info,
+            rows_in_key_order(rows),
+            lambda r: Commitment.from_row(r, self.basis),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(description="Every version of this partner, up to the basis position.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "partner", self.key, self.basis)
+
+    @strawberry.field(description="The events that made this partner's record.")
+    async def provenance(self, info: Info) -> list[Provenance]:
+        return await provenance(info, "partner", self.key, self.basis)
+
+
+@strawberry.type
+class Body:
+    """A body of a network (C40's Steering Committee)."""
+
+    key: str
+    name: str
+    description: str | None
+    size: int | None
+    size_as_of: PartialDate | None
+    network_key: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Body:
+        return cls(
+            key=row["body"],
+            name=row["name"],
+            description=row["description"],
+            size=row["size"],
+            size_as_of=partial_date(row["size_as_of"]),
+            network_key=row["network"],
+        )

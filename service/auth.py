@@ -1,0 +1,66 @@
+"""Who is asking: bearer tokens from COOP_API_TOKENS, compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from service.settings import Settings
+
+WRITERS = frozenset({"editor", "admin"})
+AUDITORS = frozenset({"auditor", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role and the name recorded as the actor of what they write."""
+
+    role: str | None
+    actor: str | None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.role is not None
+
+    @property
+    def may_write(self) -> bool:
+        return self.role in WRITERS
+
+    @property
+    def may_audit(self) -> bool:
+        return self.role in AUDITORS
+
+
+ANONYMOUS = Principal(None, None)
+
+
+class BadToken(Exception):
+    """A token was given but is not one Coop knows."""
+
+
+def principal_for(settings: Settings, authorization: str | None) -> Principal:
+    """The principal an `Authorization: Bearer <token>` value stands for.
+
+    No header is anonymous; a header with an unknown or malformed token is refused.
+    """
+    if authorization is None or not authorization.strip():
+        return ANONYMOUS
+    scheme, _, secret = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise BadToken("the Authorization header must be 'Bearer <token>'")
+    given = secret.strip().encode()
+    found = None
+    for token in settings.tokens:
+        # Compare against every token, so the time taken says nothing about which matched.
+        if hmac.compare_digest(token.secret.encode(), given):
+            found = token
+    if found is None:
+        raise BadToken("the bearer token is not valid")
+    return Principal(found.role, found.name)
+
+
+def new_token(role: str, name: str | None = None) -> str:
+    """A fresh `role:name:secret` entry to add to COOP_API_TOKENS."""
+    secret = secrets.token_urlsafe(32)
+    return f"{role}:{name}:{secret}" if name else f"{role}:{secret}"
