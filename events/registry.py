@@ -87,10 +87,12 @@ class EventTypes:
         return NewEvent(entry.name, self.payload(event))
 
     @staticmethod
-    def payload(event: object) -> Payload:
-        data = msgspec.to_builtins(event, enc_hook=_encode_value)
-        assert isinstance(data, dict)
-        return data
+    def payload(event: Any) -> Payload:
+        """Every field, defaults included, so a stored payload says all it means."""
+        return {
+            field.name: msgspec.to_builtins(getattr(event, field.name), enc_hook=_encode_value)
+            for field in dataclasses.fields(event)
+        }
 
     def validated(self, name: str, data: Mapping[str, Any]) -> Payload:
         """Check a payload against its type's current version; return it in normal form."""

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     db = verbs.add_parser("db", help="database schema").add_subparsers(title="db commands")
     upgrade = db.add_parser("upgrade", help="apply migrations up to the latest")
     upgrade.set_defaults(run=_async(_db_upgrade))
+
+    seed = verbs.add_parser("seed", help="load the seed history (adds nothing when present)")
+    seed.set_defaults(run=_async(_seed))
     return parser
 
 
@@ -69,6 +72,23 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         await services.close()
     print(f"coop: database at {settings.database_url} is up to date")
+    return 0
+
+
+async def _seed(settings: Settings, _args: argparse.Namespace) -> int:
+    from service.errors import DomainError
+    from service.seeding import load_seed
+
+    services = build_services(settings)
+    try:
+        await services.projections.catch_up()
+        report = await load_seed(services.commands)
+    except DomainError as error:
+        print(f"coop: the seed was refused: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await services.close()
+    print(f"coop: {report}")
     return 0
 
 

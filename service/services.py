@@ -12,6 +12,7 @@ from events.feed import ChangeFeed
 from events.store import EventStore
 from projections.framework import Projections
 from projections.models import built_in_projectors
+from service.handling import Commands
 from service.settings import Settings
 
 
@@ -22,6 +23,7 @@ class Services:
     store: EventStore
     feed: ChangeFeed
     projections: Projections
+    commands: Commands
 
     async def start(self) -> None:
         """Catch up any projection that is behind, then listen for appends."""
@@ -43,4 +45,5 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
         store=store,
         feed=ChangeFeed(store),
         projections=Projections(store, built_in_projectors()),
+        commands=Commands(store),
     )

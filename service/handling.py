@@ -1,0 +1,148 @@
+"""The write path: load the streams a rule reads, decide, append, return plain data.
+
+`Commands.execute` is the one use-case entry for every command (mutations and the seed
+loader both come through it). Store errors are translated here into domain errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
+from events.model import AppendResult, Expect, ExpectedVersion, Metadata, RecordedEvent
+from events.store import EventStore
+from service import rules
+from service.commands import Command
+from service.errors import Conflict, ValidationError
+from service.rules.streams import Facts, Plan
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command wrote (or, for a retried idempotent command, had written the first time)."""
+
+    stream_id: str
+    stream_version: int
+    first_position: int
+    last_position: int
+    events: tuple[RecordedEvent, ...]
+    replayed: bool = False
+
+    @classmethod
+    def of(cls, result: AppendResult) -> Outcome:
+        return cls(
+            stream_id=result.stream_id,
+            stream_version=result.stream_version,
+            first_position=result.first_position,
+            last_position=result.last_position,
+            events=result.events,
+            replayed=result.replayed,
+        )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    facts: Facts
+    versions: dict[str, int | None]
+
+
+class Commands:
+    """Executes commands against the log, one consistent decision at a time."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def execute(self, command: Command, actor: str) -> Outcome:
+        """Decide and append what `command` adds; raise a DomainError when it is refused."""
+        if not actor.strip():
+            raise ValidationError("the actor must be named")
+        plan = rules.plan(command)
+        earlier = await self._earlier_outcome(command, plan)
+        if earlier is not None:
+            return earlier
+        for _attempt in range(MAX_ATTEMPTS):
+            loaded = await self._load(plan)
+            _check_expected_version(command, plan.target, loaded.versions[plan.target])
+            decided = rules.decide(loaded.facts, command)
+            try:
+                result = await self._append(command, actor, plan, loaded, decided)
+            except ConcurrencyConflict as conflict:
+                if command.expected_version is not None and conflict.stream_id == plan.target:
+                    raise Conflict(str(conflict)) from None
+                continue  # another writer moved a stream we read: decide again on fresh facts
+            return Outcome.of(result)
+        raise Conflict(
+            f"the streams this command reads kept changing ({MAX_ATTEMPTS} attempts); try again"
+        )
+
+    async def _earlier_outcome(self, command: Command, plan: Plan) -> Outcome | None:
+        """The first result of a retried command, looked up before its rule runs again.
+
+        The rule would refuse a retry ("already registered"), so the key is checked first.
+        """
+        key = command.idempotency_key
+        if key is None:
+            return None
+        result = await self.store.result_for_idempotency_key(key)
+        if result is None:
+            return None
+        if result.stream_id != plan.target:
+            raise Conflict(
+                f"idempotency key {key!r} was already used for a different request"
+                f" (to stream {result.stream_id!r}); use a new key"
+            )
+        return Outcome.of(result)
+
+    async def _load(self, plan: Plan) -> Loaded:
+        streams = plan.streams()
+        events: dict[str, list[Any]] = {stream: [] for stream in streams}
+        versions: dict[str, int | None] = dict.fromkeys(streams)
+        async for recorded in self.store.iter_all(streams=list(streams)):
+            events[recorded.stream_id].append(self.store.types.decode(recorded))
+            versions[recorded.stream_id] = recorded.stream_version
+        return Loaded(Facts(events), versions)
+
+    async def _append(
+        self,
+        command: Command,
+        actor: str,
+        plan: Plan,
+        loaded: Loaded,
+        decided: Sequence[object],
+    ) -> AppendResult:
+        metadata = Metadata(
+            actor=actor,
+            reason=command.reason,
+            source=command.source,
+            idempotency_key=command.idempotency_key,
+        )
+        others = {s: _expect(v) for s, v in loaded.versions.items() if s != plan.target}
+        try:
+            return await self.store.append(
+                plan.target,
+                decided,
+                expected_version=_expect(loaded.versions[plan.target]),
+                metadata=metadata,
+                also_expected=others,
+            )
+        except IdempotencyKeyReused as error:
+            raise Conflict(str(error)) from None
+        except InvalidAppend as error:
+            raise ValidationError(str(error)) from None
+
+
+def _expect(version: int | None) -> ExpectedVersion:
+    return Expect.NO_STREAM if version is None else version
+
+
+def _check_expected_version(command: Command, stream: str, actual: int | None) -> None:
+    expected = command.expected_version
+    if expected is None or expected == (actual or 0):
+        return
+    shown = "no stream yet" if actual is None else f"version {actual}"
+    wanted = "no stream yet" if expected == 0 else f"version {expected}"
+    raise Conflict(f"stream {stream!r} was expected at {wanted}, but it is at {shown}")

@@ -1,0 +1,77 @@
+"""Bodies of a network (C40's Steering Committee) and their size as of a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from events.cooperation import BodyRegistered, BodySizeRecorded
+from service.commands import RecordBodySize, RegisterBody
+from service.errors import Conflict, NotFound, ValidationError
+from service.rules import partners
+from service.rules.checks import check_key, check_text, optional_text
+from service.rules.streams import Facts, Plan, body_stream, partner_stream
+
+MAX_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class Body:
+    network: str
+    body: str
+    name: str
+
+
+def evolve(state: Body | None, event: object) -> Body | None:
+    match event:
+        case BodyRegistered():
+            return Body(event.network, event.body, event.name)
+    return state
+
+
+def body(facts: Facts, network: str, key: str) -> Body | None:
+    state: Body | None = None
+    for event in facts.events(body_stream(network, key)):
+        state = evolve(state, event)
+    return state
+
+
+def require(facts: Facts, network: str, key: str) -> Body:
+    found = body(facts, network, key)
+    if found is None:
+        raise NotFound(f"{network} has no body {key!r}; register the body first")
+    return found
+
+
+def plan_register(command: RegisterBody) -> Plan:
+    return Plan(body_stream(command.network, command.body), (partner_stream(command.network),))
+
+
+def register(facts: Facts, command: RegisterBody) -> list[object]:
+    network, key = check_key("network", command.network), check_key("body", command.body)
+    partners.require_network(facts, network)
+    existing = body(facts, network, key)
+    if existing is not None:
+        raise Conflict(f"{network} already has a body {key!r} ({existing.name!r})")
+    return [
+        BodyRegistered(
+            network=network,
+            body=key,
+            name=check_text("name", command.name),
+            description=optional_text("description", command.description),
+        )
+    ]
+
+
+def plan_size(command: RecordBodySize) -> Plan:
+    return Plan(body_stream(command.network, command.body))
+
+
+def record_size(facts: Facts, command: RecordBodySize) -> list[object]:
+    found = require(facts, command.network, command.body)
+    if not 1 <= command.size <= MAX_SIZE:
+        raise ValidationError(f"a body's size must be between 1 and {MAX_SIZE}, not {command.size}")
+    return [
+        BodySizeRecorded(
+            network=found.network, body=found.body, size=command.size, as_of=command.as_of
+        )
+    ]

@@ -1,0 +1,131 @@
+"""Partners: cities, networks, international organisations. Registered once, then updated."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from events.cooperation import PartnerCorrected, PartnerRegistered, PartnerUpdated
+from service.commands import CorrectPartner, RegisterPartner, UpdatePartner
+from service.errors import Conflict, NotFound, ValidationError
+from service.rules.checks import (
+    NETWORK_KINDS,
+    PARTNER_KINDS,
+    check_choice,
+    check_key,
+    check_text,
+    corrected,
+    optional_text,
+)
+from service.rules.streams import Facts, Plan, partner_stream
+
+DETAILS = ("name", "kind", "country", "region", "description")
+OPTIONAL = ("country", "region", "description")
+
+
+@dataclass(frozen=True)
+class Partner:
+    key: str
+    name: str
+    kind: str
+    country: str | None
+    region: str | None
+    description: str | None
+
+
+def evolve(state: Partner | None, event: object) -> Partner | None:
+    match event:
+        case PartnerRegistered() | PartnerUpdated() | PartnerCorrected():
+            return Partner(
+                event.key, event.name, event.kind, event.country, event.region, event.description
+            )
+    return state
+
+
+def partner(facts: Facts, key: str) -> Partner | None:
+    state: Partner | None = None
+    for event in facts.events(partner_stream(key)):
+        state = evolve(state, event)
+    return state
+
+
+def require(facts: Facts, key: str, kinds: Collection[str] | None = None) -> Partner:
+    """The registered partner `key`; NotFound if it is not, ValidationError if of another kind."""
+    found = partner(facts, key)
+    if found is None:
+        raise NotFound(f"partner {key!r} is not registered")
+    if kinds is not None and found.kind not in kinds:
+        raise ValidationError(f"partner {key!r} is a {found.kind}, not a {' or '.join(kinds)}")
+    return found
+
+
+def require_network(facts: Facts, key: str) -> Partner:
+    return require(facts, key, NETWORK_KINDS)
+
+
+def plan_register(command: RegisterPartner) -> Plan:
+    return Plan(partner_stream(command.key))
+
+
+def register(facts: Facts, command: RegisterPartner) -> list[object]:
+    key = check_key("partner", command.key)
+    existing = partner(facts, key)
+    if existing is not None:
+        raise Conflict(f"partner {key!r} is already registered (as {existing.name!r})")
+    return [
+        PartnerRegistered(
+            key=key,
+            name=check_text("name", command.name),
+            kind=check_choice("kind", command.kind, PARTNER_KINDS),
+            country=optional_text("country", command.country),
+            region=optional_text("region", command.region),
+            description=optional_text("description", command.description),
+        )
+    ]
+
+
+def plan_change(command: UpdatePartner | CorrectPartner) -> Plan:
+    return Plan(partner_stream(command.key))
+
+
+def _changed_details(
+    facts: Facts, command: UpdatePartner | CorrectPartner
+) -> tuple[dict[str, str | None], list[str]]:
+    current = require(facts, command.key)
+    values, changed = corrected(current, command, DETAILS, OPTIONAL)
+    values["name"] = check_text("name", values["name"] or "")
+    check_choice("kind", values["kind"] or "", PARTNER_KINDS)
+    for name in OPTIONAL:
+        values[name] = optional_text(name, values[name])
+    return values, changed
+
+
+def update(facts: Facts, command: UpdatePartner) -> list[object]:
+    values, changed = _changed_details(facts, command)
+    return [
+        PartnerUpdated(
+            key=command.key,
+            name=values["name"] or "",
+            kind=values["kind"] or "",
+            country=values["country"],
+            region=values["region"],
+            description=values["description"],
+            effective=command.effective,
+            changed_fields=changed,
+        )
+    ]
+
+
+def correct(facts: Facts, command: CorrectPartner) -> list[object]:
+    values, changed = _changed_details(facts, command)
+    return [
+        PartnerCorrected(
+            key=command.key,
+            name=values["name"] or "",
+            kind=values["kind"] or "",
+            country=values["country"],
+            region=values["region"],
+            description=values["description"],
+            corrected_fields=changed,
+        )
+    ]

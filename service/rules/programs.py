@@ -1,0 +1,254 @@
+"""Programs: a cooperation in a field, led by a partner, which other partners join and leave."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from events.cooperation import (
+    PartnerJoinedProgram,
+    PartnerLeftProgram,
+    ProgramConcluded,
+    ProgramCorrected,
+    ProgramLaunched,
+)
+from events.dates import PartialDate, Period
+from service.commands import (
+    ConcludeProgram,
+    CorrectProgram,
+    JoinProgram,
+    LaunchProgram,
+    LeaveProgram,
+)
+from service.errors import Conflict, NotFound, ValidationError
+from service.rules import partners
+from service.rules.checks import (
+    FIELDS,
+    PROGRAM_KINDS,
+    check_choice,
+    check_key,
+    check_on_or_after,
+    check_order,
+    check_text,
+    check_texts,
+    corrected,
+    describe,
+    optional_text,
+    replace,
+)
+from service.rules.streams import Facts, Plan, partner_stream, program_stream
+
+DETAILS = ("name", "field", "kind", "topics", "lead", "network", "since", "until", "description")
+OPTIONAL = ("topics", "network", "until", "description")
+
+
+@dataclass(frozen=True)
+class Participation:
+    participation_id: str
+    partner: str
+    since: PartialDate
+    until: PartialDate | None = None
+
+    @property
+    def period(self) -> Period:
+        return Period(self.since, self.until)
+
+
+@dataclass(frozen=True)
+class Program:
+    key: str
+    name: str
+    field: str
+    kind: str
+    topics: list[str]
+    lead: str
+    network: str | None
+    since: PartialDate
+    until: PartialDate | None
+    description: str | None
+    participations: tuple[Participation, ...] = ()
+
+    def of(self, partner: str) -> list[Participation]:
+        return [p for p in self.participations if p.partner == partner]
+
+
+def evolve(state: Program | None, event: object) -> Program | None:
+    match event:
+        case ProgramLaunched():
+            return Program(**_details(event), until=None)
+        case ProgramCorrected() if state is not None:
+            return replace(state, **_details(event), until=event.until)
+        case ProgramConcluded() if state is not None:
+            return replace(state, until=event.until)
+        case PartnerJoinedProgram() if state is not None:
+            joined = Participation(event.participation_id, event.partner, event.since)
+            return replace(state, participations=(*state.participations, joined))
+        case PartnerLeftProgram() if state is not None:
+            left = tuple(
+                replace(p, until=event.until) if p.participation_id == event.participation_id else p
+                for p in state.participations
+            )
+            return replace(state, participations=left)
+    return state
+
+
+def _details(event: ProgramLaunched | ProgramCorrected) -> dict[str, Any]:
+    names = ("key", "name", "field", "kind", "lead", "network", "since", "description")
+    return {name: getattr(event, name) for name in names} | {"topics": list(event.topics)}
+
+
+def program(facts: Facts, key: str) -> Program | None:
+    state: Program | None = None
+    for event in facts.events(program_stream(key)):
+        state = evolve(state, event)
+    return state
+
+
+def require(facts: Facts, key: str) -> Program:
+    found = program(facts, key)
+    if found is None:
+        raise NotFound(f"program {key!r} has not been launched")
+    return found
+
+
+def _check_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Normalise and check a program's own values (used by launch and by correction)."""
+    values = dict(values)
+    values["name"] = check_text("name", values["name"])
+    check_choice("field", values["field"], FIELDS)
+    check_choice("kind", values["kind"], PROGRAM_KINDS)
+    values["topics"] = check_texts("topics", values["topics"])
+    values["description"] = optional_text("description", values["description"])
+    if values["network"] is None and values["kind"] == "network_initiative":
+        raise ValidationError("a network initiative must name its network")
+    check_order("the program", values["since"], values.get("until"))
+    return values
+
+
+def _check_lead(facts: Facts, lead: str) -> None:
+    partners.require(facts, lead)
+
+
+def _check_network(facts: Facts, network: str | None) -> None:
+    if network is not None:
+        partners.require_network(facts, network)
+
+
+def _partner_reads(*keys: str | None) -> tuple[str, ...]:
+    return tuple(partner_stream(key) for key in keys if key is not None)
+
+
+def plan_launch(command: LaunchProgram) -> Plan:
+    keys = (command.lead, command.network, *command.partners)
+    return Plan(program_stream(command.key), _partner_reads(*keys))
+
+
+def launch(facts: Facts, command: LaunchProgram) -> list[object]:
+    key = check_key("program", command.key)
+    if program(facts, key) is not None:
+        raise Conflict(f"program {key!r} has already been launched")
+    names = ("name", "field", "kind", "topics", "lead", "network", "since", "description")
+    values = _check_values({name: getattr(command, name) for name in names})
+    _check_lead(facts, values["lead"])
+    _check_network(facts, values["network"])
+    joining = _check_partners(facts, command.lead, command.partners)
+    launched = ProgramLaunched(key=key, **values)
+    return [launched, *(_joined(key, partner, 1, command.since) for partner in joining)]
+
+
+def _check_partners(facts: Facts, lead: str, keys: Sequence[str]) -> list[str]:
+    if len(set(keys)) != len(keys):
+        raise ValidationError("partners lists the same partner twice")
+    for key in keys:
+        if key == lead:
+            raise ValidationError(f"{key} leads the program; list only the other partners")
+        partners.require(facts, key)
+    return list(keys)
+
+
+def _joined(program_key: str, partner: str, number: int, since: PartialDate) -> object:
+    return PartnerJoinedProgram(
+        participation_id=f"{program_key}/{partner}#{number}",
+        program=program_key,
+        partner=partner,
+        since=since,
+    )
+
+
+def plan_join(command: JoinProgram) -> Plan:
+    return Plan(program_stream(command.program), _partner_reads(command.partner))
+
+
+def join(facts: Facts, command: JoinProgram) -> list[object]:
+    found = require(facts, command.program)
+    _check_partners(facts, found.lead, [command.partner])
+    check_on_or_after("joining", command.since, found.since, "the program's start")
+    if found.until is not None and found.until.before(command.since) is True:
+        raise Conflict(f"program {found.key} concluded ({found.until}) before {command.since}")
+    wanted = Period(command.since)
+    for earlier in found.of(command.partner):
+        if earlier.period.overlaps(wanted) is True:
+            raise Conflict(
+                f"{command.partner} already takes part in program {found.key}"
+                f" {describe(earlier.period)}; joining from {command.since} would overlap it"
+            )
+    number = len(found.of(command.partner)) + 1
+    return [_joined(found.key, command.partner, number, command.since)]
+
+
+def plan_leave(command: LeaveProgram) -> Plan:
+    return Plan(program_stream(command.program))
+
+
+def leave(facts: Facts, command: LeaveProgram) -> list[object]:
+    found = require(facts, command.program)
+    taking_part = found.of(command.partner)
+    if not taking_part:
+        raise NotFound(f"{command.partner} does not take part in program {found.key}")
+    current = taking_part[-1]
+    if current.until is not None:
+        raise Conflict(f"{command.partner} already left program {found.key} ({current.until})")
+    check_order(f"{command.partner}'s part in program {found.key}", current.since, command.until)
+    return [
+        PartnerLeftProgram(
+            participation_id=current.participation_id,
+            program=found.key,
+            partner=command.partner,
+            until=command.until,
+        )
+    ]
+
+
+def plan_conclude(command: ConcludeProgram) -> Plan:
+    return Plan(program_stream(command.program))
+
+
+def conclude(facts: Facts, command: ConcludeProgram) -> list[object]:
+    found = require(facts, command.program)
+    if found.until is not None:
+        raise Conflict(f"program {found.key} already concluded ({found.until})")
+    check_order(f"program {found.key}", found.since, command.until)
+    for part in found.participations:
+        if command.until.before(part.since) is True:
+            raise Conflict(
+                f"{part.partner} joined program {found.key} in {part.since},"
+                f" after a conclusion in {command.until}"
+            )
+    return [ProgramConcluded(key=found.key, until=command.until)]
+
+
+def plan_correct(command: CorrectProgram) -> Plan:
+    return Plan(program_stream(command.program), _partner_reads(command.lead, command.network))
+
+
+def correct(facts: Facts, command: CorrectProgram) -> list[object]:
+    current = require(facts, command.program)
+    values, changed = corrected(current, command, DETAILS, OPTIONAL)
+    values = _check_values(values)
+    # Only a changed lead or network was read (and needs checking) again.
+    if "lead" in changed:
+        _check_lead(facts, values["lead"])
+    if "network" in changed:
+        _check_network(facts, values["network"])
+    return [ProgramCorrected(key=current.key, **values, corrected_fields=changed)]

@@ -1,0 +1,71 @@
+"""Sources: the documents facts come from. Every command must name a registered one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from events.cooperation import SourceRegistered
+from events.model import SourceRef
+from service.commands import RegisterSource
+from service.errors import Conflict, NotFound, ValidationError
+from service.rules.checks import check_key, check_text, check_texts, optional_text
+from service.rules.streams import Facts, Plan, source_stream
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    sections: tuple[str, ...]
+
+
+def evolve(state: Source | None, event: object) -> Source | None:
+    match event:
+        case SourceRegistered():
+            return Source(event.key, event.title, tuple(event.sections))
+    return state
+
+
+def source(facts: Facts, key: str) -> Source | None:
+    state: Source | None = None
+    for event in facts.events(source_stream(key)):
+        state = evolve(state, event)
+    return state
+
+
+def check_reference(facts: Facts, ref: SourceRef) -> None:
+    """The document is registered and, when it lists its sections, names one of them."""
+    found = source(facts, ref.document)
+    if found is None:
+        raise NotFound(f"source document {ref.document!r} is not registered; register it first")
+    check_section(found.key, found.sections, ref.section)
+
+
+def check_section(document: str, sections: tuple[str, ...], section: str | None) -> None:
+    if section is not None and sections and section not in sections:
+        raise ValidationError(
+            f"source {document!r} has no section {section!r}; its sections are"
+            f" {', '.join(repr(s) for s in sections)}"
+        )
+
+
+def plan_register(command: RegisterSource) -> Plan:
+    return Plan(source_stream(command.key))
+
+
+def register(facts: Facts, command: RegisterSource) -> list[object]:
+    key = check_key("source", command.key)
+    if source(facts, key) is not None:
+        raise Conflict(f"source {key!r} is already registered")
+    sections = check_texts("sections", command.sections)
+    if command.source.document == key:
+        check_section(key, tuple(sections), command.source.section)
+    return [
+        SourceRegistered(
+            key=key,
+            title=check_text("title", command.title),
+            publisher=optional_text("publisher", command.publisher),
+            url=optional_text("url", command.url),
+            sections=sections,
+        )
+    ]

@@ -1,0 +1,141 @@
+"""Roles and bodies: a position held within a membership, refused only when certainly outside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from events.cooperation import BodySizeRecorded, RoleAssigned, RoleCorrected, RoleEnded
+from service.commands import AssignRole, CorrectRole, EndRole, RecordBodySize
+from service.errors import Conflict, NotFound, ValidationError
+from tests.domain.scenario import (
+    SOURCE,
+    TOKYO_IN_C40,
+    d,
+    joined,
+    left,
+    steering_committee,
+    when,
+)
+
+MEMBER_SINCE_2006 = [*TOKYO_IN_C40, joined("tokyo", "c40", "2006"), steering_committee()]
+
+
+def assign(**extra: Any) -> AssignRole:
+    values: dict[str, Any] = {"position": "vice chair", **extra}
+    return AssignRole(source=SOURCE, holder="tokyo", network="c40", **values)
+
+
+def vice_chair(since: str = "unknown", held_as_of: str | None = "2020-12") -> RoleAssigned:
+    return RoleAssigned(
+        role_id="tokyo@c40#role-1",
+        holder="tokyo",
+        network="c40",
+        position="vice chair",
+        holder_title="Governor of Tokyo",
+        since=d(since),
+        held_as_of=None if held_as_of is None else d(held_as_of),
+        notes=[],
+    )
+
+
+def test_the_governor_as_vice_chair_with_the_holders_title() -> None:
+    command = assign(holder_title="Governor of Tokyo", held_as_of=d("2020-12"))
+    assert when(MEMBER_SINCE_2006, command) == [vice_chair()]
+
+
+def test_a_seat_on_a_body_needs_the_body() -> None:
+    command = assign(position="member", body="steering-committee", held_as_of=d("2020-11"))
+    (seat,) = when(MEMBER_SINCE_2006, command)
+    assert isinstance(seat, RoleAssigned)
+    assert seat.body == "steering-committee"
+    with pytest.raises(NotFound, match="c40 has no body 'board'"):
+        when(MEMBER_SINCE_2006, assign(body="board"))
+
+
+def test_a_role_for_a_non_member_is_refused() -> None:
+    with pytest.raises(Conflict, match="tokyo is not a member of c40"):
+        when(TOKYO_IN_C40, assign(since=d("2010")))
+
+
+def test_a_role_certainly_before_the_membership_is_refused() -> None:
+    with pytest.raises(Conflict, match=r"only from 2006 with no end; the role .* from 2004"):
+        when(MEMBER_SINCE_2006, assign(since=d("2004")))
+    with pytest.raises(Conflict, match="lies outside"):
+        when(MEMBER_SINCE_2006, assign(held_as_of=d("2005-03")))
+
+
+def test_a_role_after_the_membership_ended_is_refused() -> None:
+    history = [*MEMBER_SINCE_2006, left("tokyo", "c40", "2008")]
+    with pytest.raises(Conflict, match="from 2006 to 2008"):
+        when(history, assign(since=d("2010")))
+
+
+def test_a_role_the_dates_cannot_place_is_kept() -> None:
+    assert len(when(MEMBER_SINCE_2006, assign(since=d("2006")))) == 1
+    assert len(when(MEMBER_SINCE_2006, assign())) == 1
+    unknown_start = [*TOKYO_IN_C40, joined("tokyo", "c40", "unknown")]
+    assert len(when(unknown_start, assign(since=d("1990")))) == 1
+
+
+def test_an_attested_date_must_fall_within_the_role() -> None:
+    with pytest.raises(ValidationError, match="cannot have held as of 2010"):
+        when(MEMBER_SINCE_2006, assign(since=d("2012"), held_as_of=d("2010")))
+
+
+def test_the_same_position_twice_at_once_is_refused() -> None:
+    with pytest.raises(Conflict, match=r"already holds vice chair of c40 .*tokyo@c40#role-1"):
+        when([*MEMBER_SINCE_2006, vice_chair()], assign(since=d("2021")))
+
+
+def test_ending_a_role() -> None:
+    command = EndRole(source=SOURCE, holder="tokyo", network="c40", until=d("2023"))
+    assert when([*MEMBER_SINCE_2006, vice_chair()], command) == [
+        RoleEnded(
+            role_id="tokyo@c40#role-1",
+            holder="tokyo",
+            network="c40",
+            position="vice chair",
+            until=d("2023"),
+        )
+    ]
+    with pytest.raises(ValidationError, match="held as of 2020-12; it cannot end in 2019"):
+        when(
+            [*MEMBER_SINCE_2006, vice_chair()], EndRole(**{**command.__dict__, "until": d("2019")})
+        )
+    with pytest.raises(NotFound, match="no open role"):
+        when(MEMBER_SINCE_2006, command)
+
+
+def test_correcting_a_role() -> None:
+    command = CorrectRole(
+        source=SOURCE,
+        reason="the minutes give the start",
+        holder="tokyo",
+        network="c40",
+        role_id="tokyo@c40#role-1",
+        since=d("2019-06"),
+    )
+    (fixed,) = when([*MEMBER_SINCE_2006, vice_chair()], command)
+    assert isinstance(fixed, RoleCorrected)
+    assert (fixed.since, fixed.corrected_fields) == (d("2019-06"), ["since"])
+    assert fixed.holder_title == "Governor of Tokyo"
+    with pytest.raises(Conflict, match="lies outside"):
+        when(
+            [*MEMBER_SINCE_2006, vice_chair()],
+            CorrectRole(**{**command.__dict__, "since": d("2000")}),
+        )
+
+
+def test_a_body_size_as_of_a_month() -> None:
+    command = RecordBodySize(
+        source=SOURCE, network="c40", body="steering-committee", size=16, as_of=d("2020-11")
+    )
+    assert when([steering_committee()], command) == [
+        BodySizeRecorded(network="c40", body="steering-committee", size=16, as_of=d("2020-11"))
+    ]
+    with pytest.raises(ValidationError, match="not 0"):
+        when([steering_committee()], RecordBodySize(**{**command.__dict__, "size": 0}))
+    with pytest.raises(NotFound, match="c40 has no body 'steering-committee'"):
+        when([], command)
