@@ -75,17 +75,19 @@ class EventStore:
         metadata: Metadata | None = None,
         *,
         also_expected: Mapping[str, ExpectedVersion] | None = None,
+        request_digest: str | None = None,
     ) -> AppendResult:
         """Append a batch to one stream, all or nothing.
 
         `also_expected` names other streams the caller's decision was based on; the append
-        fails with ConcurrencyConflict if any of them moved meanwhile.
+        fails with ConcurrencyConflict if any of them moved meanwhile. `request_digest`
+        identifies the request behind an idempotency key (by default, the batch itself).
         """
         metadata = metadata or Metadata()
         check_stream_id(stream_id)
         batch = self._prepare(new_events)
         meta_text = canonical_json(msgspec.to_builtins(metadata))
-        digest = _request_digest(stream_id, batch)
+        digest = request_digest or _request_digest(stream_id, batch)
         async with write_transaction(self.engine) as connection:
             earlier = await self._earlier_result(connection, stream_id, batch, digest, metadata)
             if earlier is not None:
@@ -242,13 +244,24 @@ class EventStore:
         for committed in self._committed:
             committed(result)
 
-    async def result_for_idempotency_key(self, key: str) -> AppendResult | None:
-        """What the append made with this idempotency key wrote, or None if none did."""
+    async def result_for_idempotency_key(
+        self, key: str, request_digest: str | None = None
+    ) -> AppendResult | None:
+        """What the append made with this idempotency key wrote, or None if none did.
+
+        Given the digest of the request now being retried, refuse a key that was first
+        used for a different request.
+        """
         query = select(idempotency_keys).where(idempotency_keys.c.key == key)
         async with self.engine.connect() as connection:
             row = (await connection.execute(query)).first()
             if row is None:
                 return None
+            if request_digest is not None and row.request_digest != request_digest:
+                raise IdempotencyKeyReused(
+                    f"idempotency key {key!r} was already used for a different request"
+                    f" (to stream {row.stream_id!r}); use a new key"
+                )
             return await self._replayed(connection, row.first_position, row.last_position)
 
     async def stream_version(self, stream_id: str) -> int | None:

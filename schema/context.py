@@ -45,6 +45,15 @@ class Context:
             self._head = (await self.services.store.head()).position
         return self._head
 
+    async def refresh(self) -> None:
+        """Forget what this request has read so far: the next read sees the latest commit."""
+        async with self._lock:
+            if self._connection is not None:
+                await self._connection.close()
+                self._connection = None
+        self.loaders.clear()
+        self._head = None
+
     async def close(self) -> None:
         if self._connection is not None:
             await self._connection.close()

@@ -54,10 +54,6 @@ class RequestScope(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [coded(error) for error in result.errors]
-        if self.execution_context.pre_execution_errors:
-            self.execution_context.pre_execution_errors = [
-                coded(error) for error in self.execution_context.pre_execution_errors
-            ]
 
     async def on_execute(self) -> Any:
         try:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from events.model import RecordedEvent
 from schema.context import Info
+from schema.pagination import page_size
 
 
 @strawberry.type
@@ -21,10 +23,22 @@ class Event:
     type: str
     schema_version: int
     data: JSON
-    metadata: JSON
     recorded_at: datetime
     prev_hash: str
     hash: str
+    _metadata: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(
+        description="Actor, reason, source, correlation and causation ids, idempotency key"
+        " (auditor and admin roles only)."
+    )
+    def metadata(self, info: Info) -> JSON:
+        if not info.context.principal.may_audit:
+            raise GraphQLError(
+                "event metadata (who recorded what) is shown to the auditor and admin roles only",
+                extensions={"code": "FORBIDDEN"},
+            )
+        return cast(JSON, self._metadata)
 
     @classmethod
     def from_recorded(cls, event: RecordedEvent) -> Event:
@@ -36,7 +50,7 @@ class Event:
             type=event.type,
             schema_version=event.schema_version,
             data=cast(JSON, event.data),
-            metadata=cast(JSON, event.metadata),
+            _metadata=event.metadata,
             recorded_at=event.recorded_at,
             prev_hash=event.prev_hash,
             hash=event.hash,
@@ -74,11 +88,11 @@ class LogQuery:
         self,
         info: Info,
         after: int = 0,
-        first: int = 100,
+        first: int | None = None,
         stream_id: str | None = None,
         types: list[str] | None = None,
     ) -> EventConnection:
-        limit = max(0, min(first, info.context.services.settings.max_page_size))
+        limit = page_size(info, first)
         page = await info.context.services.store.read_all(
             after=after,
             limit=limit + 1,

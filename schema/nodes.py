@@ -106,7 +106,14 @@ class Version:
 
     @classmethod
     def of(cls, row: Row) -> Version:
-        hidden = {"valid_from_lo", "valid_from_hi", "valid_to_lo", "valid_to_hi", "certain"}
+        hidden = {
+            "valid_from_lo",
+            "valid_from_hi",
+            "valid_to_lo",
+            "valid_to_hi",
+            "certain",
+            "made_by",
+        }
         values = {k: _json(v) for k, v in row.items() if k not in hidden}
         return cls(
             valid_from=_partial(row["valid_from"]),

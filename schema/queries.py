@@ -220,7 +220,7 @@ class RecordQuery:
     async def history(self, info: Info, key: str) -> list[HistoryEntry]:
         async with info.context.db() as connection:
             rows = await history_queries.history(connection, key)
-        return [HistoryEntry(kind=r["kind"], key=r["key"], version=Version.of(r)) for r in rows]
+        return [HistoryEntry(kind=r["object"], key=r["key"], version=Version.of(r)) for r in rows]
 
     @strawberry.field(
         description="What started or ended in the world between two days (inclusive),"

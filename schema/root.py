@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -19,6 +21,7 @@ from schema.extensions import RequestScope
 from schema.feed import FeedSubscription
 from schema.log import LogQuery
 from schema.memberships import Membership, Role
+from schema.mutations import Mutation
 from schema.partners import Partner
 from schema.programs import Participation, Program
 from schema.queries import RecordQuery
@@ -39,10 +42,16 @@ class Subscription(FeedSubscription):
     pass
 
 
+class CoopSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Client errors need no log; unexpected ones are logged where they are masked."""
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    return CoopSchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
         config=StrawberryConfig(scalar_map=SCALARS),

@@ -18,6 +18,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from schema.context import Context
+from schema.extensions import coded
 from schema.root import build_schema
 from service.auth import ANONYMOUS, BadToken, Principal, principal_for
 from service.services import Services, build_services
@@ -61,7 +62,7 @@ class CoopGraphQL(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {}
         if result.errors:
-            response["errors"] = [error.formatted for error in result.errors]
+            response["errors"] = [coded(error).formatted for error in result.errors]
         if result.data is not None or not _request_error(result):
             response["data"] = result.data
         elif _wants_graphql_response(request):
@@ -110,8 +111,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         try:
             response: Response = await graphql.run(request)
         except HTTPException as error:
-            # e.g. a mutation over GET (405) or a body that is not JSON (400): say so in JSON.
+            # A body that is not JSON (400), or a mutation over GET, which the specification
+            # answers with 405: say so in JSON.
             body = {"errors": [{"message": error.reason}]}
+            if request.method == "GET" and "GET" in error.reason:
+                return JSONResponse(body, status_code=405, headers={"allow": "POST"})
             return JSONResponse(body, status_code=error.status_code)
         return response
 

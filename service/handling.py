@@ -6,12 +6,15 @@ loader both come through it). Store errors are translated here into domain error
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from events.chain import canonical_json
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import AppendResult, Expect, ExpectedVersion, Metadata, RecordedEvent
+from events.registry import EventTypes
 from events.store import EventStore
 from service import rules
 from service.commands import Command
@@ -87,7 +90,10 @@ class Commands:
         key = command.idempotency_key
         if key is None:
             return None
-        result = await self.store.result_for_idempotency_key(key)
+        try:
+            result = await self.store.result_for_idempotency_key(key, command_digest(command))
+        except IdempotencyKeyReused as error:
+            raise Conflict(str(error)) from None
         if result is None:
             return None
         if result.stream_id != plan.target:
@@ -128,11 +134,21 @@ class Commands:
                 expected_version=_expect(loaded.versions[plan.target]),
                 metadata=metadata,
                 also_expected=others,
+                request_digest=command_digest(command) if command.idempotency_key else None,
             )
         except IdempotencyKeyReused as error:
             raise Conflict(str(error)) from None
         except InvalidAppend as error:
             raise ValidationError(str(error)) from None
+
+
+def command_digest(command: Command) -> str:
+    """What identifies a request behind its idempotency key: the command and its values."""
+    values = EventTypes.payload(command)
+    values.pop("idempotency_key", None)
+    values.pop("expected_version", None)
+    body = canonical_json([type(command).__name__, values])
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _expect(version: int | None) -> ExpectedVersion:

@@ -56,7 +56,7 @@ async def history(connection: AsyncConnection, key: str) -> list[Row]:
     for kind, table in HISTORIES.items():
         query = select(table).where(table.c.key == key)
         for row in (await connection.execute(query)).mappings():
-            found.append({"kind": kind, **plain(row, Basis())})
+            found.append({**plain(row, Basis()), "object": kind})
     found.sort(key=lambda row: (row["record_from"], row["slice"]))
     made_by = await provenance(connection, {row["record_from"] for row in found})
     return [{**row, "made_by": made_by[row["record_from"]]} for row in found]

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from projections.models.memberships import memberships
 from projections.models.roles import bodies, roles
-from projections.queries.basis import Basis, Found, Page, Row, grouped, plain, run_page
+from projections.queries.basis import Basis, Found, Page, Row, grouped, run_page
 
 
 async def memberships_of(

@@ -17,7 +17,6 @@ from projections.queries.basis import (
     Page,
     Row,
     grouped,
-    plain,
     run_page,
     text_match,
 )

@@ -1,0 +1,115 @@
+"""GraphQL over HTTP as its specification says, and the abuse limits."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import GraphQLError
+
+from schema.extensions import MASKED, coded
+from tests.api.conftest import Client
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def test_get_serves_queries(client: Client) -> None:
+    response = await client.http.get(
+        "/graphql", params={"query": '{ partner(key: "c40") { name } }'}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["partner"]["name"]
+
+
+async def test_get_refuses_mutations(client: Client) -> None:
+    query = 'mutation { registerPartner(input: {key: "x", name: "X", kind: "city"}) { position } }'
+    response = await client.http.get("/graphql", params={"query": query})
+    assert response.status_code == 405
+    assert "errors" in response.json()
+
+
+async def test_browser_gets_graphiql(client: Client) -> None:
+    response = await client.http.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("{ partner(key: ", "GRAPHQL_PARSE_FAILED"), ("{ nosuchfield }", "GRAPHQL_VALIDATION_FAILED")],
+)
+async def test_request_errors_have_no_data_and_a_4xx_for_graphql_response_json(
+    client: Client, query: str, code: str
+) -> None:
+    response = await client.http.post(
+        "/graphql", json={"query": query}, headers={"accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == code
+
+    legacy = await client.http.post("/graphql", json={"query": query}, headers={"accept": JSON})
+    assert legacy.status_code in (200, 400)
+    assert legacy.headers["content-type"].startswith(JSON)
+    assert "data" not in legacy.json()
+
+
+async def test_execution_errors_keep_200_and_data(client: Client) -> None:
+    response = await client.http.post(
+        "/graphql",
+        json={"query": "{ partners(first: 100000) { totalCount } }"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "0 to 100" in body["errors"][0]["message"]
+
+
+async def test_depth_and_alias_limits(client: Client) -> None:
+    deep = (
+        '{ partner(key: "c40") { '
+        + "members { nodes { member { " * 5
+        + "key"
+        + " } } }" * 5
+        + " } }"
+    )
+    body = await client.post(deep)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    aliases = "{ " + " ".join(f'a{n}: partner(key: "c40") {{ key }}' for n in range(40)) + " }"
+    body = await client.post(aliases)
+    assert "aliases" in body["errors"][0]["message"].lower()
+
+
+def test_unexpected_errors_are_masked_and_coded() -> None:
+    raised = GraphQLError(
+        "boom at /secret/path", path=["partner"], original_error=RuntimeError("boom")
+    )
+    masked = coded(raised)
+    assert masked.message == MASKED
+    assert masked.extensions == {"code": "INTERNAL_SERVER_ERROR"}
+
+
+async def test_require_auth_for_reads(client: Client) -> None:
+    from dataclasses import replace
+
+    import httpx
+
+    from service.app import create_app
+
+    settings = replace(client.services.settings, require_auth_for_reads=True)
+    client.services.settings = settings
+    app = create_app(settings, client.services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://c"
+    ) as http:
+        anonymous = await http.post("/graphql", json={"query": "{ partners { totalCount } }"})
+        reader = await http.post(
+            "/graphql",
+            json={"query": "{ partners { totalCount } }"},
+            headers={"authorization": "Bearer ri-secret"},
+        )
+    assert anonymous.status_code == 401
+    assert reader.json()["data"]["partners"]["totalCount"] > 0

@@ -1,0 +1,145 @@
+"""Nested current and as-of queries over the seed history, through the real app."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Client
+
+TOKYO_NETWORKS = """query($asOf: Date) {
+  partner(key: "tokyo", asOf: $asOf) {
+    name
+    memberships { totalCount nodes { network { key name } since until notes certain source { document section } } }
+  }
+}"""
+
+
+async def test_current_memberships_keep_the_source_precision(client: Client) -> None:
+    data = await client.data(TOKYO_NETWORKS)
+    found = {m["network"]["key"]: m for m in data["partner"]["memberships"]["nodes"]}
+    assert found["icap"]["since"] == "2009-05"
+    assert found["c40"]["since"] == "2006"
+    assert found["icap"]["until"] is None
+    assert any("single city" in note for note in found["icap"]["notes"])
+    assert found["c40"]["source"]["document"] == "tmg-international-cooperation"
+    assert data["partner"]["memberships"]["totalCount"] == len(found)
+
+
+async def test_as_of_answers_and_says_when_it_cannot_tell(client: Client) -> None:
+    before_icap = await client.data(TOKYO_NETWORKS, {"asOf": "2008-01-01"})
+    networks = {m["network"]["key"]: m for m in before_icap["partner"]["memberships"]["nodes"]}
+    assert "icap" not in networks
+    assert networks["c40"]["certain"] is True
+
+    in_2006 = await client.data(TOKYO_NETWORKS, {"asOf": "2006-03-01"})
+    c40 = [m for m in in_2006["partner"]["memberships"]["nodes"] if m["network"]["key"] == "c40"]
+    assert [m["certain"] for m in c40] == [False]
+
+
+async def test_members_of_a_network_with_unknown_starts(client: Client) -> None:
+    query = """{ partner(key: "c40") { members(first: 50) { nodes { member { key } since certain } } } }"""
+    data = await client.data(query)
+    members = {m["member"]["key"]: m for m in data["partner"]["members"]["nodes"]}
+    assert {"tokyo", "london", "new-york", "paris", "los-angeles"} <= members.keys()
+    assert members["london"]["since"] is None or members["london"]["since"] == "unknown"
+    data = await client.data(query.replace('key: "c40")', 'key: "c40", asOf: "2015-01-01")'))
+    uncertain = {m["member"]["key"]: m["certain"] for m in data["partner"]["members"]["nodes"]}
+    assert uncertain["london"] is False
+    assert uncertain["tokyo"] is True
+
+
+async def test_basis_is_echoed_in_extensions(client: Client) -> None:
+    head = (await client.services.store.head()).position
+    body = await client.post(
+        '{ a: partner(key: "tokyo", asOf: "2010-01-01") { key } b: partners { totalCount } }'
+    )
+    assert body["extensions"]["basis"]["a"] == {
+        "asOf": "2010-01-01",
+        "knownAt": None,
+        "position": head,
+    }
+    assert body["extensions"]["basis"]["b"]["position"] == head
+
+
+async def test_known_at_before_a_correction_shows_the_old_answer(client: Client) -> None:
+    before = await client.data(
+        '{ partner(key: "tokyo") { recordedAt memberships { nodes { membershipId since } } } }'
+    )
+    moment = max(n for n in [before["partner"]["recordedAt"]])
+    icap = next(m for m in before["partner"]["memberships"]["nodes"] if m["since"] == "2009-05")
+    fix = """mutation($id: String!) { correctMembership(input: {member: "tokyo", network: "icap",
+      membershipId: $id, since: "2009-04", reason: "the agreement was signed in April",
+      source: {document: "tmg-international-cooperation", section: "Technical Exchange with Asian cities"}}) {
+      membership { since } position } }"""
+    done = await client.data(fix, {"id": icap["membershipId"]}, role="editor")
+    assert done["correctMembership"]["membership"]["since"] == "2009-04"
+
+    query = """query($at: Int) { partner(key: "tokyo", atPosition: $at) {
+      memberships { nodes { membershipId since } } } }"""
+    old = await client.data(query, {"at": done["correctMembership"]["position"] - 1})
+    new = await client.data(query)
+    since = lambda d: {m["membershipId"]: m["since"] for m in d["partner"]["memberships"]["nodes"]}  # noqa: E731
+    assert since(old)[icap["membershipId"]] == "2009-05"
+    assert since(new)[icap["membershipId"]] == "2009-04"
+    assert moment  # the partner's own record time is served
+
+
+async def test_history_and_provenance_trace_to_the_source(client: Client) -> None:
+    query = """{ partner(key: "icap") { provenance { position type reason source { document section } } }
+                 history(key: "icap") { kind version { eventType madeBy { type source { section } } } } }"""
+    data = await client.data(query)
+    made = data["partner"]["provenance"]
+    assert made[0]["type"] == "PartnerRegistered"
+    assert made[0]["source"]["document"] == "tmg-international-cooperation"
+    assert data["history"][0]["kind"] == "partner"
+    assert data["history"][0]["version"]["madeBy"]["type"] == "PartnerRegistered"
+
+
+async def test_actor_is_shown_to_auditors_only(client: Client) -> None:
+    query = '{ partner(key: "tokyo") { provenance { actor } } }'
+    anonymous = await client.post(query)
+    assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    audited = await client.data(query, role="auditor")
+    assert audited["partner"]["provenance"][0]["actor"] == "seed"
+
+
+async def test_node_by_global_id_and_programs_and_activities(client: Client) -> None:
+    data = await client.data(
+        "{ programs(first: 20) { nodes { id key topics lead { key } partners { nodes { partner { key } } } } } }"
+    )
+    programs = {p["key"]: p for p in data["programs"]["nodes"]}
+    beijing = next(p for p in programs.values() if "PM2.5" in p["topics"])
+    assert "VOCs" in beijing["topics"]
+    node = await client.data(
+        "query($id: ID!) { node(id: $id) { ... on Program { key } } }", {"id": beijing["id"]}
+    )
+    assert node["node"]["key"] == beijing["key"]
+    activities = await client.data(
+        '{ activities(from: "2020-12-01", to: "2020-12-31") { nodes { name on mode } } }'
+    )
+    assert any(a["on"] == "2020-12" for a in activities["activities"]["nodes"])
+
+
+async def test_commitment_of_the_december_2020_meeting(client: Client) -> None:
+    data = await client.data(
+        "{ commitments { nodes { statement focusAreas by { key } byTitle activity { name on } } } }"
+    )
+    commitment = data["commitments"]["nodes"][0]
+    assert commitment["by"]["key"] == "tokyo"
+    assert set(commitment["focusAreas"]) >= {"sustainable buildings", "green hydrogen"}
+    assert commitment["activity"]["on"] == "2020-12"
+
+
+async def test_keyset_pagination_walks_every_partner_once(client: Client) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        page = await client.data(
+            "query($after: String) { partners(first: 3, after: $after) { totalCount edges { cursor node { key } } pageInfo { hasNextPage endCursor } } }",
+            {"after": after},
+        )
+        connection = page["partners"]
+        seen += [edge["node"]["key"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) == connection["totalCount"]
