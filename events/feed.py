@@ -59,7 +59,7 @@ class ChangeFeed:
 
     async def start(self) -> None:
         """On PostgreSQL, listen for appends made by other processes."""
-        if self.store.engine.dialect.name != "postgresql":
+        if self.store.engine.dialect.name != "postgresql" or self._listener is not None:
             return
         import asyncpg
 

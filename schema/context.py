@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.auth import ANONYMOUS, Principal
@@ -61,3 +63,18 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+def check_may_read(info: Info) -> None:
+    """Checked for every event a subscriber is sent, not only when it subscribed: the
+    caller's token must still be one the service accepts."""
+    principal = info.context.principal
+    settings = info.context.services.settings
+    if principal.authenticated and principal.actor not in {t.name for t in settings.tokens}:
+        raise GraphQLError("the token is no longer valid", extensions={"code": "UNAUTHENTICATED"})
+    if settings.require_auth_for_reads and not principal.authenticated:
+        raise GraphQLError("a bearer token is required", extensions={"code": "UNAUTHENTICATED"})
+
+
+def seconds_since(moment: datetime) -> float:
+    return (datetime.now(UTC) - moment).total_seconds()

@@ -1,21 +1,75 @@
-"""Subscriptions: the log as a live, resumable feed."""
+"""Subscriptions: the log as a live, resumable feed, and domain feeds built on it.
+
+Every feed first replays what matches after `after`, then continues live, in position
+order; each item carries its position, so a client resumes with `after` set to the last
+position it saw. Without `after`, a feed starts from now.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import datetime
 
 import strawberry
 
-from schema.context import Info
+from events.model import RecordedEvent
+from projections.queries import tables
+from projections.queries.basis import Basis, by_key
+from schema.context import Info, check_may_read, seconds_since
 from schema.log import Event
+from schema.memberships import Membership
+from schema.partners import Partner
+
+MEMBERSHIP_EVENTS = ["MembershipStarted", "MembershipEnded", "MembershipCorrected"]
+PARTNER_EVENTS = ["PartnerRegistered", "PartnerUpdated", "PartnerCorrected"]
+
+
+@strawberry.type
+class MembershipChange:
+    """A membership as it stood right after the event at `position` changed it."""
+
+    position: int
+    type: str
+    recorded_at: datetime
+    membership: Membership | None
+
+
+@strawberry.type
+class PartnerChange:
+    """A partner as it stood right after the event at `position` changed it."""
+
+    position: int
+    type: str
+    recorded_at: datetime
+    partner: Partner | None
+
+
+async def _follow(
+    info: Info,
+    after: int | None,
+    types: list[str] | None,
+    streams: list[str] | None,
+) -> AsyncIterator[RecordedEvent]:
+    services = info.context.services
+    async for event in services.feed.follow(after, types=types, streams=streams):
+        check_may_read(info)
+        # Nested fields must read what this event made, not an earlier snapshot.
+        await info.context.refresh()
+        services.metrics.delivery.observe(seconds_since(event.recorded_at))
+        yield event
+
+
+async def _row_at(info: Info, table: str, key: str, position: int) -> dict[str, object] | None:
+    fetch = by_key(getattr(tables, table))
+    async with info.context.db() as connection:
+        found = await fetch(connection, [key], Basis(position=position))
+    row: dict[str, object] | None = found.get(key)
+    return row
 
 
 @strawberry.type
 class FeedSubscription:
-    @strawberry.subscription(
-        description="Every matching event after `after`, then live, in position order."
-        " Without `after`, from now on. Resume with the last position seen."
-    )
+    @strawberry.subscription(description="Every matching event after `after`, then live.")
     async def events(
         self,
         info: Info,
@@ -23,6 +77,44 @@ class FeedSubscription:
         stream_ids: list[str] | None = None,
         types: list[str] | None = None,
     ) -> AsyncGenerator[Event, None]:
-        feed = info.context.services.feed
-        async for event in feed.follow(after, types=types, streams=stream_ids):
+        async for event in _follow(info, after, types, stream_ids):
             yield Event.from_recorded(event)
+
+    @strawberry.subscription(
+        description="Each change to a membership (of a network and/or a member, when given)."
+    )
+    async def membership_changes(
+        self,
+        info: Info,
+        network: str | None = None,
+        member: str | None = None,
+        after: int | None = None,
+    ) -> AsyncGenerator[MembershipChange, None]:
+        streams = [f"membership:{member}@{network}"] if member and network else None
+        async for event in _follow(info, after, MEMBERSHIP_EVENTS, streams):
+            data = event.data
+            if (network and data["network"] != network) or (member and data["member"] != member):
+                continue
+            basis = Basis(position=event.position)
+            row = await _row_at(info, "memberships", data["membership_id"], event.position)
+            yield MembershipChange(
+                position=event.position,
+                type=event.type,
+                recorded_at=event.recorded_at,
+                membership=Membership.from_row(row, basis) if row else None,
+            )
+
+    @strawberry.subscription(description="Each change to a partner (one partner, when given).")
+    async def partner_changes(
+        self, info: Info, key: str | None = None, after: int | None = None
+    ) -> AsyncGenerator[PartnerChange, None]:
+        streams = [f"partner:{key}"] if key else None
+        async for event in _follow(info, after, PARTNER_EVENTS, streams):
+            basis = Basis(position=event.position)
+            row = await _row_at(info, "partners", event.data["key"], event.position)
+            yield PartnerChange(
+                position=event.position,
+                type=event.type,
+                recorded_at=event.recorded_at,
+                partner=Partner.from_row(row, basis) if row else None,
+            )

@@ -29,8 +29,9 @@ from schema.programs import Participation, Program
 from schema.sources import Source
 from service import commands as c
 from service.handling import Outcome
+from service.rules.sources import DIRECT_ENTRY
 
-UNSOURCED = SourceRef(document="direct-entry")
+UNSOURCED = SourceRef(document=DIRECT_ENTRY)
 BASE_FIELDS = {"source", "reason", "expected_version", "idempotency_key"}
 
 

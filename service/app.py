@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from cross_web import HTTPException
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -21,14 +24,19 @@ from schema.context import Context
 from schema.extensions import coded
 from schema.root import build_schema
 from service.auth import ANONYMOUS, BadToken, Principal, principal_for
+from service.observability import RequestContext
 from service.services import Services, build_services
 from service.settings import Settings
+from service.websocket import PingingHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+log = logging.getLogger("coop.app")
 
 
 class CoopGraphQL(GraphQL[Context, None]):
     """Strawberry's view, held to the GraphQL-over-HTTP specification."""
+
+    graphql_transport_ws_handler_class = PingingHandler
 
     def __init__(self, services: Services) -> None:
         super().__init__(build_schema(services.settings), keep_alive=True, keep_alive_interval=15)
@@ -90,6 +98,18 @@ def _request_error(result: ExecutionResult) -> bool:
     return bool(errors) and all(error.path is None for error in errors)
 
 
+async def readiness(services: Services) -> JSONResponse:
+    """Ready when the database answers and every projection has caught up with the log."""
+    try:
+        behind = {s.name: s.lag for s in await services.projections.status() if s.lag > 0}
+    except Exception as error:  # the database is unreachable or not migrated
+        log.warning("not ready: %s", error)
+        return JSONResponse({"ready": False, "database": str(error)}, status_code=503)
+    if behind:
+        return JSONResponse({"ready": False, "projections_behind": behind}, status_code=503)
+    return JSONResponse({"ready": True})
+
+
 def _unauthenticated(message: str) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
     return JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})
@@ -122,6 +142,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def readyz(_request: Request) -> JSONResponse:
+        return await readiness(services)
+
+    async def metrics(_request: Request) -> Response:
+        for status in await services.projections.status():
+            services.metrics.projection_lag.labels(status.name).set(status.lag)
+        body = generate_latest(services.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.start()
@@ -133,7 +162,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/graphql", graphql_http, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
+        middleware=[Middleware(RequestContext, metrics=services.metrics)],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -13,6 +13,7 @@ from events.store import EventStore
 from projections.framework import Projections
 from projections.models import built_in_projectors
 from service.handling import Commands
+from service.observability import Metrics
 from service.settings import Settings
 
 
@@ -24,6 +25,7 @@ class Services:
     feed: ChangeFeed
     projections: Projections
     commands: Commands
+    metrics: Metrics
 
     async def start(self) -> None:
         """Catch up any projection that is behind, then listen for appends."""
@@ -39,11 +41,16 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
     """Everything a request or a command needs; pass `store` to use another event catalogue."""
     if store is None:
         store = EventStore(create_engine(settings.database_url), cooperation_events)
+    feed = ChangeFeed(store, poll_seconds=settings.feed_poll_seconds)
+    metrics = Metrics()
+    store.on_commit(lambda result: metrics.appends.inc(len(result.events)))
+    metrics.subscriptions.set_function(lambda: feed.followers)
     return Services(
         settings=settings,
         engine=store.engine,
         store=store,
-        feed=ChangeFeed(store),
+        feed=feed,
         projections=Projections(store, built_in_projectors()),
         commands=Commands(store),
+        metrics=metrics,
     )

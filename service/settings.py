@@ -33,6 +33,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    ws_ping_seconds: float = 15.0
+    feed_poll_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +52,8 @@ class Settings:
             max_query_depth=_positive(env, "COOP_MAX_QUERY_DEPTH", cls.max_query_depth),
             max_aliases=_positive(env, "COOP_MAX_ALIASES", cls.max_aliases),
             max_tokens=_positive(env, "COOP_MAX_QUERY_TOKENS", cls.max_tokens),
+            ws_ping_seconds=_seconds(env, "COOP_WS_PING_SECONDS", cls.ws_ping_seconds),
+            feed_poll_seconds=_seconds(env, "COOP_FEED_POLL_SECONDS", cls.feed_poll_seconds),
         )
 
 
@@ -90,3 +94,16 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name}={value!r}: use a whole number of at least 1")
     return int(value)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 3600:
+        raise SettingsError(f"{name}={value!r}: use a number of seconds above 0, at most 3600")
+    return seconds

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
 import websockets
 from starlette.applications import Starlette
+
+from service.server import server_for
 
 
 def free_port() -> int:
@@ -25,8 +26,7 @@ def free_port() -> int:
 async def serving(app: Starlette) -> AsyncIterator[str]:
     """Serve `app` with uvicorn; yields the base URL (http://127.0.0.1:PORT)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    server = server_for(app, "127.0.0.1", port, log_level="warning")
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

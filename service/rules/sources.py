@@ -11,6 +11,10 @@ from service.errors import Conflict, NotFound, ValidationError
 from service.rules.checks import check_key, check_text, check_texts, optional_text
 from service.rules.streams import Facts, Plan, source_stream
 
+# The reference a fact carries when an editor records it without citing a document. It
+# needs no registration, and no registered source may take its key.
+DIRECT_ENTRY = "direct-entry"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -35,6 +39,8 @@ def source(facts: Facts, key: str) -> Source | None:
 
 def check_reference(facts: Facts, ref: SourceRef) -> None:
     """The document is registered and, when it lists its sections, names one of them."""
+    if ref.document == DIRECT_ENTRY:
+        return
     found = source(facts, ref.document)
     if found is None:
         raise NotFound(f"source document {ref.document!r} is not registered; register it first")
@@ -55,6 +61,8 @@ def plan_register(command: RegisterSource) -> Plan:
 
 def register(facts: Facts, command: RegisterSource) -> list[object]:
     key = check_key("source", command.key)
+    if key == DIRECT_ENTRY:
+        raise Conflict(f"{DIRECT_ENTRY!r} is reserved for facts recorded without a document")
     if source(facts, key) is not None:
         raise Conflict(f"source {key!r} is already registered")
     sections = check_texts("sections", command.sections)

@@ -1,0 +1,116 @@
+"""Metrics for Prometheus, a request id on every log line, and logs as JSON."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+class Metrics:
+    """One registry per application, so several apps in one process never share counts."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "coop_http_requests", "HTTP requests answered", ["method", "path", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "coop_http_request_seconds", "Time to answer an HTTP request", ["path"], registry=r
+        )
+        self.appends = Counter("coop_appended_events", "Events appended to the log", registry=r)
+        self.connections = Gauge(
+            "coop_websocket_connections", "Open graphql-transport-ws connections", registry=r
+        )
+        self.subscriptions = Gauge(
+            "coop_open_subscriptions", "Subscriptions following the log", registry=r
+        )
+        self.delivery = Histogram(
+            "coop_delivery_lag_seconds",
+            "From an event's record time to its delivery to a subscriber",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.projection_lag = Gauge(
+            "coop_projection_lag_events",
+            "Events a projection is behind the log head",
+            ["projection"],
+            registry=r,
+        )
+
+
+class RequestContext:
+    """ASGI middleware: a request id (taken from X-Request-ID or made), echoed in the response
+    and on every log line; request counts and latencies for HTTP."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode()[:100]
+        rid = given or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                path = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
+                self.metrics.requests.labels(scope["method"], path, str(status)).inc()
+                self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+            request_id.reset(token)
+
+
+KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+
+class _WithRequestId(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """JSON lines on stderr, each with the request id it was written under."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s")
+    )
+    handler.addFilter(_WithRequestId())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def log_config() -> dict[str, Any]:
+    """A uvicorn log_config that routes its loggers through the same JSON handler."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "loggers": {
+            name: {"handlers": [], "propagate": True}
+            for name in ("uvicorn", "uvicorn.access", "uvicorn.error")
+        },
+    }

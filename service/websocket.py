@@ -1,0 +1,42 @@
+"""graphql-transport-ws with server pings, and a count of open subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+
+from schema.context import Context
+
+
+class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Sends the protocol's `ping` while a connection is open, so idle feeds stay alive
+    through proxies and a dead peer is noticed."""
+
+    _pinger: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self._pinger is None:
+            self._pinger = asyncio.create_task(self._ping())
+            metrics = self.context.services.metrics
+            metrics.connections.inc()
+
+    async def _ping(self) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(self.context.services.settings.ws_ping_seconds)
+                await self.send_message({"type": "ping"})
+
+    async def shutdown(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pinger
+            self.context.services.metrics.connections.dec()
+        await super().shutdown()
+        await self.context.close()  # the connection the subscriptions' fields read through

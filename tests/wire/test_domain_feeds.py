@@ -1,0 +1,115 @@
+"""Domain feeds, authentication on the socket, pings and a clean shutdown, over a real server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+import websockets
+
+from events.dates import PartialDate
+from service.app import create_app
+from service.commands import EndMembership, RegisterPartner, StartMembership
+from service.seeding import load_seed
+from service.services import Services
+from service.settings import parse_tokens
+from tests.servers import Subscriber, serving
+
+SOURCE = {"document": "tmg-international-cooperation", "section": "INTERNATIONAL COOPERATION"}
+CHANGES = """subscription($network: String, $after: Int) {
+  membershipChanges(network: $network, after: $after) {
+    position type membership { member { key } network { key } since until }
+  }
+}"""
+
+
+@pytest.fixture
+async def server(services: Services) -> AsyncIterator[str]:
+    await load_seed(services.commands)
+    services.settings = replace(
+        services.settings, tokens=parse_tokens("reader:ri:ri-secret"), ws_ping_seconds=0.3
+    )
+    async with serving(create_app(services.settings, services)) as url:
+        yield url
+
+
+def source() -> object:
+    from events.model import SourceRef
+
+    return SourceRef(**SOURCE)
+
+
+async def join_osaka(services: Services) -> None:
+    await services.commands.execute(
+        RegisterPartner(key="osaka", name="Osaka", kind="city", source=source()),
+        "test",  # type: ignore[arg-type]
+    )
+    await services.commands.execute(
+        StartMembership(member="osaka", network="c40", since=PartialDate(2015), source=source()),  # type: ignore[arg-type]
+        "test",
+    )
+
+
+async def test_membership_changes_replay_then_live_with_state(
+    services: Services, server: str
+) -> None:
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(CHANGES, {"network": "c40", "after": 0})
+        replayed = [(await client.next_data())["membershipChanges"] for _ in range(5)]
+        assert {c["membership"]["network"]["key"] for c in replayed} == {"c40"}
+        await join_osaka(services)
+        live = (await client.next_data())["membershipChanges"]
+        assert live["membership"]["member"]["key"] == "osaka"
+        assert live["membership"]["since"] == "2015"
+        await services.commands.execute(
+            EndMembership(member="osaka", network="c40", until=PartialDate(2020), source=source()),  # type: ignore[arg-type]
+            "test",
+        )
+        ended = (await client.next_data())["membershipChanges"]
+    assert ended["type"] == "MembershipEnded"
+    assert ended["membership"]["until"] == "2020"
+    assert ended["position"] > live["position"] > replayed[-1]["position"]
+
+
+async def test_partner_changes_for_one_key(services: Services, server: str) -> None:
+    query = 'subscription { partnerChanges(key: "osaka") { position partner { name } } }'
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(query)
+        await asyncio.sleep(0.2)
+        await join_osaka(services)
+        change = (await client.next_data())["partnerChanges"]
+    assert change["partner"]["name"] == "Osaka"
+
+
+async def test_a_bad_token_closes_the_socket_with_4403(server: str) -> None:
+    url = server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send(
+            '{"type": "connection_init", "payload": {"authorization": "Bearer nope"}}'
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_a_good_token_is_accepted_and_the_server_pings(server: str) -> None:
+    async with Subscriber.connect(server, {"authorization": "Bearer ri-secret"}) as client:
+        message = await client.socket.recv()
+    assert '"ping"' in str(message)
+
+
+async def test_shutdown_completes_subscriptions(services: Services) -> None:
+    await load_seed(services.commands)
+    app = create_app(services.settings, services)
+    async with serving(app) as url, Subscriber.connect(url) as client:
+        await client.subscribe(CHANGES, {"after": 0})
+        await client.next_data()
+        await services.feed.close()  # what the server does first when it stops
+        while True:
+            message = await client.receive()
+            if message["type"] != "next":
+                break
+    assert message == {"id": "1", "type": "complete"}
