@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.activities import Activity, Commitment
+from schema.audit import AuditQuery
 from schema.extensions import RequestScope
 from schema.feed import FeedSubscription
 from schema.log import LogQuery
@@ -33,7 +34,7 @@ NODE_TYPES = [Partner, Membership, Role, Program, Participation, Activity, Commi
 
 
 @strawberry.type
-class Query(RecordQuery, LogQuery):
+class Query(RecordQuery, LogQuery, AuditQuery):
     pass
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from service.services import build_services
-from service.settings import Settings, SettingsError
+from service.settings import ROLES, Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,62 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = verbs.add_parser("seed", help="load the seed history (adds nothing when present)")
     seed.set_defaults(run=_async(_seed))
+    _add_audit_verbs(verbs)
+
+    tokens = verbs.add_parser("tokens", help="API tokens").add_subparsers(title="tokens commands")
+    create = tokens.add_parser("create", help="print a new COOP_API_TOKENS entry")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--name", help="recorded as the actor of what the token writes")
+    create.set_defaults(run=_create_token)
     return parser
+
+
+def _create_token(_settings: Settings, args: argparse.Namespace) -> int:
+    from service.auth import new_token
+
+    print(new_token(args.role, args.name))
+    print("coop: add this entry to COOP_API_TOKENS (comma-separated) and restart", file=sys.stderr)
+    return 0
+
+
+def _add_audit_verbs(verbs: Any) -> None:
+    """The operator and auditor verbs; their work is in service.operations, .transfer, .audit."""
+    from service import audit, operations, transfer
+
+    projections = verbs.add_parser("projections", help="read models: status and rebuild")
+    which = projections.add_subparsers(title="projections commands")
+    status = which.add_parser("status", help="each projection's checkpoint and lag")
+    status.set_defaults(run=_async(operations.projections_status))
+    rebuild = which.add_parser("rebuild", help="refold from the log, switch when complete")
+    rebuild.add_argument("name", nargs="?", help="one projection (all when omitted)")
+    rebuild.set_defaults(run=_async(operations.projections_rebuild))
+
+    verify = verbs.add_parser("verify", help="check the hash chain, the guards, a replay")
+    _add_range(verify, operations.position)
+    verify.set_defaults(run=_async(audit.verify_command))
+
+    replay = verbs.add_parser("replay", help="build the record up to a point in a new file")
+    replay.add_argument("--until", required=True, type=transfer.point, metavar="POSITION|TIME")
+    replay.add_argument("--into", required=True, metavar="FILE", help="a new SQLite file")
+    replay.set_defaults(run=_async(transfer.replay_command))
+
+    export = verbs.add_parser("export", help="write the log to stdout, one event a line")
+    _add_range(export, operations.position)
+    export.set_defaults(run=_async(transfer.export_log))
+
+    load = verbs.add_parser("import", help="append an export to this database's log")
+    load.add_argument("file", metavar="FILE", help="an export (NDJSON); - reads stdin")
+    load.set_defaults(run=_async(transfer.import_log))
+
+    history = verbs.add_parser("history", help="every version behind a key, with provenance")
+    history.add_argument("key", metavar="KEY", help="partner, program, membership or role key")
+    history.add_argument("--json", action="store_true", help="one JSON document")
+    history.set_defaults(run=_async(audit.history_command))
+
+
+def _add_range(parser: argparse.ArgumentParser, position: Callable[[str], int]) -> None:
+    parser.add_argument("--after", type=position, default=0, metavar="N", help="from N+1")
+    parser.add_argument("--until", type=position, metavar="N", help="up to N (inclusive)")
 
 
 def _async(
@@ -55,11 +110,13 @@ def _async(
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.app import create_app
+    from service.observability import configure_logging, log_config
+    from service.server import server_for
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    configure_logging()
+    server = server_for(create_app(settings), args.host, args.port, log_config=log_config())
+    asyncio.run(server.serve())
     return 0
 
 

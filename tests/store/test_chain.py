@@ -93,14 +93,19 @@ async def test_verify_names_swapped_events(store: EventStore, engine: AsyncEngin
     await drop_guards(engine)
     async with engine.begin() as connection:
         # Swap the payloads of positions 2 and 5 (a reordering of what was said).
-        await connection.execute(
-            text(
-                "UPDATE events SET data = CASE position"
-                " WHEN 2 THEN (SELECT data FROM events WHERE position = 5)"
-                " ELSE (SELECT data FROM events WHERE position = 2) END"
-                " WHERE position IN (2, 5)"
-            )
+        rows = await connection.execute(
+            text("SELECT position, data FROM events WHERE position IN (2, 5)")
         )
+        data = {row.position: row.data for row in rows}
+        for position, other in ((2, 5), (5, 2)):
+            await connection.execute(
+                text("UPDATE events SET data = :data WHERE position = :position"),
+                {"data": data[other], "position": position},
+            )
+        swapped = await connection.execute(
+            text("SELECT data FROM events WHERE position IN (2, 5) ORDER BY position")
+        )
+        assert swapped.scalars().all() == [data[5], data[2]]
     report = await verify_chain(store)
     assert (report.ok, report.first_bad_position) == (False, 2)
 

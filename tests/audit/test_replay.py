@@ -1,0 +1,73 @@
+"""`coop replay`: the record as it stood at a point, in a new SQLite file that answers queries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from events.chain import timestamp_text
+from projections.queries.basis import Basis, Row
+from projections.queries.memberships import members_of
+from service.services import Services, build_services
+from service.settings import Settings
+from tests.audit.conftest import Coop, head_and_digests
+
+
+def members(rows: dict[str, list[Row]]) -> list[tuple[object, ...]]:
+    """What a member list says, leaving out when the record stopped saying it."""
+    fields = ("key", "member", "valid_from", "valid_to", "notes", "record_from")
+    return sorted(tuple(row[field] for field in fields) for row in rows.get("c40", []))
+
+
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Services]:
+    services = build_services(Settings(database_url=url))
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+async def test_a_replay_answers_as_the_live_record_did_at_that_point(
+    sampled_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    # At 9, city-3 had not joined; at 21, city-1's start was not yet corrected to 2001-04.
+    expected = {9: {"city-0", "city-1", "city-2"}, 21: {"city-0", "city-1", "city-2", "city-3"}}
+    for position, cities in expected.items():
+        into = tmp_path / f"at-{position}.db"
+        ran = await coop(sampled_url, "replay", "--until", str(position), "--into", str(into))
+        assert ran.code == 0, ran.err
+        assert f"replayed positions 1-{position} into {into}" in ran.out
+        async with opened(sampled_url) as live, live.engine.connect() as connection:
+            then = await members_of(connection, ["c40"], Basis(position=position))
+            last = (await live.store.read_all(after=position - 1, limit=1))[0]
+        async with opened(f"sqlite:///{into}") as copy:
+            assert (await copy.store.head()).hash == last.hash
+            assert {s.lag for s in await copy.projections.status()} == {0}
+            async with copy.engine.connect() as connection:
+                replayed = await members_of(connection, ["c40"])
+        assert members(replayed) == members(then)
+        assert {row[1] for row in members(replayed)} == cities
+        assert ("city-1", "2001") in {(row[1], row[2]) for row in members(replayed)}
+
+
+async def test_a_replay_to_a_time_stops_at_the_last_event_recorded_by_then(
+    sampled_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    async with opened(sampled_url) as live:
+        seventh = (await live.store.read_all(after=6, limit=1))[0]
+        expected = await live.store.position_at(seventh.recorded_at)
+    into = tmp_path / "then.db"
+    moment = timestamp_text(seventh.recorded_at)
+    ran = await coop(sampled_url, "replay", "--until", moment, "--into", str(into))
+    assert ran.code == 0, ran.err
+    head, _ = await head_and_digests(f"sqlite:///{into}")
+    assert head.position == expected >= 7
+    again = await coop(sampled_url, "replay", "--until", "3", "--into", str(into))
+    assert again.code == 2
+    assert "already exists" in again.err
+    beyond = await coop(sampled_url, "replay", "--until", "999", "--into", str(tmp_path / "x.db"))
+    assert beyond.code == 2
+    assert "the log ends at position 22" in beyond.err
+    assert not (tmp_path / "x.db").exists()

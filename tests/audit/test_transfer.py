@@ -1,0 +1,148 @@
+"""`coop export` and `coop import`: NDJSON with every field, checked line by line on the way in."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.services import build_services
+from service.settings import Settings
+from service.transfer import write_export
+from tests.audit.conftest import HEAD, Coop, head_and_digests
+
+FIELDS = [
+    "position",
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+]
+
+
+async def export(coop: Coop, url: str, tmp_path: Path, *args: str) -> Path:
+    ran = await coop(url, "export", *args)
+    assert ran.code == 0, ran.err
+    assert ran.err == ""  # progress is shown only on a terminal
+    path = tmp_path / f"log{'-'.join(args)}.ndjson"
+    path.write_text(ran.out)
+    return path
+
+
+async def test_an_export_holds_every_field_of_every_event(
+    sampled_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    lines = (await export(coop, sampled_url, tmp_path)).read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [event["position"] for event in events] == list(range(1, HEAD + 1))
+    assert all(list(event) == FIELDS for event in events)
+    last = events[-1]
+    assert last["metadata"]["source"] == {"document": "doc", "section": "A"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", last["recorded_at"])
+    part = (await export(coop, sampled_url, tmp_path, "--after", "5", "--until", "8")).read_text()
+    assert [json.loads(line)["position"] for line in part.splitlines()] == [6, 7, 8]
+
+
+async def test_export_then_import_gives_the_same_head_and_digests(
+    sampled_url: str, target_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """From each engine into each engine (SQLite to SQLite at least)."""
+    path = await export(coop, sampled_url, tmp_path)
+    ran = await coop(target_url, "import", str(path))
+    assert ran.code == 0, ran.err
+    assert f"imported {HEAD} events (positions 1-{HEAD})" in ran.out
+    assert await head_and_digests(target_url) == await head_and_digests(sampled_url)
+
+
+async def test_an_altered_line_is_refused_and_named(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    lines = (await export(coop, sampled_url, tmp_path)).read_text().splitlines(keepends=True)
+    lines[8] = lines[8].replace('"city-2"', '"city-9"')
+    altered = tmp_path / "altered.ndjson"
+    altered.write_text("".join(lines))
+    ran = await coop(empty_url, "import", str(altered))
+    assert ran.code == 1
+    assert "altered.ndjson, line 9: position 9 was altered" in ran.err
+    assert "nothing was imported" in ran.err
+    assert (await head_and_digests(empty_url))[0].position == 0
+
+
+async def test_malformed_lines_are_refused_and_named(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    lines = (await export(coop, sampled_url, tmp_path)).read_text().splitlines(keepends=True)
+    cases = {
+        "cut": (lines[2][:40] + "\n", "line 3: not valid JSON"),
+        "unknown field": (lines[2].replace('{"position"', '{"extra":1,"position"'), "line 3"),
+        "no offset": (lines[2].replace('+00:00"', '"'), "line 3: not an exported event"),
+    }
+    for name, (line, expected) in cases.items():
+        bad = tmp_path / "bad.ndjson"
+        bad.write_text("".join([*lines[:2], line, *lines[3:]]))
+        ran = await coop(empty_url, "import", str(bad))
+        assert (ran.code, expected in ran.err) == (1, True), (name, ran.err)
+    assert (await head_and_digests(empty_url))[0].position == 0
+
+
+async def test_an_import_continues_a_log_only_from_its_head(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    first = await export(coop, sampled_url, tmp_path, "--until", "10")
+    rest = await export(coop, sampled_url, tmp_path, "--after", "10")
+    early = await coop(empty_url, "import", str(rest))
+    assert early.code == 1
+    assert "starts at position 11, but the database is empty" in early.err
+    assert (await coop(empty_url, "import", str(first))).code == 0
+    again = await coop(empty_url, "import", str(first))
+    assert again.code == 1
+    assert "already holds positions 1-10" in again.err
+    assert "--after 10" in again.err
+    assert (await coop(empty_url, "import", str(rest))).code == 0
+    assert await head_and_digests(empty_url) == await head_and_digests(sampled_url)
+
+
+async def test_import_reads_standard_input(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = await export(coop, sampled_url, tmp_path)
+    with path.open() as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        ran = await coop(empty_url, "import", "-")
+    assert ran.code == 0, ran.err
+    assert "from standard input" in ran.out
+    assert await head_and_digests(empty_url) == await head_and_digests(sampled_url)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_export_shows_progress_on_a_terminal_only(
+    sampled_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = build_services(Settings(database_url=sampled_url))
+    try:
+        for stderr in (io.StringIO(), Terminal()):
+            monkeypatch.setattr(sys, "stderr", stderr)
+            out = io.StringIO()
+            assert await write_export(services.store, out, after=2) == HEAD - 2
+            assert out.getvalue().count("\n") == HEAD - 2
+            if stderr.isatty():
+                assert stderr.getvalue().startswith("\rexport: 20/20 events, ")
+                assert stderr.getvalue().endswith(" events/s\x1b[K\n")
+            else:
+                assert stderr.getvalue() == ""
+    finally:
+        await services.close()

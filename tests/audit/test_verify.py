@@ -1,0 +1,106 @@
+"""`coop verify`: the chain, the database's refusal of edits, and a replay of every projection."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.audit import verify_log
+from service.services import Services
+from tests.audit.conftest import HEAD, Coop, drop_guards
+
+Forgery = Callable[[AsyncConnection], Awaitable[object]]
+
+
+def statement(sql: str) -> Forgery:
+    return lambda connection: connection.execute(text(sql))
+
+
+async def swap(connection: AsyncConnection) -> None:
+    """Positions 3 and 6 both register a city: their payloads trade places."""
+    rows = await connection.execute(
+        text("SELECT position, data FROM events WHERE position IN (3, 6)")
+    )
+    data = {row.position: row.data for row in rows}
+    for position, other in ((3, 6), (6, 3)):
+        await connection.execute(
+            text("UPDATE events SET data = :data WHERE position = :position"),
+            {"data": data[other], "position": position},
+        )
+
+
+# Each forgery, the position verify must name, and how to undo it before the next one.
+FORGERIES: list[tuple[Forgery, int, Forgery | None]] = [
+    (
+        statement("UPDATE events SET data = replace(data, '\"n1\"', '\"x\"') WHERE position = 7"),
+        7,
+        statement("UPDATE events SET data = replace(data, '\"x\"', '\"n1\"') WHERE position = 7"),
+    ),
+    (swap, 3, swap),
+    (statement("DELETE FROM events WHERE position = 5"), 5, None),
+]
+
+
+async def test_an_untouched_log_verifies(sampled_url: str, coop: Coop) -> None:
+    ran = await coop(sampled_url, "verify")
+    assert ran.code == 0, ran.out + ran.err
+    assert f"chain: ok: {HEAD} events verified (positions 1-{HEAD})" in ran.out
+    assert "guards: ok" in ran.out
+    assert f"projections: ok: 7 projections replayed to position {HEAD}" in ran.out
+    assert ran.out.endswith("coop: verified\n")
+
+
+async def test_a_range_checks_only_the_chain(sampled_url: str, coop: Coop) -> None:
+    ran = await coop(sampled_url, "verify", "--after", "5", "--until", "9")
+    assert ran.code == 0
+    assert "4 events verified (positions 6-9)" in ran.out
+    assert "projections: skipped" in ran.out
+    backwards = await coop(sampled_url, "verify", "--after", "9", "--until", "5")
+    assert backwards.code == 2
+    assert "--until 5 is before --after 9" in backwards.err
+
+
+async def test_a_changed_a_swapped_and_a_deleted_event_are_each_named(
+    sampled: Services, database_url: str, coop: Coop
+) -> None:
+    await drop_guards(sampled.engine)
+    for forge, position, undo in FORGERIES:
+        async with sampled.engine.begin() as connection:
+            await forge(connection)
+        ran = await coop(database_url, "verify")
+        assert ran.code == 1
+        assert f"coop: verification failed at position {position}: chain" in ran.out
+        assert "guards: FAILED: trigger events_" in ran.out
+        assert "projections: skipped: not replayed: the chain is broken" in ran.out
+        assert (await verify_log(sampled)).checks[0].first_bad_position == position
+        if undo is not None:
+            async with sampled.engine.begin() as connection:
+                await undo(connection)
+            assert (await verify_log(sampled)).checks[0].status == "ok"
+
+
+async def test_an_edited_projection_and_a_disabled_guard_are_named(
+    sampled: Services, database_url: str, coop: Coop
+) -> None:
+    if sampled.engine.dialect.name == "postgresql":
+        statements = ["ALTER TABLE idempotency_keys DISABLE TRIGGER idempotency_keys_append_only"]
+        guard = "idempotency_keys_append_only"
+    else:
+        statements = [
+            "DROP TRIGGER idempotency_keys_no_update",
+            "CREATE TRIGGER idempotency_keys_no_update BEFORE UPDATE ON idempotency_keys"
+            " BEGIN SELECT 1; END",
+        ]
+        guard = "idempotency_keys_no_update"
+    statements.append("""UPDATE memberships SET notes = '["forged"]' WHERE member = 'city-2'""")
+    async with sampled.engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+    ran = await coop(database_url, "verify")
+    assert ran.code == 1
+    assert "chain: ok" in ran.out
+    assert f"guards: FAILED: trigger {guard} on idempotency_keys no longer refuses edits" in ran.out
+    assert "projections: FAILED: memberships differs from a replay of the log" in ran.out
+    assert "coop: verification failed: guards" in ran.out
