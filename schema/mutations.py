@@ -174,6 +174,11 @@ async def _result(info: Info, command: type[c.Command], outcome: Outcome) -> Any
 
 
 def _check_writer(info: Info) -> str:
+    if info.context.services.settings.read_only:
+        raise GraphQLError(
+            "this instance serves the record read-only (COOP_READ_ONLY); it records nothing",
+            extensions={"code": "FORBIDDEN"},
+        )
     principal = info.context.principal
     if not principal.authenticated:
         raise GraphQLError(

@@ -29,6 +29,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     tokens: tuple[Token, ...] = field(default=())
     require_auth_for_reads: bool = False
+    read_only: bool = False
     max_page_size: int = 100
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -48,6 +49,7 @@ class Settings:
             database_url=url,
             tokens=parse_tokens(env.get("COOP_API_TOKENS", "")),
             require_auth_for_reads=_flag(env, "COOP_REQUIRE_AUTH_FOR_READS"),
+            read_only=_flag(env, "COOP_READ_ONLY"),
             max_page_size=_positive(env, "COOP_MAX_PAGE_SIZE", cls.max_page_size),
             max_query_depth=_positive(env, "COOP_MAX_QUERY_DEPTH", cls.max_query_depth),
             max_aliases=_positive(env, "COOP_MAX_ALIASES", cls.max_aliases),

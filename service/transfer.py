@@ -352,5 +352,5 @@ async def replay_command(settings: Settings, args: argparse.Namespace) -> int:
     recorded = head.recorded_at.isoformat() if head.recorded_at else "nothing recorded yet"
     print(f"coop: replayed positions 1-{head.position} into {target} (last recorded {recorded})")
     print(f"head hash {head.hash}")
-    print(f"serve it with: COOP_DATABASE_URL=sqlite:///{target} coop serve")
+    print(f"serve it with: COOP_READ_ONLY=true COOP_DATABASE_URL=sqlite:///{target} coop serve")
     return 0

@@ -167,3 +167,16 @@ async def test_every_command_has_its_mutation(client: Client) -> None:
         "updatePartner",
         "endMembership",
     } <= names
+
+
+async def test_a_read_only_instance_records_nothing(client: Client) -> None:
+    from dataclasses import replace
+
+    client.services.settings = replace(client.services.settings, read_only=True)
+    before = await head(client)
+    body = await client.post(
+        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "city"}, role="editor"
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "read-only" in body["errors"][0]["message"]
+    assert await head(client) == before

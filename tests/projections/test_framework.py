@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text, update
 
 from events.database import create_engine
@@ -95,3 +96,32 @@ async def test_replaying_the_same_log_elsewhere_gives_the_same_digests(
         await copy.store.import_events(page[10:])
         assert (await copy.store.head()) == (await services.store.head())
         assert await copy.projections.digests() == await services.projections.digests()
+
+
+async def test_a_failing_projector_fails_the_append_and_leaves_nothing(services: Services) -> None:
+    """Rows, checkpoint and event commit together or not at all."""
+    from events.cooperation import PartnerRegistered
+    from projections.framework import Projector
+
+    class Broken(Projector):
+        name = "broken"
+        TABLES = ()
+        handles = frozenset({"PartnerRegistered"})
+
+        async def apply(self, connection, event, decoded):  # type: ignore[no-untyped-def]
+            raise RuntimeError("projector bug")
+
+    await record_sample(services.store)
+    before = await services.projections.digests()
+    head = (await services.store.head()).position
+    services.projections.projectors["broken"] = Broken()
+    await services.projections.ensure_checkpoints()
+    async with services.engine.begin() as connection:
+        await connection.execute(update(checkpoints).values(position=head))
+    with pytest.raises(RuntimeError, match="projector bug"):
+        await services.store.append(
+            "partner:x", [PartnerRegistered(key="x", name="X", kind="city")]
+        )
+    assert (await services.store.head()).position == head
+    del services.projections.projectors["broken"]
+    assert await services.projections.digests() == before
