@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import msgspec
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.chain import GENESIS_HASH, ChainCheck, canonical_json, event_hash
@@ -26,6 +26,7 @@ from events.model import (
     check_stream_id,
 )
 from events.registry import EventTypes
+from events.rows import recorded_from_row, recorded_from_values, result_of, row_values
 from events.tables import events, idempotency_keys
 
 MAX_BATCH = 1000
@@ -89,7 +90,7 @@ class EventStore:
         meta_text = canonical_json(msgspec.to_builtins(metadata))
         digest = request_digest or _request_digest(stream_id, batch)
         async with write_transaction(self.engine) as connection:
-            earlier = await self._earlier_result(connection, stream_id, batch, digest, metadata)
+            earlier = await self._earlierresult_of(connection, stream_id, batch, digest, metadata)
             if earlier is not None:
                 return earlier
             version = await _stream_version(connection, stream_id)
@@ -109,7 +110,7 @@ class EventStore:
                 )
             for listener in self._in_transaction:
                 await listener(connection, recorded)
-        result = _result(recorded)
+        result = result_of(recorded)
         for committed in self._committed:
             committed(result)
         return result
@@ -134,7 +135,7 @@ class EventStore:
             raise InvalidAppend("the batch gives the same event id twice")
         return batch
 
-    async def _earlier_result(
+    async def _earlierresult_of(
         self,
         connection: AsyncConnection,
         stream_id: str,
@@ -175,13 +176,13 @@ class EventStore:
                 f"event id {rows[0].event_id} was already written with different content"
                 f" (position {rows[0].position}); a retry must repeat the same events"
             )
-        return _result([_recorded(row) for row in rows], replayed=True)
+        return result_of([recorded_from_row(row) for row in rows], replayed=True)
 
     async def _replayed(self, connection: AsyncConnection, first: int, last: int) -> AppendResult:
         rows = await connection.execute(
             select(events).where(events.c.position.between(first, last)).order_by("position")
         )
-        return _result([_recorded(row) for row in rows], replayed=True)
+        return result_of([recorded_from_row(row) for row in rows], replayed=True)
 
     async def _write(
         self,
@@ -213,7 +214,7 @@ class EventStore:
             row["hash"] = prev_hash = event_hash(**row)
             rows.append(row)
         await connection.execute(insert(events), rows)
-        return [_recorded_from_values(row) for row in rows]
+        return [recorded_from_values(row) for row in rows]
 
     async def import_events(self, batch: Sequence[RecordedEvent]) -> None:
         """Append events exactly as another log recorded them, continuing this log's chain.
@@ -236,11 +237,11 @@ class EventStore:
                         f"cannot import position {event.position}: {event.type} v"
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
-            rows = [_row_values(event) for event in batch]
+            rows = [row_values(event) for event in batch]
             await connection.execute(insert(events), rows)
             for listener in self._in_transaction:
                 await listener(connection, batch)
-        result = _result(batch)
+        result = result_of(batch)
         for committed in self._committed:
             committed(result)
 
@@ -293,7 +294,7 @@ class EventStore:
             query = query.where(events.c.stream_id.in_(list(streams)))
         query = query.order_by(events.c.position).limit(limit)
         async with self.engine.connect() as connection:
-            return [_recorded(row) for row in await connection.execute(query)]
+            return [recorded_from_row(row) for row in await connection.execute(query)]
 
     async def iter_all(
         self,
@@ -326,7 +327,7 @@ class EventStore:
             query = query.where(events.c.stream_version <= to_version)
         async with self.engine.connect() as connection:
             rows = await connection.execute(query.order_by(events.c.stream_version))
-            return [_recorded(row) for row in rows]
+            return [recorded_from_row(row) for row in rows]
 
     async def position_at(self, moment: datetime) -> int:
         """The last position recorded at or before `moment` (0 if none): record time as position."""
@@ -365,57 +366,3 @@ def _request_digest(stream_id: str, batch: list[tuple[NewEvent, str]]) -> str:
         [event.type, text, str(event.event_id) if event.event_id else None] for event, text in batch
     ]
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
-
-
-def _decode(text: str) -> dict[str, Any]:
-    value = msgspec.json.decode(text)
-    assert isinstance(value, dict)
-    return value
-
-
-def _recorded(row: Row[Any]) -> RecordedEvent:
-    return _recorded_from_values(row._mapping)
-
-
-def _recorded_from_values(values: Mapping[Any, Any]) -> RecordedEvent:
-    event_id = values["event_id"]
-    return RecordedEvent(
-        position=values["position"],
-        stream_id=values["stream_id"],
-        stream_version=values["stream_version"],
-        event_id=event_id if isinstance(event_id, UUID) else UUID(str(event_id)),
-        type=values["type"],
-        schema_version=values["schema_version"],
-        data=_decode(values["data"]),
-        metadata=_decode(values["metadata"]),
-        recorded_at=values["recorded_at"],
-        prev_hash=values["prev_hash"],
-        hash=values["hash"],
-    )
-
-
-def _row_values(event: RecordedEvent) -> dict[str, Any]:
-    return {
-        "position": event.position,
-        "stream_id": event.stream_id,
-        "stream_version": event.stream_version,
-        "event_id": event.event_id,
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "data": canonical_json(event.data),
-        "metadata": canonical_json(event.metadata),
-        "recorded_at": event.recorded_at,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
-
-
-def _result(recorded: Sequence[RecordedEvent], *, replayed: bool = False) -> AppendResult:
-    return AppendResult(
-        stream_id=recorded[-1].stream_id,
-        stream_version=recorded[-1].stream_version,
-        first_position=recorded[0].position,
-        last_position=recorded[-1].position,
-        events=tuple(recorded),
-        replayed=replayed,
-    )
