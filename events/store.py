@@ -329,6 +329,18 @@ class EventStore:
             rows = await connection.execute(query.order_by(events.c.stream_version))
             return [recorded_from_row(row) for row in rows]
 
+    async def count(
+        self, *, types: Sequence[str] | None = None, streams: Sequence[str] | None = None
+    ) -> int:
+        """How many events the log holds, of these types and streams when given."""
+        query = select(func.count()).select_from(events)
+        if types:
+            query = query.where(events.c.type.in_(list(types)))
+        if streams:
+            query = query.where(events.c.stream_id.in_(list(streams)))
+        async with self.engine.connect() as connection:
+            return (await connection.scalar(query)) or 0
+
     async def position_at(self, moment: datetime) -> int:
         """The last position recorded at or before `moment` (0 if none): record time as position."""
         query = select(func.max(events.c.position)).where(events.c.recorded_at <= moment)

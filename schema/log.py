@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from events.model import RecordedEvent
 from schema.context import Info
-from schema.pagination import page_size
+from schema.pagination import Connection, Edge, PageInfo, page_size, wants_total
 
 
 @strawberry.type
@@ -58,30 +58,6 @@ class Event:
 
 
 @strawberry.type
-class EventPageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class EventEdge:
-    cursor: str
-    node: Event
-
-
-@strawberry.type
-class EventConnection:
-    edges: list[EventEdge]
-    page_info: EventPageInfo
-
-    @strawberry.field
-    def nodes(self) -> list[Event]:
-        return [edge.node for edge in self.edges]
-
-
-@strawberry.type
 class LogQuery:
     @strawberry.field(description="The raw log in position order, after a position.")
     async def events(
@@ -91,22 +67,20 @@ class LogQuery:
         first: int | None = None,
         stream_id: str | None = None,
         types: list[str] | None = None,
-    ) -> EventConnection:
+    ) -> Connection[Event]:
+        store = info.context.services.store
         limit = page_size(info, first)
-        page = await info.context.services.store.read_all(
-            after=after,
-            limit=limit + 1,
-            types=types,
-            streams=[stream_id] if stream_id else None,
-        )
-        edges = [EventEdge(cursor=str(e.position), node=Event.from_recorded(e)) for e in page]
-        edges = edges[:limit]
-        return EventConnection(
+        streams = [stream_id] if stream_id else None
+        page = await store.read_all(after=after, limit=limit + 1, types=types, streams=streams)
+        edges = [Edge(cursor=str(e.position), node=Event.from_recorded(e)) for e in page[:limit]]
+        total = await store.count(types=types, streams=streams) if wants_total(info) else 0
+        return Connection(
             edges=edges,
-            page_info=EventPageInfo(
+            page_info=PageInfo(
                 has_next_page=len(page) > limit,
                 has_previous_page=after > 0,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
+            total_count=total,
         )

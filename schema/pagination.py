@@ -58,6 +58,15 @@ class Connection(Generic[Node]):
         return [edge.node for edge in self.edges]
 
 
+def wants_total(info: Info) -> bool:
+    """Did the query ask for `totalCount` (worth a count query only then)?"""
+    return any(
+        selection.name == "totalCount"
+        for field in info.selected_fields
+        for selection in getattr(field, "selections", [])
+    )
+
+
 def page_size(info: Info, first: int | None, last: int | None = None) -> int:
     """The page size asked for, within the configured maximum; a clear error past it."""
     maximum = info.context.services.settings.max_page_size

@@ -18,18 +18,18 @@ from schema.context import Info
 from schema.loaders import load
 from schema.memberships import Membership, Role
 from schema.nodes import Node, Version, parse_global_id
-from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from schema.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    wants_total,
+)
 from schema.partners import Partner
 from schema.programs import Participation, Program
 from schema.sources import Source
-
-
-def wants_total(info: Info) -> bool:
-    return any(
-        selection.name == "totalCount"
-        for field in info.selected_fields
-        for selection in getattr(field, "selections", [])
-    )
 
 
 def connection_from(found: Found, make: Any, after: str | None) -> Connection[Any]:

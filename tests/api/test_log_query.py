@@ -42,11 +42,13 @@ async def test_events_query_pages_and_filters_the_log(
       events(after: $after, first: 2, streamId: $stream) {
         nodes { position streamId version type schemaVersion data prevHash hash }
         pageInfo { hasNextPage endCursor }
+        totalCount
       }
     }"""
     page = (await client.post("/graphql", json={"query": query})).json()["data"]["events"]
     assert [n["position"] for n in page["nodes"]] == [1, 2]
     assert page["pageInfo"] == {"hasNextPage": True, "endCursor": "2"}
+    assert page["totalCount"] == 3
     assert page["nodes"][0]["data"] == {"name": "n0", "tags": ["t"]}
     assert page["nodes"][1]["prevHash"] == page["nodes"][0]["hash"]
 
@@ -54,3 +56,4 @@ async def test_events_query_pages_and_filters_the_log(
     body = {"query": query, "variables": variables}
     filtered = (await client.post("/graphql", json=body)).json()["data"]["events"]
     assert [(n["position"], n["version"]) for n in filtered["nodes"]] == [(1, 1), (3, 2)]
+    assert filtered["totalCount"] == 2
