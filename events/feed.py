@@ -1,8 +1,10 @@
-"""The change feed: tells followers the log has grown; they read what is new from the log itself.
+"""The change feed: one reader per process tails the log; followers take what is new from it.
 
-Nothing is buffered per follower: each one reads the log after the last position it
-delivered, at its own pace, so a slow follower never holds back the writer or the others,
-and a lost wake-up costs at most one poll interval, never an event.
+When the log grows, one read fetches the new events into a shared window of the newest
+ones; every follower takes what it has not yet delivered from that window, at its own pace.
+Nothing is buffered per follower, so a slow one never holds back the writer or the others;
+one that falls behind the window catches up by reading the log itself, then rejoins it. A
+lost wake-up costs at most one poll interval, never an event.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -27,12 +30,27 @@ CHANNEL = "coop_events"
 class ChangeFeed:
     """Wakes followers of one store when it grows, in this process or (on PostgreSQL) any."""
 
-    def __init__(self, store: EventStore, *, poll_seconds: float = 5.0, page: int = 500) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        poll_seconds: float = 5.0,
+        page: int = 500,
+        window: int = 2000,
+    ) -> None:
         self.store = store
         self.poll_seconds = poll_seconds
         self.page = page
+        self.window = window
         self._wakers: set[asyncio.Event] = set()
         self._closed = False
+        # The shared window: the newest events read, with contiguous positions up to _tail.
+        self._recent: list[RecordedEvent] = []
+        self._tail: int | None = None
+        self._generation = 0  # bumped by every wake-up
+        self._read_generation = -1  # the wake-up the last read answered
+        self._read_at = 0.0
+        self._reading = asyncio.Lock()
         self._listener: Any = None
         store.on_commit(self._committed)
         if store.engine.dialect.name == "postgresql":
@@ -54,6 +72,7 @@ class ChangeFeed:
         self.wake()
 
     def wake(self) -> None:
+        self._generation += 1
         for waker in self._wakers:
             waker.set()
 
@@ -86,19 +105,63 @@ class ChangeFeed:
         """Every matching event after `after` (from now on when None), then live, in order."""
         waker = asyncio.Event()
         self._wakers.add(waker)
+        wanted_types = set(types) if types else None
+        wanted_streams = set(streams) if streams else None
         try:
             last = (await self.store.head()).position if after is None else after
             while not self._closed:
                 waker.clear()
-                batch = await self.store.read_all(
-                    after=last, limit=self.page, types=types, streams=streams
-                )
+                await self._read_new()
+                batch = self._window_after(last)
+                if batch is None:  # behind the window: catch up from the log itself
+                    tail = self._tail or 0
+                    found = await self.store.read_all(
+                        after=last, limit=self.page, types=types, streams=streams
+                    )
+                    for event in found:
+                        yield event
+                        last = event.position
+                    if len(found) < self.page:
+                        last = max(last, tail)
+                    continue
                 for event in batch:
-                    yield event
                     last = event.position
-                if len(batch) == self.page:
+                    if (wanted_types is None or event.type in wanted_types) and (
+                        wanted_streams is None or event.stream_id in wanted_streams
+                    ):
+                        yield event
+                if batch:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waker.wait(), self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):
+                        await waker.wait()
         finally:
             self._wakers.discard(waker)
+
+    def _window_after(self, last: int) -> list[RecordedEvent] | None:
+        """The window's events after `last`, or None when `last` is older than the window."""
+        if self._tail is None or last > self._tail:
+            return None
+        first = self._recent[0].position if self._recent else self._tail + 1
+        if last < first - 1:
+            return None
+        return self._recent[last - first + 1 :]
+
+    async def _read_new(self) -> None:
+        """One read for the whole process per wake-up (or per poll interval)."""
+        async with self._reading:
+            fresh = time.monotonic() - self._read_at < self.poll_seconds
+            if self._read_generation == self._generation and fresh:
+                return
+            self._read_generation, self._read_at = self._generation, time.monotonic()
+            if self._tail is None:
+                self._tail = (await self.store.head()).position
+            while True:
+                found = await self.store.read_all(after=self._tail, limit=self.page)
+                self._recent.extend(found)
+                if found:
+                    self._tail = found[-1].position
+                if len(self._recent) > 2 * self.window:
+                    del self._recent[: -self.window]
+                if len(found) < self.page:
+                    return

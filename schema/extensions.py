@@ -28,7 +28,9 @@ def coded(error: GraphQLError) -> GraphQLError:
         return _with(error, original.message, original.code)
     if isinstance(original, GraphQLError) and original.extensions:
         return _with(error, original.message, original.extensions.get("code", "BAD_USER_INPUT"))
-    if isinstance(original, (ValueError, TypeError)) and error.path is None:
+    if error.path is None:
+        # Raised before any resolver ran: the request's variables could not be coerced
+        # (a String given 5, a date that does not exist). The message says which.
         return _with(error, error.message, "BAD_USER_INPUT")
     log.error("unexpected error at %s", error.path, exc_info=original)
     return _with(error, MASKED, "INTERNAL_SERVER_ERROR")

@@ -95,7 +95,20 @@ async def find_activities(
     ):
         if value is not None:
             query = query.where(column == value)
-    return await run_page(connection, activities, query, basis, page, with_total)
+    found = await run_page(connection, activities, query, basis, page, with_total)
+    if start is not None or end is not None:
+        for row in found.rows:
+            row["certain"] = row["certain"] and within(row, start, end)
+    return found
+
+
+def within(row: Row, start: date | None, end: date | None) -> bool:
+    """Does the activity's (perhaps partial) date certainly fall between start and end?"""
+    if row["valid_from"] is None:
+        return False
+    return (start is None or row["valid_from_lo"] >= start) and (
+        end is None or row["valid_to_hi"] <= end
+    )
 
 
 async def activities_of(

@@ -113,15 +113,19 @@ def certainly_outside(role: Role, membership: Membership) -> bool:
     )
 
 
-def check_role(facts: Facts, state: Roles, role: Role) -> None:
-    """Dates in order, the body exists, a membership may hold it, no certain overlap."""
+def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = True) -> None:
+    """Dates in order, the body exists, a membership may hold it, no certain overlap.
+
+    A correction that leaves the body as it was need not find it again: it was checked when
+    the role was assigned, and the correction's plan reads a body only when it names one.
+    """
     title = role.title(state.network)
     check_order(f"the role {title}", role.since, role.until)
     if role.held_as_of is not None and not could_hold_on(role.period, role.held_as_of):
         raise ValidationError(
             f"the role {title} {describe(role.period)} cannot have held as of {role.held_as_of}"
         )
-    if role.body is not None:
+    if role.body is not None and body_named:
         bodies.require(facts, state.network, role.body)
     _check_membership(facts, state, role)
     for other in state.roles:
@@ -245,7 +249,7 @@ def correct(facts: Facts, command: CorrectRole) -> list[object]:
     values["holder_title"] = optional_text("holder title", values["holder_title"])
     values["notes"] = check_texts("notes", values["notes"])
     role = replace(current, **values)
-    check_role(facts, state, role)
+    check_role(facts, state, role, body_named=command.body is not None)
     return [
         RoleCorrected(
             role_id=role.role_id,

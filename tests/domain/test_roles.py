@@ -139,3 +139,26 @@ def test_a_body_size_as_of_a_month() -> None:
         when([steering_committee()], RecordBodySize(**{**command.__dict__, "size": 0}))
     with pytest.raises(NotFound, match="c40 has no body 'steering-committee'"):
         when([], command)
+
+
+def test_correcting_a_seat_need_not_restate_its_body() -> None:
+    seat = RoleAssigned(
+        role_id="tokyo@c40#role-1",
+        holder="tokyo",
+        network="c40",
+        body="steering-committee",
+        position="member",
+        since=d("unknown"),
+        held_as_of=d("2020-11"),
+        notes=[],
+    )
+    command = CorrectRole(
+        source=SOURCE,
+        holder="tokyo",
+        network="c40",
+        role_id="tokyo@c40#role-1",
+        holder_title="Governor",
+    )
+    (fixed,) = when([*MEMBER_SINCE_2006, seat], command)
+    assert isinstance(fixed, RoleCorrected)
+    assert (fixed.body, fixed.holder_title) == ("steering-committee", "Governor")
