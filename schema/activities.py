@@ -10,9 +10,9 @@ from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.context import Info
 from schema.loaders import load, rows_in_key_order
-from schema.memberships import partner, partners, source_of
-from schema.nodes import Node, Provenance, SourceReference, global_id, provenance
-from schema.pagination import Connection, connection_of
+from schema.memberships import partner, partners
+from schema.nodes import Node, Provenance, SourceReference, global_id, provenance, source_of
+from schema.pagination import Connection, connection_of, connection_of_keyed
 from schema.partners import Partner
 from schema.programs import Program
 from schema.scalars import partial_date
@@ -66,8 +66,11 @@ class Activity(Node):
         return await partner(info, self.basis, self.organiser_key)
 
     @strawberry.field
-    async def participants(self, info: Info) -> list[Partner]:
-        return await partners(info, self.basis, self.participant_keys)
+    async def participants(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Partner]:
+        found = await partners(info, self.basis, self.participant_keys)
+        return connection_of_keyed(info, found, first=first, after=after)
 
     @strawberry.field
     async def network(self, info: Info) -> Partner | None:
@@ -147,8 +150,11 @@ class Commitment(Node):
         return Activity.from_row(row, self.basis) if row else None
 
     @strawberry.field
-    async def collaborators(self, info: Info) -> list[Partner]:
-        return await partners(info, self.basis, self.collaborator_keys)
+    async def collaborators(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Partner]:
+        found = await partners(info, self.basis, self.collaborator_keys)
+        return connection_of_keyed(info, found, first=first, after=after)
 
     @strawberry.field
     async def source(self, info: Info) -> SourceReference | None:

@@ -27,6 +27,7 @@ FETCHES: dict[str, tuple[Fetch, Any]] = {
     "participation": (by_key(tables.program_partners), None),
     "commitment": (by_key(tables.commitments), None),
     "source": (by_key(tables.sources), None),
+    "body": (by_key(tables.bodies), None),
     "roles_of": (memberships.roles_of, ()),
     "roles_in": (memberships.roles_in, ()),
     "bodies_of": (memberships.bodies_of, ()),

@@ -11,8 +11,18 @@ from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.basis import basis_for
 from schema.context import Info
-from schema.loaders import load, load_provenance
-from schema.nodes import Node, Provenance, SourceReference, Version, global_id, provenance, versions
+from schema.loaders import load, rows_in_key_order
+from schema.nodes import (
+    Node,
+    Provenance,
+    SourceReference,
+    Version,
+    global_id,
+    provenance,
+    source_of,
+    versions,
+)
+from schema.pagination import Connection, connection_of
 from schema.partners import Body, Partner
 from schema.scalars import partial_date
 
@@ -33,15 +43,6 @@ async def partners(info: Info, basis: Basis, keys: list[str]) -> list[Partner]:
     """Partners by key, loaded together, in the order given (unknown keys left out)."""
     found = await asyncio.gather(*(partner(info, basis, key) for key in keys))
     return [p for p in found if p is not None]
-
-
-async def source_of(info: Info, position: int) -> SourceReference | None:
-    made_by = await load_provenance(info.context, position)
-    if made_by is None or not made_by.source:
-        return None
-    return SourceReference(
-        document=made_by.source["document"], section=made_by.source.get("section")
-    )
 
 
 @strawberry.type
@@ -85,11 +86,19 @@ class Membership(Node):
 
     @strawberry.field(description="The roles the member holds in this network.")
     async def roles(
-        self, info: Info, as_of: date | None = None, known_at: datetime | None = None
-    ) -> list[Role]:
+        self,
+        info: Info,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Role]:
         basis = await basis_for(info, as_of, known_at, inherited=self.basis)
         rows = await load(info.context, "roles_of", basis, self.member_key)
-        return [Role.from_row(r, basis) for r in rows if r["network"] == self.network_key]
+        held = [r for r in rows_in_key_order(rows) if r["network"] == self.network_key]
+        return connection_of(
+            info, held, lambda r: Role.from_row(r, basis), first=first, after=after
+        )
 
     @strawberry.field(description="Where the current version of this fact came from.")
     async def source(self, info: Info) -> SourceReference | None:

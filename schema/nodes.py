@@ -145,3 +145,12 @@ async def provenance(info: Info, kind: str, key: str, basis: Basis) -> list[Prov
     """Every event that made the object, up to the basis position, oldest first."""
     made = await asyncio.gather(*(v.made_by(info) for v in await versions(info, kind, key, basis)))
     return [found for found in made if found is not None]
+
+
+async def source_of(info: Info, position: int) -> SourceReference | None:
+    made_by = await load_provenance(info.context, position)
+    if made_by is None or not made_by.source:
+        return None
+    return SourceReference(
+        document=made_by.source["document"], section=made_by.source.get("section")
+    )

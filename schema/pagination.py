@@ -117,3 +117,15 @@ def connection_of(
         ),
         total_count=len(rows),
     )
+
+
+def connection_of_keyed(
+    info: Info,
+    items: Sequence[Any],
+    *,
+    first: int | None = None,
+    after: str | None = None,
+) -> Connection[Any]:
+    """A connection over objects that carry a `key` (partners already loaded, say)."""
+    rows = sorted(({"key": item.key, "item": item} for item in items), key=lambda r: r["key"])
+    return connection_of(info, rows, lambda row: row["item"], first=first, after=after)

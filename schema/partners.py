@@ -13,7 +13,16 @@ from projections.queries.basis import Basis, Row
 from schema.basis import basis_for
 from schema.context import Info
 from schema.loaders import load, rows_in_key_order
-from schema.nodes import Node, Provenance, Version, global_id, provenance, versions
+from schema.nodes import (
+    Node,
+    Provenance,
+    SourceReference,
+    Version,
+    global_id,
+    provenance,
+    source_of,
+    versions,
+)
 from schema.pagination import Connection, connection_of
 from schema.scalars import partial_date
 
@@ -147,9 +156,11 @@ class Partner(Node):
         )
 
     @strawberry.field(description="The bodies of this network, with their last recorded size.")
-    async def bodies(self, info: Info) -> list[Body]:
+    async def bodies(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Body]:
         rows = await load(info.context, "bodies_of", self.basis, self.key)
-        return [Body.from_row(row) for row in rows]
+        return connection_of(info, rows_in_key_order(rows), Body.from_row, first=first, after=after)
 
     @strawberry.field(description="The programs this partner leads or takes part in.")
     async def programs(
@@ -209,6 +220,10 @@ class Partner(Node):
             after=after,
         )
 
+    @strawberry.field(description="Where the current version of this partner came from.")
+    async def source(self, info: Info) -> SourceReference | None:
+        return await source_of(info, self.position)
+
     @strawberry.field(description="Every version of this partner, up to the basis position.")
     async def history(self, info: Info) -> list[Version]:
         return await versions(info, "partner", self.key, self.basis)
@@ -219,7 +234,7 @@ class Partner(Node):
 
 
 @strawberry.type
-class Body:
+class Body(Node):
     """A body of a network (C40's Steering Committee)."""
 
     key: str
@@ -227,11 +242,16 @@ class Body:
     description: str | None
     size: int | None
     size_as_of: PartialDate | None
+    position: int
     network_key: strawberry.Private[str]
+    row_key: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: Row) -> Body:
         return cls(
+            id=global_id("Body", row["key"]),
+            position=row["record_from"],
+            row_key=row["key"],
             key=row["body"],
             name=row["name"],
             description=row["description"],
@@ -239,3 +259,11 @@ class Body:
             size_as_of=partial_date(row["size_as_of"]),
             network_key=row["network"],
         )
+
+    @strawberry.field
+    async def source(self, info: Info) -> SourceReference | None:
+        return await source_of(info, self.position)
+
+    @strawberry.field
+    async def provenance(self, info: Info) -> list[Provenance]:
+        return await provenance(info, "body", self.row_key, Basis())

@@ -12,8 +12,17 @@ from projections.queries.basis import Basis, Row
 from schema.basis import basis_for
 from schema.context import Info
 from schema.loaders import load, rows_in_key_order
-from schema.memberships import partner, source_of
-from schema.nodes import Node, Provenance, SourceReference, Version, global_id, provenance, versions
+from schema.memberships import partner
+from schema.nodes import (
+    Node,
+    Provenance,
+    SourceReference,
+    Version,
+    global_id,
+    provenance,
+    source_of,
+    versions,
+)
 from schema.pagination import Connection, connection_of
 from schema.partners import Partner
 from schema.scalars import partial_date
@@ -129,6 +138,7 @@ class Participation(Node):
     until: PartialDate | None
     certain: bool
     recorded_at: datetime
+    position: int
     partner_key: strawberry.Private[str]
     program_key: strawberry.Private[str]
     basis: strawberry.Private[Basis]
@@ -142,6 +152,7 @@ class Participation(Node):
             until=partial_date(row["valid_to"]),
             certain=row["certain"],
             recorded_at=row["recorded_from"],
+            position=row["record_from"],
             partner_key=row["partner"],
             program_key=row["program"],
             basis=basis,
@@ -150,6 +161,14 @@ class Participation(Node):
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
         return await partner(info, self.basis, self.partner_key)
+
+    @strawberry.field
+    async def source(self, info: Info) -> SourceReference | None:
+        return await source_of(info, self.position)
+
+    @strawberry.field
+    async def provenance(self, info: Info) -> list[Provenance]:
+        return await provenance(info, "participation", self.participation_id, self.basis)
 
     @strawberry.field
     async def program(self, info: Info) -> Program | None:

@@ -22,12 +22,13 @@ from schema.pagination import (
     Connection,
     Edge,
     PageInfo,
+    connection_of,
     decode_cursor,
     encode_cursor,
     page_size,
     wants_total,
 )
-from schema.partners import Partner
+from schema.partners import Body, Partner
 from schema.programs import Participation, Program
 from schema.sources import Source
 
@@ -210,11 +211,17 @@ class RecordQuery:
         return connection_from(found, lambda row: Commitment.from_row(row, basis), after)
 
     @strawberry.field(description="The documents the record's facts come from.")
-    async def sources(self, info: Info, known_at: datetime | None = None) -> list[Source]:
+    async def sources(
+        self,
+        info: Info,
+        known_at: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Source]:
         basis = await root_basis(info, None, known_at)
         async with info.context.db() as connection:
             rows = await partner_queries.find_sources(connection, basis)
-        return [Source.from_row(row) for row in rows]
+        return connection_of(info, rows, Source.from_row, first=first, after=after)
 
     @strawberry.field(description="Every version behind a key (partner, membership, program, ...).")
     async def history(self, info: Info, key: str) -> list[HistoryEntry]:
@@ -265,7 +272,7 @@ class RecordQuery:
         row = await load(info.context, loader, Basis(), key)
         if row is None:
             return None
-        node: Node = kind.from_row(row) if kind is Source else kind.from_row(row, Basis())
+        node: Node = kind.from_row(row) if kind in (Source, Body) else kind.from_row(row, Basis())
         return node
 
 
@@ -278,4 +285,5 @@ NODE_TYPES: dict[str, tuple[str, Any]] = {
     "Activity": ("activity", Activity),
     "Commitment": ("commitment", Commitment),
     "Source": ("source", Source),
+    "Body": ("body", Body),
 }

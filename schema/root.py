@@ -23,14 +23,14 @@ from schema.feed import FeedSubscription
 from schema.log import LogQuery
 from schema.memberships import Membership, Role
 from schema.mutations import Mutation
-from schema.partners import Partner
+from schema.partners import Body, Partner
 from schema.programs import Participation, Program
 from schema.queries import RecordQuery
 from schema.scalars import SCALARS
 from schema.sources import Source
 from service.settings import Settings
 
-NODE_TYPES = [Partner, Membership, Role, Program, Participation, Activity, Commitment, Source]
+NODE_TYPES = [Partner, Membership, Role, Body, Program, Participation, Activity, Commitment, Source]
 
 
 @strawberry.type
