@@ -38,20 +38,17 @@ def event_hash(
     metadata: str,
     recorded_at: datetime,
 ) -> str:
-    """The hash of one event, given the stored text of its data and metadata."""
-    body = canonical_json(
-        [
-            position,
-            stream_id,
-            stream_version,
-            str(event_id),
-            type,
-            schema_version,
-            msgspec.json.decode(data),
-            msgspec.json.decode(metadata),
-            timestamp_text(recorded_at),
-        ]
+    """The hash of one event, given the canonical text of its data and metadata.
+
+    The hashed body is the canonical JSON of the list [position, stream, version, id, type,
+    schema version, data, metadata, record time]; the data and metadata texts are spliced
+    in as they are, which spells the same bytes when they are canonical (as stored).
+    """
+    head = canonical_json(
+        [position, stream_id, stream_version, str(event_id), type, schema_version]
     )
+    tail = canonical_json(timestamp_text(recorded_at))
+    body = f"{head[:-1]},{data},{metadata},{tail}]"
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
