@@ -231,6 +231,13 @@ async def _switch(connection: AsyncConnection, live: Projector, fresh: Projector
         new = fresh.tables[table.name]
         await connection.execute(text(f'DROP TABLE "{table.name}"'))
         await connection.execute(text(f'ALTER TABLE "{new.name}" RENAME TO "{table.name}"'))
+        if postgres:  # the primary key's index keeps the name it was made with otherwise
+            await connection.execute(
+                text(
+                    f'ALTER TABLE "{table.name}" RENAME CONSTRAINT'
+                    f' "{new.name}_pkey" TO "{table.name}_pkey"'
+                )
+            )
         for index in table.indexes:
             if postgres:
                 await connection.execute(

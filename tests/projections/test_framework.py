@@ -125,3 +125,22 @@ async def test_a_failing_projector_fails_the_append_and_leaves_nothing(services:
     assert (await services.store.head()).position == head
     del services.projections.projectors["broken"]
     assert await services.projections.digests() == before
+
+
+async def test_a_rebuild_leaves_the_tables_named_as_the_migrations_made_them(
+    services: Services,
+) -> None:
+    await record_sample(services.store)
+    for _ in range(2):  # twice: a second rebuild must not meet names the first left behind
+        await services.projections.rebuild("memberships")
+    async with services.engine.connect() as connection:
+        if services.engine.dialect.name == "postgresql":
+            names = await connection.scalars(
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'memberships'")
+            )
+        else:
+            names = await connection.scalars(
+                text("SELECT name FROM sqlite_master WHERE tbl_name = 'memberships'")
+            )
+        found = set(names)
+    assert not [name for name in found if "rebuild" in name], found
