@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,7 +49,7 @@ SHADOW = "__rebuild"
 Progress = Callable[[int, int, float], None]
 
 
-class Projector:
+class Projector(ABC):
     """One read model: its tables, the event types it folds, and how it folds each."""
 
     name: ClassVar[str]
@@ -61,8 +62,9 @@ class Projector:
     def table(self, name: str) -> Table:
         return self.tables[name]
 
+    @abstractmethod
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must fold its events")
+        """Fold one event (`decoded` is its domain object) into this model's tables."""
 
     def shadowed(self) -> Projector:
         """The same projector writing into fresh tables, for a rebuild."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -71,6 +72,23 @@ class Partner(Node):
             basis=basis,
         )
 
+    async def _related(
+        self,
+        info: Info,
+        loader: str,
+        make: Callable[[Row, Basis], Any],
+        as_of: date | None,
+        known_at: datetime | None,
+        first: int | None,
+        after: str | None,
+    ) -> Connection[Any]:
+        """A connection of rows a loader gives for this partner, on its basis or its own."""
+        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        rows = await load(info.context, loader, basis, self.key)
+        return connection_of(
+            info, rows_in_key_order(rows), lambda r: make(r, basis), first=first, after=after
+        )
+
     @strawberry.field(description="The networks this partner belongs to (its memberships).")
     async def memberships(
         self,
@@ -82,14 +100,8 @@ class Partner(Node):
     ) -> Connection[Annotated[Membership, Lazy("schema.memberships")]]:
         from schema.memberships import Membership
 
-        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, "memberships_of", basis, self.key)
-        return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Membership.from_row(r, basis),
-            first=first,
-            after=after,
+        return await self._related(
+            info, "memberships_of", Membership.from_row, as_of, known_at, first, after
         )
 
     @strawberry.field(description="The members of this network.")
@@ -103,14 +115,8 @@ class Partner(Node):
     ) -> Connection[Annotated[Membership, Lazy("schema.memberships")]]:
         from schema.memberships import Membership
 
-        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, "members_of", basis, self.key)
-        return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Membership.from_row(r, basis),
-            first=first,
-            after=after,
+        return await self._related(
+            info, "members_of", Membership.from_row, as_of, known_at, first, after
         )
 
     @strawberry.field(description="The roles this partner holds in networks and their bodies.")
@@ -124,15 +130,7 @@ class Partner(Node):
     ) -> Connection[Annotated[Role, Lazy("schema.memberships")]]:
         from schema.memberships import Role
 
-        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, "roles_of", basis, self.key)
-        return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Role.from_row(r, basis),
-            first=first,
-            after=after,
-        )
+        return await self._related(info, "roles_of", Role.from_row, as_of, known_at, first, after)
 
     @strawberry.field(description="The roles held in this network and its bodies.")
     async def officeholders(
@@ -145,15 +143,7 @@ class Partner(Node):
     ) -> Connection[Annotated[Role, Lazy("schema.memberships")]]:
         from schema.memberships import Role
 
-        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, "roles_in", basis, self.key)
-        return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Role.from_row(r, basis),
-            first=first,
-            after=after,
-        )
+        return await self._related(info, "roles_in", Role.from_row, as_of, known_at, first, after)
 
     @strawberry.field(description="The bodies of this network, with their last recorded size.")
     async def bodies(

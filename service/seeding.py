@@ -39,6 +39,7 @@ class SeedReport:
 def _decode(kind: type, value: Any) -> Any:
     if kind is PartialDate:
         return PartialDate.parse(value)
+    # msgspec's convention: NotImplementedError tells it the hook does not handle this type.
     raise NotImplementedError(f"cannot read {kind.__name__} from the seed")
 
 
