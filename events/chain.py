@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,12 @@ def canonical_json(value: Any) -> str:
 
 def timestamp_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@lru_cache(maxsize=64)
+def _time_tail(recorded_at: datetime) -> str:
+    """The record time as it ends a hashed body; a batch shares one, so it is spelled once."""
+    return canonical_json(timestamp_text(recorded_at))
 
 
 def event_hash(
@@ -47,7 +54,7 @@ def event_hash(
     head = canonical_json(
         [position, stream_id, stream_version, str(event_id), type, schema_version]
     )
-    tail = canonical_json(timestamp_text(recorded_at))
+    tail = _time_tail(recorded_at)
     body = f"{head[:-1]},{data},{metadata},{tail}]"
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _WRITE = "coop_write"
-_LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
+LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
 
 
 def async_url(url: str) -> str:
@@ -54,11 +54,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that holds the log's write lock from its start until it commits."""
+async def write_transaction(
+    engine: AsyncEngine, *, lock: bool = True
+) -> AsyncIterator[AsyncConnection]:
+    """A transaction that holds the log's write lock from its start until it commits.
+
+    On PostgreSQL, `lock=False` leaves taking the lock (`LOG_LOCK`) to the caller's first
+    statement, which saves a round trip; SQLite's BEGIN IMMEDIATE always takes it.
+    """
     async with engine.connect() as connection:
         connection = await connection.execution_options(**{_WRITE: True})
         async with connection.begin():
-            if engine.dialect.name == "postgresql":
-                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOG_LOCK})")
+            if lock and engine.dialect.name == "postgresql":
+                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
             yield connection

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -29,12 +30,25 @@ def _decode_value(kind: type, value: Any) -> Any:
     raise NotImplementedError(f"cannot decode {kind.__name__}")
 
 
+# Canonical payload text: every field, keys sorted, dates in their text form.
+_encoder = msgspec.json.Encoder(enc_hook=_encode_value, order="sorted")
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
     cls: type
     version: int
     upcasters: Mapping[int, Upcaster]
+
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        return frozenset(field.name for field in dataclasses.fields(self.cls))
+
+    @cached_property
+    def decoder(self) -> msgspec.json.Decoder[Any]:
+        """Decodes canonical text into the class, checking every field's type."""
+        return msgspec.json.Decoder(self.cls, dec_hook=_decode_value)
 
     def lift(self, data: Payload, from_version: int) -> Payload:
         """Bring a payload written at `from_version` up to the current version."""
@@ -94,20 +108,34 @@ class EventTypes:
             for field in dataclasses.fields(event)
         }
 
-    def validated(self, name: str, data: Mapping[str, Any]) -> Payload:
-        """Check a payload against its type's current version; return it in normal form."""
-        entry = self.get(name)
-        if not isinstance(data, Mapping):
-            raise InvalidAppend(f"{name} payload must be an object, not {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(entry.cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidAppend(f"{name} has no field(s) {', '.join(unknown)}")
+    def canonical(self, item: NewEvent | object) -> tuple[EventType, str]:
+        """Check an event against its type's current version; give its type and canonical text.
+
+        `item` is a NewEvent (type name and payload) or an instance of a registered class.
+        Either is encoded, decoded into its class (which checks every field's type), and
+        encoded again: the text is the one normal form of the payload, every field spelled,
+        keys sorted. All three steps run in msgspec's C code.
+        """
+        if isinstance(item, NewEvent):
+            entry, data = self.get(item.type), item.data
+            if not isinstance(data, Mapping):
+                raise InvalidAppend(
+                    f"{entry.name} payload must be an object, not {type(data).__name__}"
+                )
+            unknown = sorted(set(data) - entry.fields)
+            if unknown:
+                raise InvalidAppend(f"{entry.name} has no field(s) {', '.join(unknown)}")
+            candidate: Any = dict(data)
+        else:
+            found = self._by_class.get(type(item))
+            if found is None:
+                raise InvalidAppend(f"{type(item).__name__} is not a registered event type")
+            entry, candidate = found, item
         try:
-            event: Any = msgspec.convert(dict(data), entry.cls, dec_hook=_decode_value)
-        except (msgspec.ValidationError, ValueError, TypeError) as error:
-            raise InvalidAppend(f"{name} payload is invalid: {error}") from None
-        return self.payload(event)
+            event = entry.decoder.decode(_encoder.encode(candidate))
+        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError) as error:
+            raise InvalidAppend(f"{entry.name} payload is invalid: {error}") from None
+        return entry, _encoder.encode(event).decode()
 
     def decode(self, event: RecordedEvent) -> Any:
         """The domain event a recorded one stands for, lifted to the current schema version."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
-from uuid import uuid4
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
 
 import msgspec
-from sqlalchemy import func, insert, select
+from sqlalchemy import Executable, Integer, bindparam, column, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.chain import GENESIS_HASH, ChainCheck, canonical_json, event_hash
-from events.database import write_transaction
+from events.database import LOG_LOCK, write_transaction
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import (
     AppendResult,
@@ -26,7 +26,13 @@ from events.model import (
     check_stream_id,
 )
 from events.registry import EventTypes
-from events.rows import recorded_from_row, recorded_from_values, result_of, row_values
+from events.rows import (
+    insert_rows,
+    recorded_from_row,
+    recorded_from_values,
+    result_of,
+    row_values,
+)
 from events.tables import events, idempotency_keys
 
 MAX_BATCH = 1000
@@ -36,6 +42,15 @@ DEFAULT_MAX_PAYLOAD = 64 * 1024
 InTransaction = Callable[[AsyncConnection, Sequence[RecordedEvent]], Awaitable[None]]
 # Called after the append committed (the change feed).
 Committed = Callable[[AppendResult], None]
+
+
+class Prepared(NamedTuple):
+    """An event checked and ready to write: its type, canonical payload text and given id."""
+
+    type: str
+    schema_version: int
+    data: str
+    event_id: UUID | None
 
 
 def utcnow() -> datetime:
@@ -89,15 +104,17 @@ class EventStore:
         batch = self._prepare(new_events)
         meta_text = canonical_json(msgspec.to_builtins(metadata))
         digest = request_digest or _request_digest(stream_id, batch)
-        async with write_transaction(self.engine) as connection:
+        async with write_transaction(self.engine, lock=False) as connection:
+            head, version = await _lock_and_read_head(connection, stream_id)
             earlier = await self._earlierresult_of(connection, stream_id, batch, digest, metadata)
             if earlier is not None:
                 return earlier
-            version = await _stream_version(connection, stream_id)
             _check_expected(stream_id, expected_version, version)
             for other, expected in (also_expected or {}).items():
                 _check_expected(other, expected, await _stream_version(connection, other))
-            recorded = await self._write(connection, stream_id, version or 0, batch, meta_text)
+            recorded = await self._write(
+                connection, head, stream_id, version or 0, batch, meta_text
+            )
             if metadata.idempotency_key is not None:
                 await connection.execute(
                     insert(idempotency_keys).values(
@@ -115,22 +132,22 @@ class EventStore:
             committed(result)
         return result
 
-    def _prepare(self, new_events: Sequence[NewEvent | object]) -> list[tuple[NewEvent, str]]:
+    def _prepare(self, new_events: Sequence[NewEvent | object]) -> list[Prepared]:
         if not new_events:
             raise InvalidAppend("an append needs at least one event; the batch is empty")
         if len(new_events) > MAX_BATCH:
             raise InvalidAppend(f"a batch holds at most {MAX_BATCH} events, not {len(new_events)}")
         batch = []
         for item in new_events:
-            event = item if isinstance(item, NewEvent) else self.types.to_new_event(item)
-            text = canonical_json(self.types.validated(event.type, event.data))
-            if len(text.encode()) > self.max_payload_bytes:
+            entry, text = self.types.canonical(item)
+            size = len(text.encode())
+            if size > self.max_payload_bytes:
                 raise InvalidAppend(
-                    f"{event.type} payload is {len(text.encode())} bytes;"
-                    f" the limit is {self.max_payload_bytes}"
+                    f"{entry.name} payload is {size} bytes; the limit is {self.max_payload_bytes}"
                 )
-            batch.append((event, text))
-        ids = [event.event_id for event, _ in batch if event.event_id is not None]
+            event_id = item.event_id if isinstance(item, NewEvent) else None
+            batch.append(Prepared(entry.name, entry.version, text, event_id))
+        ids = [event.event_id for event in batch if event.event_id is not None]
         if len(ids) != len(set(ids)):
             raise InvalidAppend("the batch gives the same event id twice")
         return batch
@@ -139,7 +156,7 @@ class EventStore:
         self,
         connection: AsyncConnection,
         stream_id: str,
-        batch: list[tuple[NewEvent, str]],
+        batch: list[Prepared],
         digest: str,
         metadata: Metadata,
     ) -> AppendResult | None:
@@ -159,7 +176,7 @@ class EventStore:
                         f" different request (to stream {row.stream_id!r}); use a new key"
                     )
                 return await self._replayed(connection, row.first_position, row.last_position)
-        given = [event.event_id for event, _ in batch if event.event_id is not None]
+        given = [event.event_id for event in batch if event.event_id is not None]
         if not given:
             return None
         rows = (
@@ -170,7 +187,7 @@ class EventStore:
         if not rows:
             return None
         stored = [(row.stream_id, row.type, row.data, row.event_id) for row in rows]
-        asked = [(stream_id, event.type, text, event.event_id) for event, text in batch]
+        asked = [(stream_id, event.type, event.data, event.event_id) for event in batch]
         if stored != asked:
             raise IdempotencyKeyReused(
                 f"event id {rows[0].event_id} was already written with different content"
@@ -187,33 +204,33 @@ class EventStore:
     async def _write(
         self,
         connection: AsyncConnection,
+        head: Head,
         stream_id: str,
         version: int,
-        batch: list[tuple[NewEvent, str]],
+        batch: list[Prepared],
         meta_text: str,
     ) -> list[RecordedEvent]:
-        head = await _head(connection)
         recorded_at = self._clock().astimezone(UTC)
         if head.recorded_at is not None and recorded_at < head.recorded_at:
             recorded_at = head.recorded_at  # record time never goes backwards along positions
         rows: list[dict[str, Any]] = []
         prev_hash = head.hash
-        for offset, (event, data_text) in enumerate(batch, start=1):
+        for offset, event in enumerate(batch, start=1):
             row: dict[str, Any] = {
                 "position": head.position + offset,
                 "stream_id": stream_id,
                 "stream_version": version + offset,
                 "event_id": event.event_id or uuid4(),
                 "type": event.type,
-                "schema_version": self.types.get(event.type).version,
-                "data": data_text,
+                "schema_version": event.schema_version,
+                "data": event.data,
                 "metadata": meta_text,
                 "recorded_at": recorded_at,
                 "prev_hash": prev_hash,
             }
             row["hash"] = prev_hash = event_hash(**row)
             rows.append(row)
-        await connection.execute(insert(events), rows)
+        await insert_rows(connection, rows)
         return [recorded_from_values(row) for row in rows]
 
     async def import_events(self, batch: Sequence[RecordedEvent]) -> None:
@@ -238,7 +255,7 @@ class EventStore:
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
             rows = [row_values(event) for event in batch]
-            await connection.execute(insert(events), rows)
+            await insert_rows(connection, rows)
             for listener in self._in_transaction:
                 await listener(connection, batch)
         result = result_of(batch)
@@ -365,6 +382,43 @@ async def _stream_version(connection: AsyncConnection, stream_id: str) -> int | 
     return version
 
 
+# The log's head and a stream's last version, in one round trip; built once, as they run
+# on every append. On PostgreSQL the function (migration 0004) first takes the write lock.
+_HEAD_AND_VERSION = (
+    select(
+        events.c.position,
+        events.c.hash,
+        events.c.recorded_at,
+        select(func.max(events.c.stream_version))
+        .where(events.c.stream_id == bindparam("stream_id"))
+        .scalar_subquery()
+        .label("version"),
+    )
+    .order_by(events.c.position.desc())
+    .limit(1)
+)
+_LOCK_AND_READ_HEAD = text(
+    "SELECT head_position AS position, head_hash AS hash, head_recorded_at AS recorded_at,"
+    " last_version AS version FROM coop_lock_log_and_read_head(:lock_key, :stream_id)"
+).columns(events.c.position, events.c.hash, events.c.recorded_at, column("version", Integer))
+
+
+async def _lock_and_read_head(
+    connection: AsyncConnection, stream_id: str
+) -> tuple[Head, int | None]:
+    """Take the log's write lock (if the transaction does not hold it yet), then read the
+    head and the stream's last version."""
+    query: Executable
+    if connection.dialect.name == "postgresql":
+        query, values = _LOCK_AND_READ_HEAD, {"lock_key": LOG_LOCK, "stream_id": stream_id}
+    else:
+        query, values = _HEAD_AND_VERSION, {"stream_id": stream_id}
+    row = (await connection.execute(query, values)).first()
+    if row is None:
+        return Head(0, GENESIS_HASH, None), None  # an empty log has no streams
+    return Head(row.position, row.hash, row.recorded_at), row.version
+
+
 async def _head(connection: AsyncConnection) -> Head:
     query = select(events.c.position, events.c.hash, events.c.recorded_at)
     row = (await connection.execute(query.order_by(events.c.position.desc()).limit(1))).first()
@@ -373,8 +427,8 @@ async def _head(connection: AsyncConnection) -> Head:
     return Head(row.position, row.hash, row.recorded_at)
 
 
-def _request_digest(stream_id: str, batch: list[tuple[NewEvent, str]]) -> str:
+def _request_digest(stream_id: str, batch: list[Prepared]) -> str:
     parts = [stream_id] + [
-        [event.type, text, str(event.event_id) if event.event_id else None] for event, text in batch
+        [event.type, event.data, str(event.event_id) if event.event_id else None] for event in batch
     ]
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()

@@ -124,6 +124,9 @@ async def test_same_event_ids_are_a_retry(store: EventStore) -> None:
         ("thing:a", [NewEvent("ThingDated", {"name": "a", "since": "May 2009"})], "not a date"),
         ("thing:a", [named("a" * 5000)], "the limit is 4096"),
         ("thing:a", [named("a"), object()], "not a registered event type"),
+        # A dataclass does not check its fields' types; the store does.
+        ("thing:a", [ThingNamed(3, [])], "Expected `str`"),  # type: ignore[arg-type]
+        ("thing:a", [ThingDated("a", 2009)], "2009 is not a date"),  # type: ignore[arg-type]
     ],
 )
 async def test_bad_input_is_refused_and_writes_nothing(

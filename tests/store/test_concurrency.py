@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+from events.model import Expect, Metadata
 from events.store import EventStore
 from tests.store.kinds import ThingNamed
 
@@ -52,3 +53,17 @@ async def test_racing_writers_and_a_tailing_reader_see_one_gap_free_order(
         assert versions == list(range(1, len(versions) + 1))
     assert all(a.recorded_at <= b.recorded_at for a, b in itertools.pairwise(log))
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(log))
+
+
+async def test_racing_retries_of_one_idempotency_key_write_once(store: EventStore) -> None:
+    meta = Metadata(idempotency_key="race-1")
+    batch = [ThingNamed("once", [])]
+    results = await asyncio.gather(
+        *(store.append("thing:once", batch, Expect.NO_STREAM, meta) for _ in range(WRITERS))
+    )
+
+    assert [r.replayed for r in results].count(False) == 1
+    assert {(r.first_position, r.events[0].event_id) for r in results} == {
+        (1, results[0].events[0].event_id)
+    }
+    assert await store.count() == 1
