@@ -4,7 +4,11 @@ Run by `make bench`, never by the tests. On each engine (SQLite in a file in a t
 directory; PostgreSQL in a fresh database beside COOP_BENCH_POSTGRES_URL's, dropped after)
 it appends events in batches of 1 and of 100, one transaction per batch, through the store
 and as plain INSERTs into a table with the same columns and only a primary key, on the same
-engine and driver, and prints events per second and the ratio store/raw.
+engine and driver (SQLAlchemy Core executemany), and prints events per second and the ratio
+store/raw. On PostgreSQL it also times the fastest raw form, one `INSERT ... SELECT FROM
+unnest(...)` per batch (the form the store itself uses there), into a third table of the
+same shape: store/bulk is the store against that. Store and raw batches alternate, so all
+see the same machine and the same growth of their tables; each is timed on its own.
 
     .venv/bin/python bench/append.py [--events N] [--batch1-events N] [--engines sqlite,postgres]
 """
@@ -31,6 +35,7 @@ from events.chain import canonical_json
 from events.database import create_engine
 from events.model import Metadata
 from events.registry import EventTypes
+from events.rows import unnest_insert
 from events.store import EventStore
 from events.tables import events
 from service.migrate import upgrade
@@ -62,15 +67,22 @@ class AgreementNoted:
     sequence: int
 
 
-# Same columns and types as the events table, but only the primary key: no other index.
-raw_events = Table(
-    "bench_raw_events",
-    MetaData(),
-    *(
-        Column(c.name, c.type, primary_key=c.primary_key, autoincrement=False, nullable=False)
-        for c in events.columns
-    ),
-)
+def same_shape(name: str) -> Table:
+    """Same columns and types as the events table, but only the primary key: no other index."""
+    return Table(
+        name,
+        raw_metadata,
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, autoincrement=False, nullable=False)
+            for c in events.columns
+        ),
+    )
+
+
+raw_metadata = MetaData()
+raw_events = same_shape("bench_raw_events")
+bulk_events = same_shape("bench_bulk_events")
+BULK_INSERT = unnest_insert(bulk_events)
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class Measure:
     events: int
     store_rate: float
     raw_rate: float
+    bulk_rate: float | None  # PostgreSQL only
 
     @property
     def ratio(self) -> float:
@@ -120,29 +133,37 @@ def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-async def time_store(store: EventStore, batches: list[Sequence[AgreementNoted]]) -> float:
-    start = time.perf_counter()
-    for number, batch in enumerate(batches):
-        await store.append(f"bench-{number % STREAMS}", batch, metadata=METADATA)
-    return time.perf_counter() - start
-
-
-async def time_raw(engine: AsyncEngine, batches: list[Sequence[dict[str, Any]]]) -> float:
-    start = time.perf_counter()
-    for rows in batches:
-        async with engine.begin() as connection:
-            await connection.execute(insert(raw_events), rows)
-    return time.perf_counter() - start
-
-
 async def measure(engine: AsyncEngine, name: str, batch: int, count: int, first: int) -> Measure:
     """Append `count` events in batches of `batch`; raw rows take positions from `first`."""
     domain = [bench_event(first + n) for n in range(count)]
     meta_text = canonical_json(msgspec.to_builtins(METADATA))
     rows = [raw_row(first + n, event, meta_text) for n, event in enumerate(domain)]
-    raw_seconds = await time_raw(engine, chunks(rows, batch))
-    store_seconds = await time_store(EventStore(engine, bench_types), chunks(domain, batch))
-    return Measure(name, batch, count, count / store_seconds, count / raw_seconds)
+    store = EventStore(engine, bench_types)
+    bulk = engine.dialect.name == "postgresql"
+    seconds = {"store": 0.0, "raw": 0.0, "bulk": 0.0}
+    batches = zip(chunks(domain, batch), chunks(rows, batch), strict=True)
+    for number, (events_in, rows_in) in enumerate(batches):
+        start = time.perf_counter()
+        async with engine.begin() as connection:
+            await connection.execute(insert(raw_events), rows_in)
+        seconds["raw"] += time.perf_counter() - start
+        if bulk:
+            start = time.perf_counter()
+            async with engine.begin() as connection:
+                columns = tuple([row[c.name] for row in rows_in] for c in bulk_events.columns)
+                await connection.exec_driver_sql(BULK_INSERT, columns)
+            seconds["bulk"] += time.perf_counter() - start
+        start = time.perf_counter()
+        await store.append(f"bench-{number % STREAMS}", events_in, metadata=METADATA)
+        seconds["store"] += time.perf_counter() - start
+    return Measure(
+        name,
+        batch,
+        count,
+        count / seconds["store"],
+        count / seconds["raw"],
+        count / seconds["bulk"] if bulk else None,
+    )
 
 
 async def bench_engine(url: str, name: str, counts: dict[int, int]) -> list[Measure]:
@@ -150,7 +171,7 @@ async def bench_engine(url: str, name: str, counts: dict[int, int]) -> list[Meas
     try:
         await upgrade(engine)
         async with engine.begin() as connection:
-            await connection.run_sync(raw_events.metadata.create_all)
+            await connection.run_sync(raw_metadata.create_all)
         results, first = [], 1
         for batch, count in counts.items():
             results.append(await measure(engine, name, batch, count, first))
@@ -192,13 +213,19 @@ def database(engine: str) -> AbstractAsyncContextManager[str]:
 
 HEADER = (
     f"{'engine':<10}{'batch':>6}{'events':>10}{'store ev/s':>13}{'raw ev/s':>12}{'store/raw':>11}"
+    f"{'bulk ev/s':>12}{'store/bulk':>12}"
 )
 
 
 def row_text(m: Measure) -> str:
+    bulk = (
+        f"{m.bulk_rate:>12,.0f}{m.store_rate / m.bulk_rate:>12.2f}"
+        if m.bulk_rate
+        else f"{'-':>12}{'-':>12}"
+    )
     return (
         f"{m.engine:<10}{m.batch:>6}{m.events:>10,}"
-        f"{m.store_rate:>13,.0f}{m.raw_rate:>12,.0f}{m.ratio:>11.2f}"
+        f"{m.store_rate:>13,.0f}{m.raw_rate:>12,.0f}{m.ratio:>11.2f}{bulk}"
     )
 
 
@@ -212,7 +239,8 @@ def verdict(results: list[Measure]) -> str:
 
 async def run(engines: list[str], counts: dict[int, int]) -> None:
     print(f"events per batch size: {', '.join(f'batch {b}: {n:,}' for b, n in counts.items())}")
-    print("one transaction per batch; raw = INSERT into a same-shaped table with only a PK\n")
+    print("one transaction per batch; raw = INSERT (executemany) into a same-shaped table with")
+    print("only a PK; bulk = one INSERT ... SELECT FROM unnest(...) per batch (PostgreSQL)\n")
     print(HEADER, flush=True)
     results: list[Measure] = []
     for engine in engines:
