@@ -28,7 +28,8 @@ def timestamp_text(moment: datetime) -> str:
 
 @lru_cache(maxsize=64)
 def _time_tail(recorded_at: datetime) -> str:
-    """The record time as it ends a hashed body; a batch shares one, so it is spelled once."""
+    """The record time (in UTC) as it ends a hashed body; a batch shares one, so it is
+    spelled once. Keyed on UTC: local times that compare equal may spell different texts."""
     return canonical_json(timestamp_text(recorded_at))
 
 
@@ -54,7 +55,7 @@ def event_hash(
     head = canonical_json(
         [position, stream_id, stream_version, str(event_id), type, schema_version]
     )
-    tail = _time_tail(recorded_at)
+    tail = _time_tail(recorded_at.astimezone(UTC))
     body = f"{head[:-1]},{data},{metadata},{tail}]"
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 

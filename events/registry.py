@@ -45,10 +45,28 @@ class EventType:
     def fields(self) -> frozenset[str]:
         return frozenset(field.name for field in dataclasses.fields(self.cls))
 
+    def defaults(self) -> Payload:
+        """The values of the fields that have defaults (fresh ones from a default factory)."""
+        values = dict(self._plain_defaults)
+        for name, factory in self._default_factories.items():
+            values[name] = factory()
+        return values
+
     @cached_property
-    def decoder(self) -> msgspec.json.Decoder[Any]:
-        """Decodes canonical text into the class, checking every field's type."""
-        return msgspec.json.Decoder(self.cls, dec_hook=_decode_value)
+    def _plain_defaults(self) -> Payload:
+        return {
+            field.name: field.default
+            for field in dataclasses.fields(self.cls)
+            if field.default is not dataclasses.MISSING
+        }
+
+    @cached_property
+    def _default_factories(self) -> dict[str, Callable[[], Any]]:
+        return {
+            field.name: field.default_factory
+            for field in dataclasses.fields(self.cls)
+            if field.default_factory is not dataclasses.MISSING
+        }
 
     def lift(self, data: Payload, from_version: int) -> Payload:
         """Bring a payload written at `from_version` up to the current version."""
@@ -111,31 +129,43 @@ class EventTypes:
     def canonical(self, item: NewEvent | object) -> tuple[EventType, str]:
         """Check an event against its type's current version; give its type and canonical text.
 
-        `item` is a NewEvent (type name and payload) or an instance of a registered class.
-        Either is encoded, decoded into its class (which checks every field's type), and
-        encoded again: the text is the one normal form of the payload, every field spelled,
-        keys sorted. All three steps run in msgspec's C code.
+        `item` is a NewEvent (type name and payload) or an instance of a registered class (an
+        instance is taken as its fields' values: a dataclass does not check their types).
+        The values, with defaults for the fields left out, are converted into the class,
+        which checks every field's type strictly, and encoded: the text is the one normal
+        form of the payload, every field spelled, keys sorted. Each step runs in msgspec.
         """
+        data: Any
         if isinstance(item, NewEvent):
             entry, data = self.get(item.type), item.data
             if not isinstance(data, Mapping):
                 raise InvalidAppend(
                     f"{entry.name} payload must be an object, not {type(data).__name__}"
                 )
-            unknown = sorted(set(data) - entry.fields)
+            unknown = sorted(map(str, set(data) - entry.fields))
             if unknown:
                 raise InvalidAppend(f"{entry.name} has no field(s) {', '.join(unknown)}")
-            candidate: Any = dict(data)
         else:
             found = self._by_class.get(type(item))
             if found is None:
                 raise InvalidAppend(f"{type(item).__name__} is not a registered event type")
-            entry, candidate = found, item
+            entry, data = found, item
         try:
-            event = entry.decoder.decode(_encoder.encode(candidate))
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError) as error:
+            if not isinstance(data, Mapping):
+                data = msgspec.to_builtins(data, enc_hook=_encode_value)
+            event: Any = msgspec.convert(
+                {**entry.defaults(), **data}, entry.cls, dec_hook=_decode_value
+            )
+            return entry, _encoder.encode(event).decode()
+        except (
+            msgspec.ValidationError,
+            msgspec.EncodeError,
+            ValueError,
+            TypeError,
+            NotImplementedError,
+            RecursionError,
+        ) as error:
             raise InvalidAppend(f"{entry.name} payload is invalid: {error}") from None
-        return entry, _encoder.encode(event).decode()
 
     def decode(self, event: RecordedEvent) -> Any:
         """The domain event a recorded one stands for, lifted to the current schema version."""

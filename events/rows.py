@@ -7,9 +7,10 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Row, Table, insert
+from sqlalchemy import Row, String, Table, insert
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from events.chain import canonical_json
 from events.model import AppendResult, RecordedEvent
@@ -21,13 +22,21 @@ _PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 def unnest_insert(table: Table) -> str:
     """PostgreSQL's one-statement INSERT of many rows: a column of values per parameter,
     turned back into rows by unnest. asyncpg encodes each array in C, where an executemany
-    sends, binds and runs the INSERT once per row (bench/README.md has the rates)."""
+    sends, binds and runs the INSERT once per row (bench/README.md has the rates).
+
+    Strings go in as text: a cast to varchar(n) would cut an overlong value short without
+    a word, where assigning text to the column refuses it.
+    """
     names = ", ".join(column.name for column in table.columns)
     arrays = ", ".join(
-        f"${number}::{column.type.compile(dialect=_PG_DIALECT)}[]"
+        f"${number}::{_array_type(column.type)}[]"
         for number, column in enumerate(table.columns, start=1)
     )
     return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
+
+
+def _array_type(kind: TypeEngine[Any]) -> str:
+    return "text" if isinstance(kind, String) else kind.compile(dialect=_PG_DIALECT)
 
 
 _COLUMNS = [column.name for column in events.columns]

@@ -145,7 +145,7 @@ class EventStore:
                 raise InvalidAppend(
                     f"{entry.name} payload is {size} bytes; the limit is {self.max_payload_bytes}"
                 )
-            event_id = item.event_id if isinstance(item, NewEvent) else None
+            event_id = _event_id(item.event_id) if isinstance(item, NewEvent) else None
             batch.append(Prepared(entry.name, entry.version, text, event_id))
         ids = [event.event_id for event in batch if event.event_id is not None]
         if len(ids) != len(set(ids)):
@@ -248,6 +248,12 @@ class EventStore:
                 problem = check.problem(event)
                 if problem is not None:
                     raise InvalidAppend(f"cannot import: {problem}")
+                try:
+                    check_stream_id(event.stream_id)
+                except InvalidAppend as error:
+                    raise InvalidAppend(
+                        f"cannot import position {event.position}: {error}"
+                    ) from None
                 entry = self.types.get(event.type)
                 if event.schema_version > entry.version:
                     raise InvalidAppend(
@@ -363,6 +369,16 @@ class EventStore:
         query = select(func.max(events.c.position)).where(events.c.recorded_at <= moment)
         async with self.engine.connect() as connection:
             return (await connection.scalar(query)) or 0
+
+
+def _event_id(given: object) -> UUID | None:
+    """A given event id as a UUID: hashed as stored, so 'ABC…' and 'abc…' are one id."""
+    if given is None or isinstance(given, UUID):
+        return given
+    try:
+        return UUID(str(given))
+    except ValueError:
+        raise InvalidAppend(f"event id {given!r} is not a UUID") from None
 
 
 def _check_expected(stream_id: str, expected: ExpectedVersion, actual: int | None) -> None:

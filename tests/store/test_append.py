@@ -6,10 +6,17 @@ import uuid
 
 import pytest
 
+from events.chain import canonical_json
+from events.dates import PartialDate
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import Expect, Metadata, NewEvent, SourceRef
 from events.store import EventStore
+from events.verify import verify_chain
 from tests.store.kinds import ThingDated, ThingNamed
+
+DEEP: list[object] = []
+for _ in range(5000):
+    DEEP = [DEEP]
 
 
 def named(name: str, *tags: str) -> NewEvent:
@@ -41,6 +48,39 @@ async def test_domain_objects_and_metadata_round_trip(store: EventStore) -> None
     assert second.metadata["source"] == {"document": "doc", "section": "ICAP"}
     assert store.types.decode(second) == ThingNamed("b", ["x"])
     assert first.recorded_at.tzinfo is not None
+
+
+async def test_the_stored_text_is_one_canonical_form(store: EventStore) -> None:
+    """Every field spelled (defaults too), keys sorted, dates as text, whatever the input."""
+    given = uuid.uuid4()
+    ways = [
+        ThingDated("a"),
+        NewEvent("ThingDated", {"name": "a"}),
+        NewEvent("ThingDated", {"since": None, "name": "a"}),
+    ]
+    for n, way in enumerate(ways):
+        await store.append(f"thing:{n}", [way])
+    await store.append("thing:d", [ThingDated("d", PartialDate(2009, 5))])
+
+    log = await store.read_all()
+    texts = {canonical_json(e.data) for e in log[:3]}
+    assert texts == {'{"name":"a","since":null}'}
+    assert canonical_json(log[3].data) == '{"name":"d","since":"2009-05"}'
+    # A retry that leaves the default out is the same request, not a different one.
+    await store.append("thing:g", [NewEvent("ThingDated", {"name": "g", "since": None}, given)])
+    again = await store.append("thing:g", [NewEvent("ThingDated", {"name": "g"}, given)])
+    assert again.replayed
+
+
+async def test_a_given_event_id_is_kept_as_the_uuid_it_names(store: EventStore) -> None:
+    given = uuid.uuid4()
+    shouting = NewEvent("ThingNamed", {"name": "a", "tags": []}, str(given).upper())  # type: ignore[arg-type]
+    written = await store.append("thing:a", [shouting])
+
+    assert written.events[0].event_id == given
+    assert (await verify_chain(store)).ok
+    with pytest.raises(InvalidAppend, match="is not a UUID"):
+        await store.append("thing:b", [NewEvent("ThingNamed", {"name": "b", "tags": []}, "x")])  # type: ignore[arg-type]
 
 
 async def test_expected_version_mismatch_names_stream_and_versions(store: EventStore) -> None:
@@ -127,6 +167,14 @@ async def test_same_event_ids_are_a_retry(store: EventStore) -> None:
         # A dataclass does not check its fields' types; the store does.
         ("thing:a", [ThingNamed(3, [])], "Expected `str`"),  # type: ignore[arg-type]
         ("thing:a", [ThingDated("a", 2009)], "2009 is not a date"),  # type: ignore[arg-type]
+        ("thing:a", [ThingNamed("a", [object()])], "cannot encode object"),  # type: ignore[list-item]
+        # Values of other types are refused, not turned into text.
+        ("thing:a", [NewEvent("ThingNamed", {"name": b"a", "tags": []})], "Expected `str`"),
+        ("thing:a", [NewEvent("ThingNamed", {"name": uuid.uuid4(), "tags": []})], "Expected `str`"),
+        ("thing:a", [NewEvent("ThingDated", {"name": "a", "since": float("nan")})], "not a date"),
+        ("thing:a", [NewEvent("ThingNamed", {"name": "a", "tags": DEEP})], "Expected"),
+        ("thing:a", [ThingNamed("a", DEEP)], "recursion"),
+        ("thing:a", [NewEvent("ThingNamed", {"name": "a", "tags": [], 1: 2})], "no field"),
     ],
 )
 async def test_bad_input_is_refused_and_writes_nothing(
