@@ -26,8 +26,6 @@ class Context:
     response: Any = None
     principal: Principal = ANONYMOUS
     connection_params: dict[str, Any] | None = None
-    # The bases the root fields answered on, by response key, echoed in `extensions`.
-    bases: dict[str, dict[str, Any]] = field(default_factory=dict)
     loaders: dict[str, Any] = field(default_factory=dict)
     _connection: AsyncConnection | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

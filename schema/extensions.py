@@ -8,7 +8,9 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
+from schema.basis import echo_bases
 from service.errors import DomainError
 
 log = logging.getLogger("coop.graphql")
@@ -52,12 +54,21 @@ class RequestScope(SchemaExtension):
     """Codes every error, echoes the basis each root field answered on, frees the connection."""
 
     def on_operation(self) -> Iterator[None]:
+        self.bases = echo_bases()
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [coded(error) for error in result.errors]
 
     async def on_execute(self) -> Any:
+        context = self.execution_context.context
+        over_http = getattr(getattr(context, "request", None), "scope", {}).get("type") == "http"
+        if over_http and self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+            raise GraphQLError(
+                "subscriptions are served over WebSocket (the graphql-transport-ws protocol)"
+                " on this same path, not over HTTP",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
         try:
             yield
         finally:
@@ -66,6 +77,5 @@ class RequestScope(SchemaExtension):
                 await context.close()
 
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        bases = getattr(context, "bases", None)
+        bases = getattr(self, "bases", None)  # None if the operation never started
         return {"basis": bases} if bases else {}

@@ -27,6 +27,23 @@ async def test_get_refuses_mutations(client: Client) -> None:
     assert "errors" in response.json()
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_subscriptions_over_http_are_refused_with_a_pointer_to_websocket(
+    client: Client, method: str
+) -> None:
+    query = "subscription { events(after: 0) { position } }"
+    headers = {"accept": GRAPHQL_RESPONSE}
+    if method == "GET":
+        response = await client.http.get("/graphql", params={"query": query}, headers=headers)
+    else:
+        response = await client.http.post("/graphql", json={"query": query}, headers=headers)
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "WebSocket" in error["message"]
+    assert "data" not in response.json()
+
+
 async def test_browser_gets_graphiql(client: Client) -> None:
     response = await client.http.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200

@@ -83,6 +83,29 @@ async def test_partner_changes_for_one_key(services: Services, server: str) -> N
     assert change["partner"]["name"] == "Osaka"
 
 
+async def test_each_operation_on_a_socket_echoes_only_its_own_basis(
+    services: Services, server: str
+) -> None:
+    asked = '{ partner(key: "tokyo", asOf: "1999-01-01") { name } }'
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(asked, id="query")
+        answer = await client.receive()
+        assert answer["payload"]["extensions"]["basis"]["partner"]["asOf"] == "1999-01-01"
+        assert (await client.receive())["type"] == "complete"
+        await client.subscribe("{ partners(first: 1) { totalCount } }", id="other")
+        other = await client.receive()
+        assert list(other["payload"]["extensions"]["basis"]) == ["partners"]
+        await client.receive()  # complete
+        query = 'subscription { partnerChanges(key: "osaka") { position partner { name } } }'
+        await client.subscribe(query, id="changes")
+        await asyncio.sleep(0.2)
+        await join_osaka(services)
+        change = await client.receive()
+    assert change["id"] == "changes"
+    assert change["payload"]["data"]["partnerChanges"]["partner"]["name"] == "Osaka"
+    assert "basis" not in (change["payload"].get("extensions") or {})
+
+
 async def test_a_bad_token_closes_the_socket_with_4403(server: str) -> None:
     url = server.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
