@@ -50,9 +50,16 @@ class Program(Node):
     network_key: strawberry.Private[str | None]
     basis: strawberry.Private[Basis]
 
-    @strawberry.field(description="active, or concluded once an end is on record.")
+    @strawberry.field(
+        description="active, or concluded: once an end is on record, or, asked asOf a day,"
+        " once it ended before that day."
+    )
     def status(self) -> str:
-        return "active" if self.until is None else "concluded"
+        if self.until is None:
+            return "active"
+        if self.basis.as_of is None or self.until.latest < self.basis.as_of:
+            return "concluded"
+        return "active"
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Program:

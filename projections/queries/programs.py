@@ -33,17 +33,26 @@ async def find_programs(
     status: str | None = None,
     search: str | None = None,
 ) -> Found:
-    """Programs by field, partner taking part, and status ("active" or "concluded")."""
-    query = basis.where(programs, select(programs))
+    """Programs by field, partner taking part, and status ("active" or "concluded").
+
+    As of a day, active programs are those that may hold on it (`certain` says whether they
+    surely do) and concluded ones those whose end is on record and certainly before it.
+    """
+    if status == "concluded" and basis.as_of is not None:
+        ended = Basis(position=basis.position)  # they do not hold that day: no as-of filter
+        query = ended.where(programs, select(programs)).where(programs.c.valid_to_hi < basis.as_of)
+        basis = ended  # what they say is certain: they had ended
+    else:
+        query = basis.where(programs, select(programs))
     if field is not None:
         query = query.where(programs.c.field == field)
     if partner is not None:
         taking_part = basis.where(program_partners, select(program_partners.c.program))
         taking_part = taking_part.where(program_partners.c.partner == partner)
         query = query.where(programs.c.key.in_(taking_part) | (programs.c.lead == partner))
-    if status == "active":
+    if status == "active" and basis.as_of is None:
         query = query.where(programs.c.valid_to.is_(None))
-    elif status == "concluded":
+    elif status == "concluded" and basis.as_of is None:
         query = query.where(programs.c.valid_to.is_not(None))
     if search:
         query = query.where(text_match([programs.c.name, programs.c.description], search))

@@ -143,3 +143,36 @@ async def test_keyset_pagination_walks_every_partner_once(client: Client) -> Non
         after = connection["pageInfo"]["endCursor"]
     assert seen == sorted(seen)
     assert len(seen) == len(set(seen)) == connection["totalCount"]
+
+
+async def test_a_programs_status_is_its_status_on_the_day_asked(client: Client) -> None:
+    launch = """mutation { launchProgram(input: {key: "exchange-2015", name: "Exchange",
+      field: "air_quality", kind: "researcher_exchange", lead: "tokyo", since: "2015"}) { position } }"""
+    conclude = """mutation { concludeProgram(input: {program: "exchange-2015", until: "2018-06"})
+      { position } }"""
+    await client.data(launch, role="editor")
+    await client.data(conclude, role="editor")
+    one = """query($asOf: Date) { program(key: "exchange-2015", asOf: $asOf) { status certain } }"""
+    listed = """query($asOf: Date, $status: String) {
+      programs(status: $status, asOf: $asOf, first: 100) { nodes { key status certain } } }"""
+
+    async def keys(as_of: str | None, status: str) -> dict[str, dict[str, object]]:
+        data = await client.data(listed, {"asOf": as_of, "status": status})
+        return {p["key"]: p for p in data["programs"]["nodes"]}
+
+    assert (await client.data(one))["program"]["status"] == "concluded"
+    during = (await client.data(one, {"asOf": "2016-01-01"}))["program"]
+    assert during == {"status": "active", "certain": True}
+    assert "exchange-2015" in await keys("2016-01-01", "active")
+    assert "exchange-2015" not in await keys("2016-01-01", "concluded")
+    after = await keys("2019-01-01", "concluded")
+    assert after["exchange-2015"] == {
+        "key": "exchange-2015",
+        "status": "concluded",
+        "certain": True,
+    }
+    assert "exchange-2015" not in await keys("2019-01-01", "active")
+    # In June 2018 the dates cannot tell whether it had ended yet.
+    june = (await client.data(one, {"asOf": "2018-06-15"}))["program"]
+    assert june == {"status": "active", "certain": False}
+    assert "exchange-2015" in await keys(None, "concluded")
