@@ -6,6 +6,8 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
+from graphql import GraphQLError
+
 from projections.queries.basis import Basis
 from schema.context import Info
 
@@ -31,12 +33,28 @@ async def basis_for(
     """A field's basis: its own arguments where given, else what its parent answered on."""
     base = inherited or Basis()
     position = at_position
+    if at_position is not None:
+        if known_at is not None:
+            raise bad_input("give knownAt or atPosition, not both: each names a record time")
+        head = await info.context.head()
+        if not 0 <= at_position <= head:
+            raise bad_input(f"atPosition {at_position} is not in the log: it runs from 0 to {head}")
     if known_at is not None:
         position = await info.context.services.store.position_at(known_at)
     return Basis(
         as_of=as_of if as_of is not None else base.as_of,
         position=position if position is not None else base.position,
     )
+
+
+def bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    """Refuse a day range that ends before it starts."""
+    if start is not None and end is not None and end < start:
+        raise bad_input(f"the range ends ({end}) before it starts ({start})")
 
 
 async def root_basis(

@@ -15,6 +15,7 @@ import strawberry
 from events.model import RecordedEvent
 from projections.queries import tables
 from projections.queries.basis import Basis, by_key
+from schema.basis import bad_input
 from schema.context import Info, check_may_read, seconds_since
 from schema.log import Event
 from schema.memberships import Membership
@@ -50,6 +51,8 @@ async def _follow(
     types: list[str] | None,
     streams: list[str] | None,
 ) -> AsyncIterator[RecordedEvent]:
+    if after is not None and after < 0:
+        raise bad_input(f"after ({after}) is a log position: 0 or more")
     services = info.context.services
     async for event in services.feed.follow(after, types=types, streams=streams):
         check_may_read(info)

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from events.model import RecordedEvent
+from schema.basis import bad_input
 from schema.context import Info
 from schema.pagination import Connection, Edge, PageInfo, page_size, wants_total
 
@@ -68,6 +69,8 @@ class LogQuery:
         stream_id: str | None = None,
         types: list[str] | None = None,
     ) -> Connection[Event]:
+        if after < 0:
+            raise bad_input(f"after ({after}) is a log position: 0 or more")
         store = info.context.services.store
         limit = page_size(info, first)
         streams = [stream_id] if stream_id else None

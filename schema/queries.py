@@ -13,7 +13,7 @@ from projections.queries import partners as partner_queries
 from projections.queries import programs as program_queries
 from projections.queries.basis import Basis, Found, Page
 from schema.activities import Activity, Commitment
-from schema.basis import root_basis
+from schema.basis import bad_input, check_range, root_basis
 from schema.context import Info
 from schema.loaders import load
 from schema.memberships import Membership, Role
@@ -171,6 +171,7 @@ class RecordQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Activity]:
+        check_range(from_, to)
         basis = await root_basis(info, None, known_at, at_position)
         async with info.context.db() as connection:
             found = await program_queries.find_activities(
@@ -227,6 +228,10 @@ class RecordQuery:
     async def history(self, info: Info, key: str) -> list[HistoryEntry]:
         async with info.context.db() as connection:
             rows = await history_queries.history(connection, key)
+        if not rows:
+            raise GraphQLError(
+                f"nothing on record has the key {key!r}", extensions={"code": "NOT_FOUND"}
+            )
         return [HistoryEntry(kind=r["object"], key=r["key"], version=Version.of(r)) for r in rows]
 
     @strawberry.field(
@@ -240,6 +245,7 @@ class RecordQuery:
         to: date,
         known_at: datetime | None = None,
     ) -> list[Change]:
+        check_range(from_, to)
         basis = await root_basis(info, None, known_at)
         async with info.context.db() as connection:
             found = await history_queries.changes_between(connection, from_, to, basis.position)
@@ -252,7 +258,10 @@ class RecordQuery:
     async def recorded_changes(
         self, info: Info, after: int, until: int | None = None
     ) -> list[Change]:
-        end = until if until is not None else await info.context.head()
+        head = await info.context.head()
+        end = until if until is not None else head
+        if not 0 <= after <= end:
+            raise bad_input(f"after ({after}) must be from 0 to until ({end})")
         async with info.context.db() as connection:
             found = await history_queries.changes_recorded(connection, after, end)
         return [

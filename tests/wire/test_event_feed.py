@@ -90,3 +90,12 @@ async def test_slow_subscriber_does_not_hold_back_a_fast_one(
         # The slow one has read nothing yet; it still gets every event, in order, once.
         slow_seen = [(await slow.next_data())["events"]["position"] for _ in range(60)]
     assert fast_seen == slow_seen == list(range(1, 61))
+
+
+async def test_a_negative_position_is_refused_with_a_message(server: str) -> None:
+    async with Subscriber.connect(server) as client:
+        await client.subscribe("subscription { events(after: -5) { position } }")
+        message = await client.receive()
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "0 or more" in errors[0]["message"]
