@@ -135,7 +135,8 @@ def _payload_type(command: type[c.Command]) -> type:
     doc = (
         f"What {command.__name__} wrote: the {field_name} as it now stands, the last log position"
         " written (`position`), and the stream's new version. `replayed` is true when this was"
-        " a retry of a request already written."
+        f" a retry of a request already written; the {field_name} is then as the first write"
+        " left it."
     )
     namespace = {"__annotations__": annotations, "__doc__": doc}
     return strawberry.type(type(f"{command.__name__}Payload", (), namespace))
@@ -159,17 +160,18 @@ def to_command(command: type[c.Command], given: Any) -> c.Command:
 
 
 async def _result(info: Info, command: type[c.Command], outcome: Outcome) -> Any:
+    """The object as the write left it: now, or for a replayed retry, as the first write
+    left it (what the first response showed, whatever was recorded since)."""
     _, object_type, loader, key_field = RESULTS[command]
     data = outcome.events[0].data
-    found = await load(info.context, loader, Basis(), data[key_field])
+    basis = Basis(position=outcome.last_position) if outcome.replayed else Basis()
+    found = await load(info.context, loader, basis, data[key_field])
     if object_type is Body:
         return next((Body.from_row(r) for r in found if r["body"] == data["body"]), None)
     if found is None:
         return None
     return (
-        object_type.from_row(found)
-        if object_type is Source
-        else object_type.from_row(found, Basis())
+        object_type.from_row(found) if object_type is Source else object_type.from_row(found, basis)
     )
 
 

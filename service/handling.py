@@ -64,7 +64,7 @@ class Commands:
         if not actor.strip():
             raise ValidationError("the actor must be named")
         plan = rules.plan(command)
-        earlier = await self._earlier_outcome(command, plan)
+        earlier = await self._earlier_outcome(command, plan, actor)
         if earlier is not None:
             return earlier
         for _attempt in range(MAX_ATTEMPTS):
@@ -77,12 +77,14 @@ class Commands:
                 if command.expected_version is not None and conflict.stream_id == plan.target:
                     raise Conflict(str(conflict)) from None
                 continue  # another writer moved a stream we read: decide again on fresh facts
+            if result.replayed:  # the same key landed meanwhile, from another attempt
+                _check_same_actor(result, command, actor)
             return Outcome.of(result)
         raise Conflict(
             f"the streams this command reads kept changing ({MAX_ATTEMPTS} attempts); try again"
         )
 
-    async def _earlier_outcome(self, command: Command, plan: Plan) -> Outcome | None:
+    async def _earlier_outcome(self, command: Command, plan: Plan, actor: str) -> Outcome | None:
         """The first result of a retried command, looked up before its rule runs again.
 
         The rule would refuse a retry ("already registered"), so the key is checked first.
@@ -101,6 +103,7 @@ class Commands:
                 f"idempotency key {key!r} was already used for a different request"
                 f" (to stream {result.stream_id!r}); use a new key"
             )
+        _check_same_actor(result, command, actor)
         return Outcome.of(result)
 
     async def _load(self, plan: Plan) -> Loaded:
@@ -149,6 +152,15 @@ def command_digest(command: Command) -> str:
     values.pop("expected_version", None)
     body = canonical_json([type(command).__name__, values])
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _check_same_actor(result: AppendResult, command: Command, actor: str) -> None:
+    """A key replays only its own writer's request: another's is not theirs to see."""
+    if result.events and result.events[0].metadata.get("actor") != actor:
+        raise Conflict(
+            f"idempotency key {command.idempotency_key!r} was already used by another writer;"
+            " use a new key"
+        )
 
 
 def _expect(version: int | None) -> ExpectedVersion:

@@ -128,6 +128,29 @@ async def test_idempotent_retry_returns_the_first_result(client: Client) -> None
     assert changed["errors"][0]["extensions"]["code"] == "CONFLICT"
 
 
+async def test_a_retry_shows_what_the_first_write_left_even_after_later_changes(
+    client: Client,
+) -> None:
+    variables = {"key": "osaka", "name": "Osaka", "kind": "city", "idem": "req-43"}
+    first = (await client.data(REGISTER, variables, role="editor"))["registerPartner"]
+    rename = """mutation { updatePartner(input: {key: "osaka", name: "Osaka City",
+      kind: "city", country: "Japan"}) { partner { name } } }"""
+    assert (await client.data(rename, role="editor"))["updatePartner"]["partner"]["name"] == (
+        "Osaka City"
+    )
+    again = (await client.data(REGISTER, variables, role="editor"))["registerPartner"]
+    assert again["replayed"] is True
+    assert again["partner"] == first["partner"]
+
+
+async def test_a_key_replays_only_for_the_writer_who_used_it(client: Client) -> None:
+    variables = {"key": "osaka", "name": "Osaka", "kind": "city", "idem": "req-44"}
+    await client.data(REGISTER, variables, role="editor")
+    other = await client.post(REGISTER, variables, role="admin")
+    assert other["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert "another writer" in other["errors"][0]["message"]
+
+
 async def test_expected_version_is_checked(client: Client) -> None:
     ok = await client.data(
         REGISTER, {"key": "osaka", "name": "Osaka", "kind": "city", "expected": 0}, role="editor"
