@@ -2,6 +2,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test bench lint format install schema
 
@@ -16,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/coop db upgrade
 	$(VENV)/bin/coop seed
-	$(VENV)/bin/coop serve --host 127.0.0.1 --port 8000
+	$(VENV)/bin/coop serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
