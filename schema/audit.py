@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLError
 
 from events.verify import verify_chain
-from schema.context import Info
+from schema.context import Info, check_may_audit
 
 
 @strawberry.type
@@ -61,9 +61,5 @@ class Audit:
 class AuditQuery:
     @strawberry.field(description="For the auditor and admin roles.")
     def audit(self, info: Info) -> Audit:
-        if not info.context.principal.may_audit:
-            code = "FORBIDDEN" if info.context.principal.authenticated else "UNAUTHENTICATED"
-            raise GraphQLError(
-                "the audit view needs an auditor or admin token", extensions={"code": code}
-            )
+        check_may_audit(info, "the audit view")
         return Audit()

@@ -76,3 +76,14 @@ def check_may_read(info: Info) -> None:
 
 def seconds_since(moment: datetime) -> float:
     return (datetime.now(UTC) - moment).total_seconds()
+
+
+def check_may_audit(info: Info, what: str) -> None:
+    """Refuse `what` (the log's metadata, the audit view) to callers without the auditor or
+    admin role: UNAUTHENTICATED without a token, FORBIDDEN with one of another role."""
+    principal = info.context.principal
+    if not principal.may_audit:
+        code = "FORBIDDEN" if principal.authenticated else "UNAUTHENTICATED"
+        raise GraphQLError(
+            f"{what} is shown to the auditor and admin roles only", extensions={"code": code}
+        )

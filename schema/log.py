@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from events.model import RecordedEvent
 from schema.basis import bad_input
-from schema.context import Info
+from schema.context import Info, check_may_audit
 from schema.pagination import Connection, Edge, PageInfo, page_size, wants_total
 
 
@@ -34,11 +33,7 @@ class Event:
         " (auditor and admin roles only)."
     )
     def metadata(self, info: Info) -> JSON:
-        if not info.context.principal.may_audit:
-            raise GraphQLError(
-                "event metadata (who recorded what) is shown to the auditor and admin roles only",
-                extensions={"code": "FORBIDDEN"},
-            )
+        check_may_audit(info, "event metadata (who recorded what)")
         return cast(JSON, self._metadata)
 
     @classmethod

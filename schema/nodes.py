@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from projections.queries.history import Provenance as ProvenanceRow
-from schema.context import Info
+from schema.context import Info, check_may_audit
 from schema.loaders import load, load_provenance
 from schema.scalars import partial_date
 
@@ -62,11 +62,7 @@ class Provenance:
 
     @strawberry.field(description="Who recorded it (auditor and admin roles only).")
     def actor(self, info: Info) -> str | None:
-        if not info.context.principal.may_audit:
-            raise GraphQLError(
-                "who recorded a fact is shown to the auditor and admin roles only",
-                extensions={"code": "FORBIDDEN"},
-            )
+        check_may_audit(info, "who recorded a fact")
         return self._actor
 
     @classmethod

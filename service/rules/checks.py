@@ -131,7 +131,7 @@ def corrected(
             values[name] = given
     changed = [name for name in names if values[name] != getattr(current, name)]
     if not changed:
-        raise ValidationError("the correction changes nothing; give at least one new value")
+        raise ValidationError("nothing would change: give at least one new value")
     return values, changed
 
 

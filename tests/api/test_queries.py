@@ -96,7 +96,9 @@ async def test_history_and_provenance_trace_to_the_source(client: Client) -> Non
 async def test_actor_is_shown_to_auditors_only(client: Client) -> None:
     query = '{ partner(key: "tokyo") { provenance { actor } } }'
     anonymous = await client.post(query)
-    assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    reader = await client.post(query, role="reader")
+    assert reader["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     audited = await client.data(query, role="auditor")
     assert audited["partner"]["provenance"][0]["actor"] == "seed"
 
