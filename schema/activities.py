@@ -11,7 +11,16 @@ from projections.queries.basis import Basis, Row
 from schema.context import Info
 from schema.loaders import load, rows_in_key_order
 from schema.memberships import partner, partners
-from schema.nodes import Node, Provenance, SourceReference, global_id, provenance, source_of
+from schema.nodes import (
+    Node,
+    Provenance,
+    SourceReference,
+    Version,
+    global_id,
+    provenance,
+    source_of,
+    versions,
+)
 from schema.pagination import Connection, connection_of, connection_of_keyed
 from schema.partners import Partner
 from schema.programs import Program
@@ -100,6 +109,10 @@ class Activity(Node):
     async def source(self, info: Info) -> SourceReference | None:
         return await source_of(info, self.position)
 
+    @strawberry.field(description="Every version of this activity, up to the basis position.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "activity", self.key, self.basis)
+
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
         return await provenance(info, "activity", self.key, self.basis)
@@ -159,6 +172,10 @@ class Commitment(Node):
     @strawberry.field
     async def source(self, info: Info) -> SourceReference | None:
         return await source_of(info, self.position)
+
+    @strawberry.field(description="Every version of this commitment, up to the basis position.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "commitment", self.key, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:

@@ -171,6 +171,10 @@ class Role(Node):
     async def source(self, info: Info) -> SourceReference | None:
         return await source_of(info, self.log_position)
 
+    @strawberry.field(description="Every version of this role, up to the basis position.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "role", self.role_id, self.basis)
+
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
         return await provenance(info, "role", self.role_id, self.basis)

@@ -254,6 +254,10 @@ class Body(Node):
     async def source(self, info: Info) -> SourceReference | None:
         return await source_of(info, self.position)
 
+    @strawberry.field(description="Every version of this body, up to the basis position.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "body", self.row_key, Basis())
+
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
         return await provenance(info, "body", self.row_key, Basis())

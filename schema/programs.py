@@ -173,6 +173,10 @@ class Participation(Node):
     async def source(self, info: Info) -> SourceReference | None:
         return await source_of(info, self.position)
 
+    @strawberry.field(description="Every version of this participation, up to the basis position.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "participation", self.participation_id, self.basis)
+
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
         return await provenance(info, "participation", self.participation_id, self.basis)

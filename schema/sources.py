@@ -6,8 +6,18 @@ from datetime import datetime
 
 import strawberry
 
-from projections.queries.basis import Row
-from schema.nodes import Node, global_id
+from projections.queries.basis import Basis, Row
+from schema.context import Info
+from schema.nodes import (
+    Node,
+    Provenance,
+    SourceReference,
+    Version,
+    global_id,
+    provenance,
+    source_of,
+    versions,
+)
 
 
 @strawberry.type
@@ -18,6 +28,7 @@ class Source(Node):
     url: str | None
     sections: list[str]
     recorded_at: datetime
+    position: int
 
     @classmethod
     def from_row(cls, row: Row) -> Source:
@@ -29,4 +40,17 @@ class Source(Node):
             url=row["url"],
             sections=row["sections"],
             recorded_at=row["recorded_from"],
+            position=row["record_from"],
         )
+
+    @strawberry.field(description="Where the registration of this source came from.")
+    async def source(self, info: Info) -> SourceReference | None:
+        return await source_of(info, self.position)
+
+    @strawberry.field(description="Every version of this source.")
+    async def history(self, info: Info) -> list[Version]:
+        return await versions(info, "source", self.key, Basis())
+
+    @strawberry.field(description="The events that made this source's record.")
+    async def provenance(self, info: Info) -> list[Provenance]:
+        return await provenance(info, "source", self.key, Basis())

@@ -178,3 +178,21 @@ async def test_a_programs_status_is_its_status_on_the_day_asked(client: Client) 
     june = (await client.data(one, {"asOf": "2018-06-15"}))["program"]
     assert june == {"status": "active", "certain": False}
     assert "exchange-2015" in await keys(None, "concluded")
+
+
+async def test_every_object_shows_where_it_came_from(client: Client) -> None:
+    """Every Node type has `source`, `provenance` and `history`, and they answer."""
+    types = await client.data("{ __schema { types { name interfaces { name } fields { name } } } }")
+    nodes = [t for t in types["__schema"]["types"] if {"name": "Node"} in (t["interfaces"] or [])]
+    assert len(nodes) >= 9
+    for kind in nodes:
+        assert {"source", "provenance", "history"} <= {f["name"] for f in kind["fields"]}, kind
+    data = await client.data(
+        """{ sources(first: 1) { nodes { key source { document } provenance { type }
+               history { madeBy { type } } } }
+             partner(key: "c40") { bodies { nodes { key history { madeBy { type } } } } } }"""
+    )
+    source = data["sources"]["nodes"][0]
+    assert source["provenance"][0]["type"] == "SourceRegistered"
+    assert source["history"][0]["madeBy"]["type"] == "SourceRegistered"
+    assert data["partner"]["bodies"]["nodes"][0]["history"][0]["madeBy"]["type"] == "BodyRegistered"
