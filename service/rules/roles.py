@@ -1,18 +1,20 @@
 """Roles: a position a member holds in a network or one of its bodies, within a membership.
 
 One stream per holder and network. A role is refused when every recorded membership of
-the holder certainly excludes it; when the dates cannot tell, the role is kept.
+the holder certainly excludes it; when the dates cannot tell, the role is kept. Ending or
+correcting a membership is held to the same rule for the roles already recorded in it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from events.cooperation import RoleAssigned, RoleCorrected, RoleEnded
 from events.dates import PartialDate, Period
-from service.commands import AssignRole, CorrectRole, EndRole
+from service.commands import AssignRole, CorrectMembership, CorrectRole, EndMembership, EndRole
 from service.errors import Conflict, NotFound, ValidationError
-from service.rules import bodies, partners
+from service.rules import bodies, memberships, partners
 from service.rules.checks import (
     check_key,
     check_order,
@@ -24,7 +26,7 @@ from service.rules.checks import (
     optional_text,
     replace,
 )
-from service.rules.memberships import Membership, memberships
+from service.rules.memberships import Membership
 from service.rules.streams import (
     Facts,
     Plan,
@@ -138,18 +140,55 @@ def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = Tru
 
 
 def _check_membership(facts: Facts, state: Roles, role: Role) -> None:
-    periods = memberships(facts, state.holder, state.network).periods
+    periods = memberships.memberships(facts, state.holder, state.network).periods
     if not periods:
         raise Conflict(
             f"{state.holder} is not a member of {state.network}; record the membership"
             " before a role in it"
         )
     if all(certainly_outside(role, membership) for membership in periods):
-        held = ", ".join(describe(m.period) for m in periods)
         raise Conflict(
-            f"{state.holder} was a member of {state.network} only {held};"
+            f"{state.holder} was a member of {state.network} only {_held(periods)};"
             f" the role {role.title(state.network)} {describe(role.period)} lies outside it"
         )
+
+
+def _held(periods: Sequence[Membership]) -> str:
+    return ", ".join(describe(m.period) for m in periods)
+
+
+def plan_membership_change(command: EndMembership | CorrectMembership) -> Plan:
+    """Ending or correcting a membership also reads the roles held within it."""
+    plan = memberships.plan_change(command)
+    return Plan(plan.target, (*plan.reads, role_stream(command.member, command.network)))
+
+
+def end_membership(facts: Facts, command: EndMembership) -> list[object]:
+    decided = memberships.end(facts, command)
+    _check_roles_still_fit(facts, command.member, command.network, decided)
+    return decided
+
+
+def correct_membership(facts: Facts, command: CorrectMembership) -> list[object]:
+    decided = memberships.correct(facts, command)
+    _check_roles_still_fit(facts, command.member, command.network, decided)
+    return decided
+
+
+def _check_roles_still_fit(
+    facts: Facts, member: str, network: str, decided: Sequence[object]
+) -> None:
+    """Every role recorded in the network must still lie within a membership after the change."""
+    after = memberships.memberships(facts, member, network)
+    for event in decided:
+        after = memberships.evolve(after, event)
+    for role in roles(facts, member, network).roles:
+        if all(certainly_outside(role, membership) for membership in after.periods):
+            raise Conflict(
+                f"{member}'s membership of {network} would then be only {_held(after.periods)},"
+                f" and the role {role.title(network)} {describe(role.period)} ({role.role_id})"
+                " would lie outside it: end or correct the role first"
+            )
 
 
 def _plan(holder: str, network: str, body: str | None) -> Plan:

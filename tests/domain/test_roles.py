@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from events.cooperation import BodySizeRecorded, RoleAssigned, RoleCorrected, RoleEnded
-from service.commands import AssignRole, CorrectRole, EndRole, RecordBodySize
+from service.commands import (
+    AssignRole,
+    CorrectMembership,
+    CorrectRole,
+    EndMembership,
+    EndRole,
+    RecordBodySize,
+)
 from service.errors import Conflict, NotFound, ValidationError
 from tests.domain.scenario import (
     SOURCE,
@@ -70,6 +78,32 @@ def test_a_role_after_the_membership_ended_is_refused() -> None:
     history = [*MEMBER_SINCE_2006, left("tokyo", "c40", "2008")]
     with pytest.raises(Conflict, match="from 2006 to 2008"):
         when(history, assign(since=d("2010")))
+
+
+def test_a_membership_cannot_end_or_shrink_from_under_its_roles() -> None:
+    with_role = [*MEMBER_SINCE_2006, vice_chair(since="2019")]  # held as of 2020-12
+    end = EndMembership(source=SOURCE, member="tokyo", network="c40", until=d("2019"))
+    with pytest.raises(Conflict, match=r"tokyo@c40#role-1\) would lie outside it: end or"):
+        when(with_role, end)
+    # An end the dates cannot rule out is kept, as for the role itself.
+    assert when(with_role, replace(end, until=d("2021")))[0] == left("tokyo", "c40", "2021")
+    role_ended = [*with_role, role_ended_in("2021")]
+    earlier = EndMembership(source=SOURCE, member="tokyo", network="c40", until=d("2015"))
+    with pytest.raises(Conflict, match="only from 2006 to 2015"):
+        when(role_ended, earlier)
+    moved = CorrectMembership(
+        source=SOURCE, member="tokyo", network="c40", membership_id="tokyo@c40#1",
+        since=d("2020-06"),
+    )  # fmt: skip
+    with pytest.raises(Conflict, match="would lie outside it"):
+        when(role_ended, moved)
+
+
+def role_ended_in(until: str) -> RoleEnded:
+    return RoleEnded(
+        role_id="tokyo@c40#role-1", holder="tokyo", network="c40", position="vice chair",
+        until=d(until),
+    )  # fmt: skip
 
 
 def test_a_role_the_dates_cannot_place_is_kept() -> None:
