@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any
 
 from graphql import GraphQLError
 
 from projections.queries.basis import Basis
 from schema.context import Info
-
-# The bases this operation's root fields answered on, by response key. Per operation, not
-# per context: a WebSocket connection's operations share one context.
-_echoed: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar("coop_bases", default=None)
-
-
-def echo_bases() -> dict[str, dict[str, Any]]:
-    """Start collecting the bases of the operation now running (in this task)."""
-    bases: dict[str, dict[str, Any]] = {}
-    _echoed.set(bases)
-    return bases
 
 
 async def basis_for(
@@ -63,11 +50,9 @@ async def root_basis(
     """The basis of a root field, echoed in the response's `extensions.basis`."""
     basis = await basis_for(info, as_of, known_at, at_position)
     head = await info.context.head()
-    bases = _echoed.get()
-    if bases is not None:
-        bases[str(info.path.key)] = {
-            "asOf": basis.as_of.isoformat() if basis.as_of else None,
-            "knownAt": known_at.isoformat() if known_at else None,
-            "position": min(basis.position, head) if basis.position is not None else head,
-        }
+    info.context.operation.bases[str(info.path.key)] = {
+        "asOf": basis.as_of.isoformat() if basis.as_of else None,
+        "knownAt": known_at.isoformat() if known_at else None,
+        "position": min(basis.position, head) if basis.position is not None else head,
+    }
     return basis

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,32 @@ from service.services import Services
 
 
 @dataclass
+class Operation:
+    """What one operation reads through: its connection, loaders, the head it first saw, and
+    the bases its root fields answered on. One per operation, not per context: the
+    operations of a WebSocket connection share one context and may run at once."""
+
+    connection: AsyncConnection | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    loaders: dict[str, Any] = field(default_factory=dict)
+    head: int | None = None
+    bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Set when the operation's answer is complete; a field still running (a sibling of one
+    # that failed) then reads on connections of its own, as its answer is discarded anyway.
+    finished: bool = False
+
+
+_operation: ContextVar[Operation | None] = ContextVar("coop_operation", default=None)
+
+
+def begin_operation() -> Operation:
+    """Start the state of the operation now running (in this task and those it starts)."""
+    operation = Operation()
+    _operation.set(operation)
+    return operation
+
+
+@dataclass
 class Context:
     """Built anew for every request (and every WebSocket connection)."""
 
@@ -26,38 +53,55 @@ class Context:
     response: Any = None
     principal: Principal = ANONYMOUS
     connection_params: dict[str, Any] | None = None
-    loaders: dict[str, Any] = field(default_factory=dict)
-    _connection: AsyncConnection | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _head: int | None = None
+    _outside: Operation = field(default_factory=Operation)  # used outside any operation
+
+    @property
+    def operation(self) -> Operation:
+        return _operation.get() or self._outside
+
+    @property
+    def loaders(self) -> dict[str, Any]:
+        return self.operation.loaders
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncConnection]:
-        """The request's one read connection, used by one query at a time."""
-        async with self._lock:
-            if self._connection is None:
-                self._connection = await self.services.engine.connect()
-            yield self._connection
+        """The operation's one read connection, used by one query at a time."""
+        operation = self.operation
+        async with operation.lock:
+            if operation.finished:
+                async with self.services.engine.connect() as connection:
+                    yield connection
+                return
+            if operation.connection is None:
+                operation.connection = await self.services.engine.connect()
+            yield operation.connection
 
     async def head(self) -> int:
-        """The log head as this request first saw it."""
-        if self._head is None:
-            self._head = (await self.services.store.head()).position
-        return self._head
+        """The log head as this operation first saw it."""
+        operation = self.operation
+        if operation.head is None:
+            operation.head = (await self.services.store.head()).position
+        return operation.head
 
     async def refresh(self) -> None:
-        """Forget what this request has read so far: the next read sees the latest commit."""
-        async with self._lock:
-            if self._connection is not None:
-                await self._connection.close()
-                self._connection = None
-        self.loaders.clear()
-        self._head = None
+        """Forget what this operation has read so far: the next read sees the latest commit."""
+        operation = self.operation
+        async with operation.lock:
+            if operation.connection is not None:
+                await operation.connection.close()
+                operation.connection = None
+            operation.finished = False
+        operation.loaders.clear()
+        operation.head = None
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        """Give the operation's connection back, once no field is using it."""
+        operation = self.operation
+        async with operation.lock:
+            operation.finished = True
+            if operation.connection is not None:
+                await operation.connection.close()
+                operation.connection = None
 
 
 Info = strawberry.Info[Context, None]

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from schema.basis import echo_bases
+from schema.context import begin_operation
 from service.errors import DomainError
 
 log = logging.getLogger("coop.graphql")
@@ -30,7 +30,7 @@ def coded(error: GraphQLError) -> GraphQLError:
         return _with(error, original.message, original.code)
     if isinstance(original, GraphQLError) and original.extensions:
         return _with(error, original.message, original.extensions.get("code", "BAD_USER_INPUT"))
-    if error.path is None:
+    if error.path is None and isinstance(original, ValueError | TypeError | GraphQLError):
         # Raised before any resolver ran: the request's variables could not be coerced
         # (a String given 5, a date that does not exist). The message says which.
         return _with(error, error.message, "BAD_USER_INPUT")
@@ -54,7 +54,7 @@ class RequestScope(SchemaExtension):
     """Codes every error, echoes the basis each root field answered on, frees the connection."""
 
     def on_operation(self) -> Iterator[None]:
-        self.bases = echo_bases()
+        self.operation = begin_operation()
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
@@ -77,5 +77,5 @@ class RequestScope(SchemaExtension):
                 await context.close()
 
     def get_results(self) -> dict[str, Any]:
-        bases = getattr(self, "bases", None)  # None if the operation never started
-        return {"basis": bases} if bases else {}
+        operation = getattr(self, "operation", None)  # None if it never started
+        return {"basis": operation.bases} if operation and operation.bases else {}

@@ -54,12 +54,17 @@ async def _follow(
     if after is not None and after < 0:
         raise bad_input(f"after ({after}) is a log position: 0 or more")
     services = info.context.services
-    async for event in services.feed.follow(after, types=types, streams=streams):
-        check_may_read(info)
-        # Nested fields must read what this event made, not an earlier snapshot.
-        await info.context.refresh()
-        services.metrics.delivery.observe(seconds_since(event.recorded_at))
-        yield event
+    try:
+        async for event in services.feed.follow(after, types=types, streams=streams):
+            check_may_read(info)
+            # Nested fields must read what this event made, not an earlier snapshot.
+            await info.context.refresh()
+            services.metrics.delivery.observe(seconds_since(event.recorded_at))
+            yield event
+            # Its answer is sent: hold no connection while waiting for the next event.
+            await info.context.close()
+    finally:
+        await info.context.close()
 
 
 async def _row_at(info: Info, table: str, key: str, position: int) -> dict[str, object] | None:

@@ -224,14 +224,13 @@ class RecordQuery:
             rows = await partner_queries.find_sources(connection, basis)
         return connection_of(info, rows, Source.from_row, first=first, after=after)
 
-    @strawberry.field(description="Every version behind a key (partner, membership, program, ...).")
+    @strawberry.field(
+        description="Every version behind a key (partner, membership, program, ...);"
+        " empty when nothing on record has it."
+    )
     async def history(self, info: Info, key: str) -> list[HistoryEntry]:
         async with info.context.db() as connection:
             rows = await history_queries.history(connection, key)
-        if not rows:
-            raise GraphQLError(
-                f"nothing on record has the key {key!r}", extensions={"code": "NOT_FOUND"}
-            )
         return [HistoryEntry(kind=r["object"], key=r["key"], version=Version.of(r)) for r in rows]
 
     @strawberry.field(

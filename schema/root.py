@@ -18,7 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.activities import Activity, Commitment
 from schema.audit import AuditQuery
-from schema.extensions import RequestScope
+from schema.extensions import RequestScope, coded
 from schema.feed import FeedSubscription
 from schema.log import LogQuery
 from schema.memberships import Membership, Role
@@ -45,7 +45,10 @@ class Subscription(FeedSubscription):
 
 class CoopSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Client errors need no log; unexpected ones are logged where they are masked."""
+        """Code every error and mask unexpected ones (logging them) in place, before any
+        transport sends them: over WebSocket a result is sent before the operation's
+        extensions finish. Client errors need no log."""
+        errors[:] = [coded(error) for error in errors]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

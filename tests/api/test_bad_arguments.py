@@ -30,7 +30,6 @@ from tests.api.conftest import Client
         ("{ recordedChanges(after: -1) { key } }", "BAD_USER_INPUT", "must be from 0"),
         ("{ recordedChanges(after: 9, until: 3) { key } }", "BAD_USER_INPUT", "must be from 0"),
         ("{ events(after: -5) { totalCount } }", "BAD_USER_INPUT", "0 or more"),
-        ('{ history(key: "nope") { key } }', "NOT_FOUND", "'nope'"),
     ],
 )
 async def test_arguments_that_mean_nothing_are_refused(
@@ -47,3 +46,13 @@ async def test_a_position_within_the_log_is_answered(client: Client) -> None:
     for position in (0, head):
         body = await client.post(query, {"at": position})
         assert "errors" not in body, body
+
+
+async def test_a_refused_field_leaves_its_siblings_answer_intact(client: Client) -> None:
+    """The refusal is the only error: a sibling still running keeps its connection."""
+    query = """{ a: partner(key: "tokyo") { name memberships { nodes { network { name } } } }
+                 b: partners(atPosition: 99999) { totalCount } }"""
+    for _ in range(5):
+        body = await client.post(query)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+        assert "not in the log" in body["errors"][0]["message"]

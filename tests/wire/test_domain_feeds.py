@@ -106,6 +106,54 @@ async def test_each_operation_on_a_socket_echoes_only_its_own_basis(
     assert "basis" not in (change["payload"].get("extensions") or {})
 
 
+async def test_operations_at_once_on_one_socket_each_get_their_answer(
+    services: Services, server: str
+) -> None:
+    query = """{ partners(first: 50) { totalCount nodes { key
+                 memberships { nodes { since network { key } } } } } }"""
+    async with Subscriber.connect(server) as client:
+        for n in range(30):
+            await client.subscribe(query, id=f"q{n}")
+        answers: dict[str, dict[str, object]] = {}
+        while len(answers) < 30:
+            message = await client.receive()
+            if message["type"] == "next":
+                answers[message["id"]] = message["payload"]
+    assert all("errors" not in payload for payload in answers.values()), answers
+    names = {str(payload["data"]) for payload in answers.values()}
+    assert len(names) == 1
+    # The pool is whole afterwards: a new socket is answered.
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(query, id="after")
+        assert (await client.next_data())["partners"]["totalCount"]
+
+
+async def test_each_operation_on_a_socket_sees_the_log_as_it_then_is(
+    services: Services, server: str
+) -> None:
+    at = "query($at: Int) { partners(atPosition: $at) { totalCount } }"
+    async with Subscriber.connect(server) as client:
+        await client.subscribe("{ partners { totalCount } }", id="before")
+        before = await client.receive()
+        await client.receive()  # complete
+        await join_osaka(services)
+        head = (await services.store.head()).position
+        await client.subscribe(at, {"at": head}, id="after")
+        after = await client.receive()
+    assert "errors" not in after["payload"], after
+    counted = after["payload"]["data"]["partners"]["totalCount"]
+    assert counted == before["payload"]["data"]["partners"]["totalCount"] + 1
+    assert after["payload"]["extensions"]["basis"]["partners"]["position"] == head
+
+
+async def test_errors_over_a_socket_are_coded(server: str) -> None:
+    async with Subscriber.connect(server) as client:
+        await client.subscribe("{ partners(atPosition: -1) { totalCount } }", id="bad")
+        message = await client.receive()
+    errors = message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_a_bad_token_closes_the_socket_with_4403(server: str) -> None:
     url = server.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
