@@ -254,7 +254,7 @@ class Body(Node):
     async def source(self, info: Info) -> SourceReference | None:
         return await source_of(info, self.position)
 
-    @strawberry.field(description="Every version of this body, up to the basis position.")
+    @strawberry.field(description="Every version of this body.")
     async def history(self, info: Info) -> list[Version]:
         return await versions(info, "body", self.row_key, Basis())
 

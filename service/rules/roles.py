@@ -178,17 +178,24 @@ def correct_membership(facts: Facts, command: CorrectMembership) -> list[object]
 def _check_roles_still_fit(
     facts: Facts, member: str, network: str, decided: Sequence[object]
 ) -> None:
-    """Every role recorded in the network must still lie within a membership after the change."""
-    after = memberships.memberships(facts, member, network)
+    """No role recorded in the network may fall outside every membership by this change.
+
+    Only a role the change moves outside is refused: one the record already placed outside
+    (imported from before this rule) does not block an unrelated correction.
+    """
+    before = memberships.memberships(facts, member, network)
+    after = before
     for event in decided:
         after = memberships.evolve(after, event)
     for role in roles(facts, member, network).roles:
-        if all(certainly_outside(role, membership) for membership in after.periods):
-            raise Conflict(
-                f"{member}'s membership of {network} would then be only {_held(after.periods)},"
-                f" and the role {role.title(network)} {describe(role.period)} ({role.role_id})"
-                " would lie outside it: end or correct the role first"
-            )
+        fits_after = not all(certainly_outside(role, m) for m in after.periods)
+        if fits_after or all(certainly_outside(role, m) for m in before.periods):
+            continue
+        raise Conflict(
+            f"{member}'s membership of {network} would then be only {_held(after.periods)},"
+            f" and the role {role.title(network)} {describe(role.period)} ({role.role_id})"
+            " would lie outside it: end or correct the role first"
+        )
 
 
 def _plan(holder: str, network: str, body: str | None) -> Plan:
@@ -233,7 +240,10 @@ def assign(facts: Facts, command: AssignRole) -> list[object]:
 
 
 def plan_end(command: EndRole) -> Plan:
-    return Plan(role_stream(command.holder, command.network))
+    return Plan(
+        role_stream(command.holder, command.network),
+        (membership_stream(command.holder, command.network),),
+    )
 
 
 def _open_role(state: Roles, command: EndRole) -> Role:
@@ -264,6 +274,7 @@ def end(facts: Facts, command: EndRole) -> list[object]:
         raise ValidationError(
             f"role {role.role_id} held as of {role.held_as_of}; it cannot end in {command.until}"
         )
+    _check_membership(facts, state, replace(role, until=command.until))
     return [
         RoleEnded(
             role_id=role.role_id,

@@ -196,3 +196,28 @@ def test_correcting_a_seat_need_not_restate_its_body() -> None:
     (fixed,) = when([*MEMBER_SINCE_2006, seat], command)
     assert isinstance(fixed, RoleCorrected)
     assert (fixed.body, fixed.holder_title) == ("steering-committee", "Governor")
+
+
+def test_a_role_cannot_end_after_its_membership_did() -> None:
+    history = [*MEMBER_SINCE_2006, vice_chair(since="2012", held_as_of=None)]
+    history.append(left("tokyo", "c40", "2015"))
+    late = EndRole(source=SOURCE, holder="tokyo", network="c40", until=d("2018"))
+    with pytest.raises(Conflict, match="from 2006 to 2015; the role vice chair of c40"):
+        when(history, late)
+    assert when(history, replace(late, until=d("2015")))
+
+
+def test_a_role_already_outside_does_not_block_an_unrelated_correction() -> None:
+    """A record made before the rule may hold a role outside its membership already."""
+    history = [
+        *MEMBER_SINCE_2006,
+        vice_chair(since="2012", held_as_of=None),
+        left("tokyo", "c40", "2015"),
+        role_ended_in("2018"),
+    ]
+    notes = CorrectMembership(
+        source=SOURCE, member="tokyo", network="c40", membership_id="tokyo@c40#1",
+        notes=["typo fixed"],
+    )  # fmt: skip
+    (corrected,) = when(history, notes)
+    assert corrected.notes == ["typo fixed"]  # type: ignore[attr-defined]
