@@ -36,6 +36,10 @@ from events.rows import (
 from events.tables import events, idempotency_keys
 
 MAX_BATCH = 1000
+# The request digest of an idempotency key carried over by an import: the log keeps the
+# key (in each event's metadata) but not what the request was, so any retry with the key
+# replays what it wrote.
+IMPORTED_DIGEST = ""
 DEFAULT_MAX_PAYLOAD = 64 * 1024
 
 # Called inside the append's transaction, after its rows are written (projections).
@@ -170,7 +174,7 @@ class EventStore:
                 )
             ).first()
             if row is not None:
-                if row.request_digest != digest:
+                if row.request_digest not in (digest, IMPORTED_DIGEST):
                     raise IdempotencyKeyReused(
                         f"idempotency key {metadata.idempotency_key!r} was already used for a"
                         f" different request (to stream {row.stream_id!r}); use a new key"
@@ -262,6 +266,7 @@ class EventStore:
                     )
             rows = [row_values(event) for event in batch]
             await insert_rows(connection, rows)
+            await _carry_idempotency_keys(connection, batch)
             for listener in self._in_transaction:
                 await listener(connection, batch)
         result = result_of(batch)
@@ -281,7 +286,10 @@ class EventStore:
             row = (await connection.execute(query)).first()
             if row is None:
                 return None
-            if request_digest is not None and row.request_digest != request_digest:
+            if request_digest is not None and row.request_digest not in (
+                request_digest,
+                IMPORTED_DIGEST,
+            ):
                 raise IdempotencyKeyReused(
                     f"idempotency key {key!r} was already used for a different request"
                     f" (to stream {row.stream_id!r}); use a new key"
@@ -379,6 +387,62 @@ def _event_id(given: object) -> UUID | None:
         return UUID(str(given))
     except ValueError:
         raise InvalidAppend(f"event id {given!r} is not a UUID") from None
+
+
+def appends(batch: Sequence[RecordedEvent]) -> list[list[RecordedEvent]]:
+    """The batch cut into the appends that wrote it, as far as the log shows them: runs of
+    events of one stream at consecutive positions with the same idempotency key."""
+    runs: list[list[RecordedEvent]] = []
+    for event in batch:
+        if runs and continues(runs[-1][-1], event):
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
+def continues(before: RecordedEvent, event: RecordedEvent) -> bool:
+    """Could `event` have been written by the same append as `before`, just before it?"""
+    return (
+        event.stream_id == before.stream_id
+        and event.position == before.position + 1
+        and event.metadata.get("idempotency_key") == before.metadata.get("idempotency_key")
+    )
+
+
+async def _carry_idempotency_keys(
+    connection: AsyncConnection, batch: Sequence[RecordedEvent]
+) -> None:
+    """Record the idempotency keys of imported appends, so a retry after a move to another
+    database replays instead of writing again. A key already there (an append cut by the
+    batch boundary) keeps what it has."""
+    runs = [run for run in appends(batch) if run[0].metadata.get("idempotency_key")]
+    if not runs:
+        return
+    keys = [run[0].metadata["idempotency_key"] for run in runs]
+    known = set(
+        (
+            await connection.execute(
+                select(idempotency_keys.c.key).where(idempotency_keys.c.key.in_(keys))
+            )
+        ).scalars()
+    )
+    rows = []
+    for key, run in zip(keys, runs, strict=True):
+        if key in known:
+            continue
+        known.add(key)
+        rows.append(
+            {
+                "key": key,
+                "stream_id": run[0].stream_id,
+                "request_digest": IMPORTED_DIGEST,
+                "first_position": run[0].position,
+                "last_position": run[-1].position,
+            }
+        )
+    if rows:
+        await connection.execute(insert(idempotency_keys), rows)
 
 
 def _check_expected(stream_id: str, expected: ExpectedVersion, actual: int | None) -> None:

@@ -29,7 +29,7 @@ from events.database import create_engine
 from events.errors import InvalidAppend
 from events.model import Head, RecordedEvent
 from events.registry import EventTypes
-from events.store import EventStore
+from events.store import EventStore, appends, continues
 from service.migrate import upgrade
 from service.operations import FAILED, USAGE, Progress, Refused, check_range, opened, reported
 from service.services import Services, build_services
@@ -198,11 +198,12 @@ async def _write_batches(store: EventStore, path: Path, label: str, total: int) 
     batch: list[tuple[int, RecordedEvent]] = []
     written = 0
     for number, event in read_events(path):
-        batch.append((number, event))
-        if len(batch) == IMPORT_BATCH:
+        # A batch ends between appends, so each append's idempotency key is carried whole.
+        if len(batch) >= IMPORT_BATCH and not continues(batch[-1][1], event):
             written += await _write_batch(store, batch, label, written)
             batch = []
             progress.update(written)
+        batch.append((number, event))
     if batch:
         written += await _write_batch(store, batch, label, written)
     progress.finish(written)
@@ -280,6 +281,9 @@ async def copy_log(source: EventStore, target: EventStore, until: int) -> int:
         batch = await source.read_all(after=after, until=until, limit=PAGE)
         if not batch:
             break
+        runs = appends(batch)
+        if len(batch) == PAGE and len(runs) > 1:
+            batch = batch[: -len(runs[-1])]  # the last append may go on: read it whole next
         await target.import_events(batch)
         after = batch[-1].position
         progress.update(after)

@@ -146,3 +146,23 @@ async def test_export_shows_progress_on_a_terminal_only(
                 assert stderr.getvalue() == ""
     finally:
         await services.close()
+
+
+async def test_idempotency_keys_travel_with_the_log(
+    coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry after a move to another database replays: `coop seed` writes nothing again.
+
+    Small import batches, so appends of several events meet a batch boundary."""
+    monkeypatch.setattr("service.transfer.IMPORT_BATCH", 4)
+    empty_url, target_url = (f"sqlite:///{tmp_path}/{name}.db" for name in ("from", "to"))
+    for url in (empty_url, target_url):
+        assert (await coop(url, "db", "upgrade")).code == 0
+    seeded = await coop(empty_url, "seed")
+    assert seeded.code == 0, seeded.err
+    path = await export(coop, empty_url, tmp_path)
+    assert (await coop(target_url, "import", str(path))).code == 0
+    again = await coop(target_url, "seed")
+    assert again.code == 0, again.err
+    assert "0 seed commands written, 32 already present" in again.out
+    assert await head_and_digests(target_url) == await head_and_digests(empty_url)
