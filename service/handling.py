@@ -92,18 +92,19 @@ class Commands:
         key = command.idempotency_key
         if key is None:
             return None
-        try:
-            result = await self.store.result_for_idempotency_key(key, command_digest(command))
-        except IdempotencyKeyReused as error:
-            raise Conflict(str(error)) from None
+        result = await self.store.result_for_idempotency_key(key)
         if result is None:
             return None
+        _check_same_actor(result, command, actor)  # first: another's request is not theirs to see
+        try:
+            await self.store.result_for_idempotency_key(key, command_digest(command))
+        except IdempotencyKeyReused as error:
+            raise Conflict(str(error)) from None
         if result.stream_id != plan.target:
             raise Conflict(
                 f"idempotency key {key!r} was already used for a different request"
                 f" (to stream {result.stream_id!r}); use a new key"
             )
-        _check_same_actor(result, command, actor)
         return Outcome.of(result)
 
     async def _load(self, plan: Plan) -> Loaded:
