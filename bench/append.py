@@ -28,11 +28,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Column, MetaData, Table, insert, make_url
+from sqlalchemy import Column, MetaData, Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.chain import canonical_json
-from events.database import create_engine
+from events.database import create_engine, scratch_postgres_database
 from events.model import Metadata
 from events.registry import EventTypes
 from events.rows import unnest_insert
@@ -188,27 +188,12 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite:///{directory}/coop.db"
 
 
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh database beside `admin_url`'s, dropped afterwards."""
-    name = f"coop_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 def database(engine: str) -> AbstractAsyncContextManager[str]:
     if engine == "sqlite":
         return sqlite_database()
-    return postgres_database(os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    return scratch_postgres_database(
+        os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    )
 
 
 HEADER = (

@@ -65,10 +65,10 @@ from typing import Any, Protocol
 
 import uvicorn
 import websockets
-from sqlalchemy import event, make_url
+from sqlalchemy import event
 
 from events.cooperation import PartnerRegistered
-from events.database import create_engine
+from events.database import create_engine, scratch_postgres_database
 from events.model import AppendResult
 from service.app import create_app
 from service.migrate import upgrade
@@ -445,23 +445,6 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite:///{directory}/coop.db"
 
 
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh database beside `admin_url`'s, dropped afterwards."""
-    name = f"coop_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 def postgres_admin_url() -> str:
     return os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
@@ -469,7 +452,7 @@ def postgres_admin_url() -> str:
 def database(engine: str) -> AbstractAsyncContextManager[str]:
     if engine == "sqlite":
         return sqlite_database()
-    return postgres_database(postgres_admin_url())
+    return scratch_postgres_database(postgres_admin_url())
 
 
 async def postgres_version() -> str:

@@ -59,14 +59,14 @@ from typing import Any, Protocol
 
 import httpx
 import msgspec
-from sqlalchemy import Date, bindparam, event, make_url, text
+from sqlalchemy import Date, bindparam, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import TextClause
 
 from events import cooperation as ev
 from events.chain import GENESIS_HASH, canonical_json, event_hash
 from events.cooperation import cooperation_events
-from events.database import create_engine
+from events.database import create_engine, scratch_postgres_database
 from events.dates import PartialDate
 from events.model import Metadata, RecordedEvent
 from schema.pagination import encode_cursor
@@ -626,23 +626,6 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite:///{directory}/coop.db"
 
 
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh database beside `admin_url`'s, dropped afterwards."""
-    name = f"coop_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 def postgres_admin_url() -> str:
     return os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
@@ -650,7 +633,7 @@ def postgres_admin_url() -> str:
 def database(engine: str) -> AbstractAsyncContextManager[str]:
     if engine == "sqlite":
         return sqlite_database()
-    return postgres_database(postgres_admin_url())
+    return scratch_postgres_database(postgres_admin_url())
 
 
 async def postgres_version() -> str:

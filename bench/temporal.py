@@ -54,14 +54,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import event, make_url, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events import cooperation as ev
 from events.chain import GENESIS_HASH, canonical_json, event_hash
 from events.cooperation import cooperation_events
-from events.database import create_engine
+from events.database import create_engine, scratch_postgres_database
 from events.dates import PartialDate
 from events.model import Metadata, RecordedEvent, SourceRef
 from events.store import EventStore
@@ -913,27 +913,12 @@ async def sqlite_database(directory: str, label: str) -> AsyncIterator[str]:
     yield f"sqlite:///{directory}/{label}.db"
 
 
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh database beside `admin_url`'s, dropped afterwards."""
-    name = f"coop_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 def database(engine: str, directory: str, label: str) -> AbstractAsyncContextManager[str]:
     if engine == "sqlite":
         return sqlite_database(directory, label)
-    return postgres_database(os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    return scratch_postgres_database(
+        os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    )
 
 
 # --- report -------------------------------------------------------------------------------
