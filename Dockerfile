@@ -24,6 +24,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # Then the project itself (the packages, their migrations and the seed history).
 COPY README.md ./
 COPY events ./events
+COPY domain ./domain
 COPY projections ./projections
 COPY service ./service
 COPY schema ./schema

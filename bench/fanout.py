@@ -67,7 +67,7 @@ import uvicorn
 import websockets
 from sqlalchemy import event
 
-from events.cooperation import PartnerRegistered
+from domain.events import PartnerRegistered
 from events.database import create_engine, scratch_postgres_database
 from events.model import AppendResult
 from service.app import create_app

@@ -63,15 +63,15 @@ from sqlalchemy import Date, bindparam, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import TextClause
 
+from domain.events import cooperation_events
+from domain.rules.streams import stream_of
 from events import cooperation as ev
 from events.chain import GENESIS_HASH, canonical_json, event_hash
-from events.cooperation import cooperation_events
 from events.database import create_engine, scratch_postgres_database
 from events.dates import PartialDate
 from events.model import Metadata, RecordedEvent
 from schema.pagination import encode_cursor
 from service.migrate import upgrade
-from service.rules.streams import stream_of
 from service.services import build_services
 from service.settings import Settings
 

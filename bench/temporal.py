@@ -58,9 +58,10 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.events import cooperation_events
+from domain.rules.streams import stream_of
 from events import cooperation as ev
 from events.chain import GENESIS_HASH, canonical_json, event_hash
-from events.cooperation import cooperation_events
 from events.database import create_engine, scratch_postgres_database
 from events.dates import PartialDate
 from events.model import Metadata, RecordedEvent, SourceRef
@@ -71,7 +72,6 @@ from projections.models.memberships import memberships
 from projections.queries.basis import Basis, Page
 from projections.queries.memberships import members_page
 from service.migrate import upgrade
-from service.rules.streams import stream_of
 
 DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 SMALL, LARGE = 10_000, 300_000  # 1,000,000 takes ~20-40 min per engine here: see README

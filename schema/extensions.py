@@ -10,8 +10,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from domain.errors import DomainError
 from schema.context import begin_operation
-from service.errors import DomainError
 
 log = logging.getLogger("coop.graphql")
 

@@ -17,6 +17,9 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types.field import StrawberryField
 
+from domain import commands as c
+from domain.handling import Outcome
+from domain.rules.sources import DIRECT_ENTRY
 from events.dates import PartialDate
 from events.model import SourceRef
 from projections.queries.basis import Basis
@@ -27,9 +30,6 @@ from schema.memberships import Membership, Role
 from schema.partners import Body, Partner
 from schema.programs import Participation, Program
 from schema.sources import Source
-from service import commands as c
-from service.handling import Outcome
-from service.rules.sources import DIRECT_ENTRY
 
 UNSOURCED = SourceRef(document=DIRECT_ENTRY)
 BASE_FIELDS = {"source", "reason", "expected_version", "idempotency_key"}

@@ -133,7 +133,7 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _seed(settings: Settings, _args: argparse.Namespace) -> int:
-    from service.errors import DomainError
+    from domain.errors import DomainError
     from service.seeding import load_seed
 
     services = build_services(settings)

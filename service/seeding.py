@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
+from domain.commands import COMMANDS_BY_NAME, Command
+from domain.handling import Commands
 from events.dates import PartialDate
-from service.commands import COMMANDS_BY_NAME, Command
-from service.handling import Commands
 
 SEED_ACTOR = "seed"
 SEED_FILE = "tmg.json"

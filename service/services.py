@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.cooperation import cooperation_events
+from domain.events import cooperation_events
+from domain.handling import Commands
 from events.database import create_engine
 from events.feed import ChangeFeed
 from events.store import EventStore
 from projections.framework import Projections
 from projections.models import built_in_projectors
-from service.handling import Commands
 from service.observability import Metrics
 from service.settings import Settings
 

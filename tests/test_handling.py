@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from domain.commands import RegisterPartner, RegisterSource, StartMembership, UpdatePartner
+from domain.errors import Conflict, NotFound
+from domain.handling import Commands
 from events.model import SourceRef
-from service.commands import RegisterPartner, RegisterSource, StartMembership, UpdatePartner
-from service.errors import Conflict, NotFound
-from service.handling import Commands
 from service.migrate import upgrade
 from service.services import build_services
 from service.settings import Settings

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from domain.handling import Commands
 from events.model import RecordedEvent
-from service.handling import Commands
 from service.migrate import upgrade
 from service.seeding import load_seed, seed_commands
 from service.services import Services, build_services

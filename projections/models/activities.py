@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.cooperation import ActivityCorrected, ActivityRecorded
+from domain.events import ActivityCorrected, ActivityRecorded
 from events.model import RecordedEvent
 from projections.framework import Projector
 from projections.models.metadata import read_metadata

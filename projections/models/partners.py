@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.cooperation import PartnerCorrected, PartnerRegistered, PartnerUpdated
+from domain.events import PartnerCorrected, PartnerRegistered, PartnerUpdated
 from events.dates import PartialDate
 from events.model import RecordedEvent
 from projections.framework import Projector

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.cooperation import (
+from domain.events import (
     PartnerJoinedProgram,
     PartnerLeftProgram,
     ProgramConcluded,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Integer, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.cooperation import (
+from domain.events import (
     BodyRegistered,
     BodySizeRecorded,
     RoleAssigned,

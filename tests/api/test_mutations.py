@@ -171,7 +171,7 @@ async def test_expected_version_is_checked(client: Client) -> None:
 
 
 async def test_every_command_has_its_mutation(client: Client) -> None:
-    from service.commands import ALL_COMMANDS
+    from domain.commands import ALL_COMMANDS
 
     fields = await client.data('{ __type(name: "Mutation") { fields { name } } }')
     names = {f["name"] for f in fields["__type"]["fields"]}

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from events.cooperation import (
+from domain.events import (
     ActivityRecorded,
     MembershipStarted,
     PartnerJoinedProgram,

@@ -12,7 +12,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.cooperation import MembershipCorrected
+from domain.events import MembershipCorrected
 from events.database import create_engine
 from events.dates import PartialDate
 from events.model import Head, Metadata, SourceRef

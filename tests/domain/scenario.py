@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from events.cooperation import (
+from domain import rules
+from domain.commands import Command
+from domain.events import (
     BodyRegistered,
     MembershipEnded,
     MembershipStarted,
     PartnerRegistered,
     SourceRegistered,
 )
+from domain.rules.streams import Facts
 from events.dates import PartialDate
 from events.model import SourceRef
-from service import rules
-from service.commands import Command
-from service.rules.streams import Facts
 
 SOURCE = SourceRef("doc", "Cooperation with C40")
 DOCUMENT = SourceRegistered(key="doc", title="A document", sections=["Cooperation with C40"])

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from events.cooperation import ActivityCorrected, ActivityRecorded, CommitmentAnnounced
-from service.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
-from service.errors import Conflict, NotFound, ValidationError
+from domain.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import ActivityCorrected, ActivityRecorded, CommitmentAnnounced
 from tests.domain.scenario import SOURCE, city, d, network, steering_committee, when
 
 GIVEN = [city("tokyo"), city("paris"), network("c40"), steering_committee()]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from events.cooperation import MembershipStarted, cooperation_events
+from domain.events import MembershipStarted, cooperation_events
 from events.dates import PartialDate
 from events.model import RecordedEvent
 

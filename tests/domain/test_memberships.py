@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from events.cooperation import MembershipCorrected, MembershipEnded, MembershipStarted
-from service.commands import CorrectMembership, EndMembership, StartMembership
-from service.errors import Conflict, NotFound, ValidationError
+from domain.commands import CorrectMembership, EndMembership, StartMembership
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import MembershipCorrected, MembershipEnded, MembershipStarted
 from tests.domain.scenario import SOURCE, TOKYO_IN_C40, city, d, joined, left, when
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from events.cooperation import PartnerCorrected, PartnerRegistered, PartnerUpdated, SourceRegistered
+from domain.commands import CorrectPartner, RegisterPartner, RegisterSource, UpdatePartner
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import PartnerCorrected, PartnerRegistered, PartnerUpdated, SourceRegistered
 from events.model import SourceRef
-from service.commands import CorrectPartner, RegisterPartner, RegisterSource, UpdatePartner
-from service.errors import Conflict, NotFound, ValidationError
 from tests.domain.scenario import SOURCE, city, d, network, when
 
 

@@ -6,21 +6,21 @@ from typing import Any
 
 import pytest
 
-from events.cooperation import (
-    PartnerJoinedProgram,
-    PartnerLeftProgram,
-    ProgramConcluded,
-    ProgramCorrected,
-    ProgramLaunched,
-)
-from service.commands import (
+from domain.commands import (
     ConcludeProgram,
     CorrectProgram,
     JoinProgram,
     LaunchProgram,
     LeaveProgram,
 )
-from service.errors import Conflict, NotFound, ValidationError
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import (
+    PartnerJoinedProgram,
+    PartnerLeftProgram,
+    ProgramConcluded,
+    ProgramCorrected,
+    ProgramLaunched,
+)
 from tests.domain.scenario import SOURCE, city, d, network, when
 
 PARTNERS = [city("tokyo"), city("beijing"), city("yangon"), network("c40")]

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from events.cooperation import BodySizeRecorded, RoleAssigned, RoleCorrected, RoleEnded
-from service.commands import (
+from domain.commands import (
     AssignRole,
     CorrectMembership,
     CorrectRole,
@@ -16,7 +15,8 @@ from service.commands import (
     EndRole,
     RecordBodySize,
 )
-from service.errors import Conflict, NotFound, ValidationError
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import BodySizeRecorded, RoleAssigned, RoleCorrected, RoleEnded
 from tests.domain.scenario import (
     SOURCE,
     TOKYO_IN_C40,

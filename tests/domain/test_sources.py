@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from events.cooperation import PartnerRegistered
+from domain import rules
+from domain.commands import RegisterPartner, RegisterSource
+from domain.errors import Conflict, NotFound
+from domain.events import PartnerRegistered
+from domain.rules.sources import DIRECT_ENTRY
+from domain.rules.streams import Facts
 from events.model import SourceRef
-from service import rules
-from service.commands import RegisterPartner, RegisterSource
-from service.errors import Conflict, NotFound
-from service.rules.sources import DIRECT_ENTRY
-from service.rules.streams import Facts
 
 
 def decide(command: RegisterPartner | RegisterSource) -> list[object]:

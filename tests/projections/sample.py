@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from events.cooperation import (
+from domain.events import (
     ActivityCorrected,
     ActivityRecorded,
     BodyRegistered,

@@ -100,7 +100,7 @@ async def test_replaying_the_same_log_elsewhere_gives_the_same_digests(
 
 async def test_a_failing_projector_fails_the_append_and_leaves_nothing(services: Services) -> None:
     """Rows, checkpoint and event commit together or not at all."""
-    from events.cooperation import PartnerRegistered
+    from domain.events import PartnerRegistered
     from projections.framework import Projector
 
     class Broken(Projector):

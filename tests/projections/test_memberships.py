@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from events.cooperation import (
+from domain.events import (
     MembershipCorrected,
     MembershipEnded,
     MembershipStarted,

@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 import websockets
 
+from domain.commands import EndMembership, RegisterPartner, StartMembership
 from events.dates import PartialDate
 from service.app import create_app
-from service.commands import EndMembership, RegisterPartner, StartMembership
 from service.seeding import load_seed
 from service.services import Services
 from service.settings import parse_tokens

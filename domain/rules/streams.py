@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from events import cooperation as ev
+from domain import events as ev
 
 
 def partner_stream(key: str) -> str:

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from events.cooperation import (
+from domain.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import (
     ActivityCorrected,
     ActivityRecorded,
     CommitmentAnnounced,
     CommitmentCorrected,
 )
-from events.dates import PartialDate
-from service.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules import bodies, partners, programs
-from service.rules.checks import (
+from domain.rules import bodies, partners, programs
+from domain.rules.checks import (
     ACTIVITY_KINDS,
     FIELDS,
     MODES,
@@ -27,7 +26,7 @@ from service.rules.checks import (
     optional_choice,
     optional_text,
 )
-from service.rules.streams import (
+from domain.rules.streams import (
     Facts,
     Plan,
     activity_stream,
@@ -36,6 +35,7 @@ from service.rules.streams import (
     partner_stream,
     program_stream,
 )
+from events.dates import PartialDate
 
 ACTIVITY_FIELDS = (
     "name",

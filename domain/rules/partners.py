@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from events.cooperation import PartnerCorrected, PartnerRegistered, PartnerUpdated
-from service.commands import CorrectPartner, RegisterPartner, UpdatePartner
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules.checks import (
+from domain.commands import CorrectPartner, RegisterPartner, UpdatePartner
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import PartnerCorrected, PartnerRegistered, PartnerUpdated
+from domain.rules.checks import (
     NETWORK_KINDS,
     PARTNER_KINDS,
     check_choice,
@@ -17,7 +17,7 @@ from service.rules.checks import (
     corrected,
     optional_text,
 )
-from service.rules.streams import Facts, Plan, partner_stream
+from domain.rules.streams import Facts, Plan, partner_stream
 
 DETAILS = ("name", "kind", "country", "region", "description")
 OPTIONAL = ("country", "region", "description")

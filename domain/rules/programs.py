@@ -6,24 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from events.cooperation import (
-    PartnerJoinedProgram,
-    PartnerLeftProgram,
-    ProgramConcluded,
-    ProgramCorrected,
-    ProgramLaunched,
-)
-from events.dates import PartialDate, Period
-from service.commands import (
+from domain.commands import (
     ConcludeProgram,
     CorrectProgram,
     JoinProgram,
     LaunchProgram,
     LeaveProgram,
 )
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules import partners
-from service.rules.checks import (
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import (
+    PartnerJoinedProgram,
+    PartnerLeftProgram,
+    ProgramConcluded,
+    ProgramCorrected,
+    ProgramLaunched,
+)
+from domain.rules import partners
+from domain.rules.checks import (
     FIELDS,
     PROGRAM_KINDS,
     check_choice,
@@ -37,7 +36,8 @@ from service.rules.checks import (
     optional_text,
     replace,
 )
-from service.rules.streams import Facts, Plan, partner_stream, program_stream
+from domain.rules.streams import Facts, Plan, partner_stream, program_stream
+from events.dates import PartialDate, Period
 
 DETAILS = ("name", "field", "kind", "topics", "lead", "network", "since", "until", "description")
 OPTIONAL = ("topics", "network", "until", "description")

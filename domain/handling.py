@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain import rules
+from domain.commands import Command
+from domain.errors import Conflict, ValidationError
+from domain.rules.streams import Facts, Plan
 from events.chain import canonical_json
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import AppendResult, Expect, ExpectedVersion, Metadata, RecordedEvent
 from events.registry import EventTypes
 from events.store import EventStore
-from service import rules
-from service.commands import Command
-from service.errors import Conflict, ValidationError
-from service.rules.streams import Facts, Plan
 
 MAX_ATTEMPTS = 5
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.cooperation import MembershipCorrected, MembershipEnded, MembershipStarted
-from events.dates import PartialDate, Period
-from service.commands import CorrectMembership, EndMembership, StartMembership
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules import partners
-from service.rules.checks import (
+from domain.commands import CorrectMembership, EndMembership, StartMembership
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import MembershipCorrected, MembershipEnded, MembershipStarted
+from domain.rules import partners
+from domain.rules.checks import (
     check_key,
     check_order,
     check_texts,
@@ -22,7 +21,8 @@ from service.rules.checks import (
     describe,
     replace,
 )
-from service.rules.streams import Facts, Plan, membership_stream, partner_stream
+from domain.rules.streams import Facts, Plan, membership_stream, partner_stream
+from events.dates import PartialDate, Period
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from events.cooperation import RoleAssigned, RoleCorrected, RoleEnded
-from events.dates import PartialDate, Period
-from service.commands import AssignRole, CorrectMembership, CorrectRole, EndMembership, EndRole
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules import bodies, memberships, partners
-from service.rules.checks import (
+from domain.commands import AssignRole, CorrectMembership, CorrectRole, EndMembership, EndRole
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import RoleAssigned, RoleCorrected, RoleEnded
+from domain.rules import bodies, memberships, partners
+from domain.rules.checks import (
     check_key,
     check_order,
     check_text,
@@ -26,8 +25,8 @@ from service.rules.checks import (
     optional_text,
     replace,
 )
-from service.rules.memberships import Membership
-from service.rules.streams import (
+from domain.rules.memberships import Membership
+from domain.rules.streams import (
     Facts,
     Plan,
     body_stream,
@@ -35,6 +34,7 @@ from service.rules.streams import (
     partner_stream,
     role_stream,
 )
+from events.dates import PartialDate, Period
 
 FIELDS = ("position", "body", "holder_title", "since", "until", "held_as_of", "notes")
 OPTIONAL = ("body", "holder_title", "until", "held_as_of", "notes")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.cooperation import SourceRegistered
+from domain.commands import RegisterSource
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import SourceRegistered
+from domain.rules.checks import check_key, check_text, check_texts, optional_text
+from domain.rules.streams import Facts, Plan, source_stream
 from events.model import SourceRef
-from service.commands import RegisterSource
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules.checks import check_key, check_text, check_texts, optional_text
-from service.rules.streams import Facts, Plan, source_stream
 
 # The reference a fact carries when an editor records it without citing a document. It
 # needs no registration, and no registered source may take its key.

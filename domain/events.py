@@ -4,7 +4,7 @@ Payloads are flat and explicit: every event names the partner keys, ids and date
 projector needs, so it can be folded without looking anything up. Dates are
 `PartialDate`s at the precision the source gave ("2006", "2009-05", "unknown").
 
-Streams (see `service.rules.streams`): `partner:<key>`, `membership:<member>@<network>`,
+Streams (see `domain.rules.streams`): `partner:<key>`, `membership:<member>@<network>`,
 `role:<holder>@<network>`, `body:<network>.<body>`, `program:<key>`, `activity:<key>`,
 `commitment:<key>`, `source:<key>`.
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.cooperation import BodyRegistered, BodySizeRecorded
-from service.commands import RecordBodySize, RegisterBody
-from service.errors import Conflict, NotFound, ValidationError
-from service.rules import partners
-from service.rules.checks import check_key, check_text, optional_text
-from service.rules.streams import Facts, Plan, body_stream, partner_stream
+from domain.commands import RecordBodySize, RegisterBody
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.events import BodyRegistered, BodySizeRecorded
+from domain.rules import partners
+from domain.rules.checks import check_key, check_text, optional_text
+from domain.rules.streams import Facts, Plan, body_stream, partner_stream
 
 MAX_SIZE = 100_000
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from service import commands as c
-from service.rules import activities, bodies, memberships, partners, programs, roles, sources
-from service.rules.streams import Facts, Plan, source_stream
+from domain import commands as c
+from domain.rules import activities, bodies, memberships, partners, programs, roles, sources
+from domain.rules.streams import Facts, Plan, source_stream
 
 C = TypeVar("C", bound=c.Command)
 

@@ -7,9 +7,9 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
+from domain.commands import Correction
+from domain.errors import ValidationError
 from events.dates import PartialDate, Period
-from service.commands import Correction
-from service.errors import ValidationError
 
 KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_KEY = 60
