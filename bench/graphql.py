@@ -64,7 +64,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import TextClause
 
 from domain.events import cooperation_events
-from domain.rules.streams import stream_of
 from events import cooperation as ev
 from events.chain import GENESIS_HASH, canonical_json, event_hash
 from events.database import create_engine, scratch_postgres_database
@@ -226,7 +225,7 @@ def recorded(domain: Iterator[object]) -> list[RecordedEvent]:
     for position, item in enumerate(domain, start=1):
         new = cooperation_events.to_new_event(item)
         data = dict(new.data)
-        stream = stream_of(item)
+        stream = item.stream
         versions[stream] = version = versions.get(stream, 0) + 1
         values: dict[str, Any] = {
             "position": position,

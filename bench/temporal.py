@@ -59,7 +59,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.events import cooperation_events
-from domain.rules.streams import stream_of
 from events import cooperation as ev
 from events.chain import GENESIS_HASH, canonical_json, event_hash
 from events.database import create_engine, scratch_postgres_database
@@ -628,7 +627,7 @@ def synthetic_log(seed: int, count: int) -> Iterator[RecordedEvent]:
             return
         new = cooperation_events.to_new_event(domain)  # a valid domain object: a valid payload
         data = dict(new.data)
-        stream = stream_of(domain)
+        stream = domain.stream
         versions[stream] = version = versions.get(stream, 0) + 1
         metadata, meta_text = (CORRECTION, correction_text) if correction else (PLAIN, plain_text)
         values: dict[str, Any] = {

@@ -5,6 +5,9 @@ version the caller expects the written stream to be at, and an idempotency key.
 
 Corrections take only the values that change: a field left `None` keeps its value, and
 `clear` names optional fields to empty (`clear=["until"]` reopens a period).
+
+A command's docstring says what it records; the API shows it as the mutation's
+description. Each command's rule is declared beside its decision in `domain.rules`.
 """
 
 from __future__ import annotations
@@ -20,16 +23,28 @@ def _unknown() -> PartialDate:
     return PartialDate()
 
 
+_DECLARED: list[type[Command]] = []
+
+
 @dataclass(frozen=True, kw_only=True)
 class Command:
+    """What every command carries besides its own values."""
+
     source: SourceRef
     reason: str | None = None
     expected_version: int | None = None  # 0: the stream must not exist yet
     idempotency_key: str | None = None
 
+    def __init_subclass__(cls, *, abstract: bool = False, **options: object) -> None:
+        super().__init_subclass__(**options)
+        if not abstract:
+            _DECLARED.append(cls)
+
 
 @dataclass(frozen=True, kw_only=True)
-class Correction(Command):
+class Correction(Command, abstract=True):
+    """A command that fixes values recorded wrongly (or changed): only what it gives changes."""
+
     clear: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -38,6 +53,8 @@ class Correction(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterSource(Command):
+    """Register a document facts are taken from, with its sections."""
+
     key: str
     title: str
     publisher: str | None = None
@@ -47,6 +64,8 @@ class RegisterSource(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterPartner(Command):
+    """Register a city, network, organisation or national body under a new key."""
+
     key: str
     name: str
     kind: str
@@ -57,7 +76,7 @@ class RegisterPartner(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class UpdatePartner(Correction):
-    """The partner changed in the world (from `effective`, when known)."""
+    """Record that a partner's details changed in the world (from `effective`)."""
 
     key: str
     name: str | None = None
@@ -70,7 +89,7 @@ class UpdatePartner(Correction):
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectPartner(Correction):
-    """The partner's details were recorded wrongly."""
+    """Correct a partner's details that were recorded wrongly."""
 
     key: str
     name: str | None = None
@@ -85,6 +104,8 @@ class CorrectPartner(Correction):
 
 @dataclass(frozen=True, kw_only=True)
 class StartMembership(Command):
+    """Record that a member joined a network (since a partial date)."""
+
     member: str
     network: str
     since: PartialDate = dataclasses.field(default_factory=_unknown)
@@ -93,6 +114,8 @@ class StartMembership(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class EndMembership(Command):
+    """Record that a membership ended."""
+
     member: str
     network: str
     until: PartialDate
@@ -101,6 +124,8 @@ class EndMembership(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectMembership(Correction):
+    """Correct a membership's period or notes recorded wrongly."""
+
     member: str
     network: str
     membership_id: str
@@ -114,6 +139,8 @@ class CorrectMembership(Correction):
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterBody(Command):
+    """Register a body of a network (a steering committee)."""
+
     network: str
     body: str
     name: str
@@ -122,6 +149,8 @@ class RegisterBody(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordBodySize(Command):
+    """Record how many seats a body had as of a date."""
+
     network: str
     body: str
     size: int
@@ -130,6 +159,8 @@ class RecordBodySize(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AssignRole(Command):
+    """Record that a member holds a position in a network or one of its bodies."""
+
     holder: str
     network: str
     position: str
@@ -142,6 +173,8 @@ class AssignRole(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class EndRole(Command):
+    """Record that a role ended."""
+
     holder: str
     network: str
     until: PartialDate
@@ -152,6 +185,8 @@ class EndRole(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectRole(Correction):
+    """Correct a role recorded wrongly."""
+
     holder: str
     network: str
     role_id: str
@@ -169,6 +204,8 @@ class CorrectRole(Correction):
 
 @dataclass(frozen=True, kw_only=True)
 class LaunchProgram(Command):
+    """Record a cooperation program in a field, with its lead and partners."""
+
     key: str
     name: str
     field: str
@@ -184,27 +221,17 @@ class LaunchProgram(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class JoinProgram(Command):
-    program: str
-    partner: str
-    since: PartialDate = dataclasses.field(default_factory=_unknown)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LeaveProgram(Command):
-    program: str
-    partner: str
-    until: PartialDate
-
-
-@dataclass(frozen=True, kw_only=True)
 class ConcludeProgram(Command):
+    """Record that a program concluded."""
+
     program: str
     until: PartialDate
 
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectProgram(Correction):
+    """Correct a program recorded wrongly."""
+
     program: str
     name: str | None = None
     field: str | None = None
@@ -217,11 +244,31 @@ class CorrectProgram(Correction):
     description: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class JoinProgram(Command):
+    """Record that a partner joined a program."""
+
+    program: str
+    partner: str
+    since: PartialDate = dataclasses.field(default_factory=_unknown)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaveProgram(Command):
+    """Record that a partner left a program."""
+
+    program: str
+    partner: str
+    until: PartialDate
+
+
 # --- activities and commitments ----------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordActivity(Command):
+    """Record a workshop, meeting or event on a (partial) date."""
+
     key: str
     name: str
     kind: str
@@ -239,6 +286,8 @@ class RecordActivity(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectActivity(Correction):
+    """Correct an activity recorded wrongly."""
+
     key: str
     name: str | None = None
     kind: str | None = None
@@ -256,6 +305,8 @@ class CorrectActivity(Correction):
 
 @dataclass(frozen=True, kw_only=True)
 class AnnounceCommitment(Command):
+    """Record what a partner announced, when and where."""
+
     key: str
     by: str
     statement: str
@@ -268,6 +319,8 @@ class AnnounceCommitment(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectCommitment(Correction):
+    """Correct a commitment recorded wrongly."""
+
     key: str
     by: str | None = None
     statement: str | None = None
@@ -278,27 +331,10 @@ class CorrectCommitment(Correction):
     collaborators: list[str] | None = None
 
 
-ALL_COMMANDS: tuple[type[Command], ...] = (
-    RegisterSource,
-    RegisterPartner,
-    UpdatePartner,
-    CorrectPartner,
-    StartMembership,
-    EndMembership,
-    CorrectMembership,
-    RegisterBody,
-    RecordBodySize,
-    AssignRole,
-    EndRole,
-    CorrectRole,
-    LaunchProgram,
-    JoinProgram,
-    LeaveProgram,
-    ConcludeProgram,
-    CorrectProgram,
-    RecordActivity,
-    CorrectActivity,
-    AnnounceCommitment,
-    CorrectCommitment,
-)
-COMMANDS_BY_NAME = {cls.__name__: cls for cls in ALL_COMMANDS}
+def all_commands() -> tuple[type[Command], ...]:
+    """Every command of the domain, in the order they are declared here."""
+    return tuple(_DECLARED)
+
+
+def command_named(name: str) -> type[Command] | None:
+    return next((cls for cls in _DECLARED if cls.__name__ == name), None)

@@ -14,12 +14,34 @@ corrected values and `corrected_fields`; the reason is in the event's metadata.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from domain.streams import (
+    activity_stream,
+    body_stream,
+    commitment_stream,
+    membership_stream,
+    partner_stream,
+    program_stream,
+    role_stream,
+    source_stream,
+)
 from events.dates import PartialDate
 from events.registry import EventTypes, Payload
 
 cooperation_events = EventTypes()
+
+
+class DomainEvent(ABC):
+    """Something that happened to the cooperation record, in the past tense."""
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def stream(self) -> str:
+        """The stream this event belongs to."""
 
 
 # --- sources -----------------------------------------------------------------------------
@@ -27,7 +49,7 @@ cooperation_events = EventTypes()
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class SourceRegistered:
+class SourceRegistered(DomainEvent):
     """A document facts are taken from, with the sections a reference may name."""
 
     key: str
@@ -36,13 +58,17 @@ class SourceRegistered:
     url: str | None = None
     sections: list[str]
 
+    @property
+    def stream(self) -> str:
+        return source_stream(self.key)
+
 
 # --- partners ----------------------------------------------------------------------------
 
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class PartnerRegistered:
+class PartnerRegistered(DomainEvent):
     key: str
     name: str
     kind: str  # city | network | international_organisation | national_government | other
@@ -50,10 +76,14 @@ class PartnerRegistered:
     region: str | None = None
     description: str | None = None
 
+    @property
+    def stream(self) -> str:
+        return partner_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class PartnerUpdated:
+class PartnerUpdated(DomainEvent):
     """The partner's details changed in the world (a network renamed itself): all values after."""
 
     key: str
@@ -65,10 +95,14 @@ class PartnerUpdated:
     effective: PartialDate | None = None
     changed_fields: list[str]
 
+    @property
+    def stream(self) -> str:
+        return partner_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class PartnerCorrected:
+class PartnerCorrected(DomainEvent):
     """The partner's details were recorded wrongly: all values as they should have been."""
 
     key: str
@@ -78,6 +112,10 @@ class PartnerCorrected:
     region: str | None = None
     description: str | None = None
     corrected_fields: list[str]
+
+    @property
+    def stream(self) -> str:
+        return partner_stream(self.key)
 
 
 # --- memberships -------------------------------------------------------------------------
@@ -91,26 +129,34 @@ def _membership_started_v1_to_v2(data: Payload) -> Payload:
 
 @cooperation_events.register(version=2, upcasters={1: _membership_started_v1_to_v2})
 @dataclass(frozen=True, kw_only=True)
-class MembershipStarted:
+class MembershipStarted(DomainEvent):
     membership_id: str  # "<member>@<network>#<n>"
     member: str
     network: str
     since: PartialDate
     notes: list[str]
 
+    @property
+    def stream(self) -> str:
+        return membership_stream(self.member, self.network)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class MembershipEnded:
+class MembershipEnded(DomainEvent):
     membership_id: str
     member: str
     network: str
     until: PartialDate
 
+    @property
+    def stream(self) -> str:
+        return membership_stream(self.member, self.network)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class MembershipCorrected:
+class MembershipCorrected(DomainEvent):
     """The membership's period or notes were recorded wrongly: its values as they should be."""
 
     membership_id: str
@@ -121,13 +167,17 @@ class MembershipCorrected:
     notes: list[str]
     corrected_fields: list[str]
 
+    @property
+    def stream(self) -> str:
+        return membership_stream(self.member, self.network)
+
 
 # --- bodies and roles --------------------------------------------------------------------
 
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class BodyRegistered:
+class BodyRegistered(DomainEvent):
     """A body of a network (C40's Steering Committee)."""
 
     network: str
@@ -135,10 +185,14 @@ class BodyRegistered:
     name: str
     description: str | None = None
 
+    @property
+    def stream(self) -> str:
+        return body_stream(self.network, self.body)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class BodySizeRecorded:
+class BodySizeRecorded(DomainEvent):
     """How many seats (or member cities) a body had as of a date."""
 
     network: str
@@ -146,10 +200,14 @@ class BodySizeRecorded:
     size: int
     as_of: PartialDate
 
+    @property
+    def stream(self) -> str:
+        return body_stream(self.network, self.body)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class RoleAssigned:
+class RoleAssigned(DomainEvent):
     """A member holds a position in a network (body None) or one of its bodies.
 
     `held_as_of` is a date the source attests the role held on, when its start is unknown
@@ -166,10 +224,14 @@ class RoleAssigned:
     held_as_of: PartialDate | None = None
     notes: list[str]
 
+    @property
+    def stream(self) -> str:
+        return role_stream(self.holder, self.network)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class RoleEnded:
+class RoleEnded(DomainEvent):
     role_id: str
     holder: str
     network: str
@@ -177,10 +239,14 @@ class RoleEnded:
     position: str
     until: PartialDate
 
+    @property
+    def stream(self) -> str:
+        return role_stream(self.holder, self.network)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class RoleCorrected:
+class RoleCorrected(DomainEvent):
     role_id: str
     holder: str
     network: str
@@ -193,13 +259,17 @@ class RoleCorrected:
     notes: list[str]
     corrected_fields: list[str]
 
+    @property
+    def stream(self) -> str:
+        return role_stream(self.holder, self.network)
+
 
 # --- programs ----------------------------------------------------------------------------
 
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class ProgramLaunched:
+class ProgramLaunched(DomainEvent):
     """A cooperation in a field, led by a partner; partners join with PartnerJoinedProgram."""
 
     key: str
@@ -212,35 +282,51 @@ class ProgramLaunched:
     since: PartialDate
     description: str | None = None
 
+    @property
+    def stream(self) -> str:
+        return program_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class PartnerJoinedProgram:
+class PartnerJoinedProgram(DomainEvent):
     participation_id: str  # "<program>/<partner>#<n>"
     program: str
     partner: str
     since: PartialDate
 
+    @property
+    def stream(self) -> str:
+        return program_stream(self.program)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class PartnerLeftProgram:
+class PartnerLeftProgram(DomainEvent):
     participation_id: str
     program: str
     partner: str
     until: PartialDate
 
+    @property
+    def stream(self) -> str:
+        return program_stream(self.program)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class ProgramConcluded:
+class ProgramConcluded(DomainEvent):
     key: str
     until: PartialDate
 
+    @property
+    def stream(self) -> str:
+        return program_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class ProgramCorrected:
+class ProgramCorrected(DomainEvent):
     key: str
     name: str
     field: str
@@ -253,13 +339,17 @@ class ProgramCorrected:
     description: str | None = None
     corrected_fields: list[str]
 
+    @property
+    def stream(self) -> str:
+        return program_stream(self.key)
+
 
 # --- activities and commitments ----------------------------------------------------------
 
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class ActivityRecorded:
+class ActivityRecorded(DomainEvent):
     """A dated occurrence: a workshop, an annual meeting, a committee meeting, an event."""
 
     key: str
@@ -276,10 +366,14 @@ class ActivityRecorded:
     program: str | None = None
     description: str | None = None
 
+    @property
+    def stream(self) -> str:
+        return activity_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class ActivityCorrected:
+class ActivityCorrected(DomainEvent):
     key: str
     name: str
     kind: str
@@ -295,10 +389,14 @@ class ActivityCorrected:
     description: str | None = None
     corrected_fields: list[str]
 
+    @property
+    def stream(self) -> str:
+        return activity_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class CommitmentAnnounced:
+class CommitmentAnnounced(DomainEvent):
     """What a partner declared, when and at which activity, with its focus areas."""
 
     key: str
@@ -310,10 +408,14 @@ class CommitmentAnnounced:
     focus_areas: list[str]
     collaborators: list[str]
 
+    @property
+    def stream(self) -> str:
+        return commitment_stream(self.key)
+
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
-class CommitmentCorrected:
+class CommitmentCorrected(DomainEvent):
     key: str
     by: str
     by_title: str | None = None
@@ -323,3 +425,7 @@ class CommitmentCorrected:
     focus_areas: list[str]
     collaborators: list[str]
     corrected_fields: list[str]
+
+    @property
+    def stream(self) -> str:
+        return commitment_stream(self.key)

@@ -14,7 +14,7 @@ from typing import Any
 from domain import rules
 from domain.commands import Command
 from domain.errors import Conflict, ValidationError
-from domain.rules.streams import Facts, Plan
+from domain.facts import Facts, Plan
 from events.chain import canonical_json
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import AppendResult, Expect, ExpectedVersion, Metadata, RecordedEvent

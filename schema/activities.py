@@ -6,10 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.context import Info
-from schema.loaders import load, rows_in_key_order
+from schema.loaders import ACTIVITY, COMMITMENTS_AT, PROGRAM, rows_in_key_order
 from schema.memberships import partner, partners
 from schema.nodes import (
     Node,
@@ -89,14 +90,14 @@ class Activity(Node):
     async def program(self, info: Info) -> Program | None:
         if self.program_key is None:
             return None
-        row = await load(info.context, "program", self.basis, self.program_key)
+        row = await PROGRAM.load(info.context, self.basis, self.program_key)
         return Program.from_row(row, self.basis) if row else None
 
     @strawberry.field(description="What was announced at this activity.")
     async def commitments(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Commitment]:
-        rows = await load(info.context, "commitments_at", self.basis, self.key)
+        rows = await COMMITMENTS_AT.load(info.context, self.basis, self.key)
         return connection_of(
             info,
             rows_in_key_order(rows),
@@ -111,11 +112,11 @@ class Activity(Node):
 
     @strawberry.field(description="Every version of this activity, up to the basis position.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "activity", self.key, self.basis)
+        return await versions(info, ObjectKind.ACTIVITY, self.key, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "activity", self.key, self.basis)
+        return await provenance(info, ObjectKind.ACTIVITY, self.key, self.basis)
 
 
 @strawberry.type
@@ -159,7 +160,7 @@ class Commitment(Node):
     async def activity(self, info: Info) -> Activity | None:
         if self.activity_key is None:
             return None
-        row = await load(info.context, "activity", self.basis, self.activity_key)
+        row = await ACTIVITY.load(info.context, self.basis, self.activity_key)
         return Activity.from_row(row, self.basis) if row else None
 
     @strawberry.field
@@ -175,8 +176,8 @@ class Commitment(Node):
 
     @strawberry.field(description="Every version of this commitment, up to the basis position.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "commitment", self.key, self.basis)
+        return await versions(info, ObjectKind.COMMITMENT, self.key, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "commitment", self.key, self.basis)
+        return await provenance(info, ObjectKind.COMMITMENT, self.key, self.basis)

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 
 from events.verify import verify_chain
 from schema.context import Info, check_may_audit
+from schema.errors import bad_input
 
 
 @strawberry.type
@@ -44,9 +44,8 @@ class Audit:
         to: int | None = None,
     ) -> ChainVerification:
         if from_ < 1 or (to is not None and to < from_):
-            raise GraphQLError(
-                f"positions run from 1 and `to` must not be before `from`; got {from_}..{to}",
-                extensions={"code": "BAD_USER_INPUT"},
+            raise bad_input(
+                f"positions run from 1 and `to` must not be before `from`; got {from_}..{to}"
             )
         report = await verify_chain(info.context.services.store, after=from_ - 1, until=to)
         return ChainVerification(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from graphql import GraphQLError
-
 from projections.queries.basis import Basis
 from schema.context import Info
+from schema.errors import bad_input
 
 
 async def basis_for(
@@ -32,10 +31,6 @@ async def basis_for(
         as_of=as_of if as_of is not None else base.as_of,
         position=position if position is not None else base.position,
     )
-
-
-def bad_input(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 def check_range(start: date | None, end: date | None) -> None:

@@ -3,19 +3,66 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
-from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.auth import ANONYMOUS, Principal
-from service.services import Services
+from domain.errors import ErrorCode
+from domain.handling import Commands
+from events.feed import ChangeFeed
+from events.store import EventStore
+from schema.access import ANONYMOUS, Principal
+from schema.errors import coded_error
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class SchemaSettings(Protocol):
+    """The settings the GraphQL layer reads."""
+
+    @property
+    def max_page_size(self) -> int: ...
+    @property
+    def require_auth_for_reads(self) -> bool: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def tokens(self) -> Sequence[Named]: ...
+
+
+class Observer(Protocol):
+    def observe(self, amount: float) -> None: ...
+
+
+class SchemaMetrics(Protocol):
+    @property
+    def delivery(self) -> Observer: ...
+
+
+class Services(Protocol):
+    """What the GraphQL layer reads and writes through; the running service provides it."""
+
+    @property
+    def settings(self) -> SchemaSettings: ...
+    @property
+    def engine(self) -> AsyncEngine: ...
+    @property
+    def store(self) -> EventStore: ...
+    @property
+    def feed(self) -> ChangeFeed: ...
+    @property
+    def commands(self) -> Commands: ...
+    @property
+    def metrics(self) -> SchemaMetrics: ...
 
 
 @dataclass
@@ -26,7 +73,7 @@ class Operation:
 
     connection: AsyncConnection | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    loaders: dict[str, Any] = field(default_factory=dict)
+    loaders: dict[object, Any] = field(default_factory=dict)
     head: int | None = None
     bases: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Set when the operation's answer is complete; a field still running (a sibling of one
@@ -60,7 +107,7 @@ class Context:
         return _operation.get() or self._outside
 
     @property
-    def loaders(self) -> dict[str, Any]:
+    def loaders(self) -> dict[object, Any]:
         return self.operation.loaders
 
     @asynccontextmanager
@@ -113,9 +160,9 @@ def check_may_read(info: Info) -> None:
     principal = info.context.principal
     settings = info.context.services.settings
     if principal.authenticated and principal.actor not in {t.name for t in settings.tokens}:
-        raise GraphQLError("the token is no longer valid", extensions={"code": "UNAUTHENTICATED"})
+        raise coded_error(ErrorCode.UNAUTHENTICATED, "the token is no longer valid")
     if settings.require_auth_for_reads and not principal.authenticated:
-        raise GraphQLError("a bearer token is required", extensions={"code": "UNAUTHENTICATED"})
+        raise coded_error(ErrorCode.UNAUTHENTICATED, "a bearer token is required")
 
 
 def seconds_since(moment: datetime) -> float:
@@ -127,7 +174,5 @@ def check_may_audit(info: Info, what: str) -> None:
     admin role: UNAUTHENTICATED without a token, FORBIDDEN with one of another role."""
     principal = info.context.principal
     if not principal.may_audit:
-        code = "FORBIDDEN" if principal.authenticated else "UNAUTHENTICATED"
-        raise GraphQLError(
-            f"{what} is shown to the auditor and admin roles only", extensions={"code": code}
-        )
+        code = ErrorCode.FORBIDDEN if principal.authenticated else ErrorCode.UNAUTHENTICATED
+        raise coded_error(code, f"{what} is shown to the auditor and admin roles only")

@@ -10,8 +10,9 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from schema.context import begin_operation
+from schema.errors import bad_input
 
 log = logging.getLogger("coop.graphql")
 
@@ -24,18 +25,22 @@ def coded(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
         return error
     if original is None:
-        code = "GRAPHQL_VALIDATION_FAILED" if error.nodes else "GRAPHQL_PARSE_FAILED"
+        code = (
+            ErrorCode.GRAPHQL_VALIDATION_FAILED if error.nodes else ErrorCode.GRAPHQL_PARSE_FAILED
+        )
         return _with(error, error.message, code)
     if isinstance(original, DomainError):
         return _with(error, original.message, original.code)
     if isinstance(original, GraphQLError) and original.extensions:
-        return _with(error, original.message, original.extensions.get("code", "BAD_USER_INPUT"))
+        return _with(
+            error, original.message, original.extensions.get("code", ErrorCode.BAD_USER_INPUT)
+        )
     if error.path is None and isinstance(original, ValueError | TypeError | GraphQLError):
         # Raised before any resolver ran: the request's variables could not be coerced
         # (a String given 5, a date that does not exist). The message says which.
-        return _with(error, error.message, "BAD_USER_INPUT")
+        return _with(error, error.message, ErrorCode.BAD_USER_INPUT)
     log.error("unexpected error at %s", error.path, exc_info=original)
-    return _with(error, MASKED, "INTERNAL_SERVER_ERROR")
+    return _with(error, MASKED, ErrorCode.INTERNAL_SERVER_ERROR)
 
 
 def _with(error: GraphQLError, message: str, code: str) -> GraphQLError:
@@ -46,7 +51,7 @@ def _with(error: GraphQLError, message: str, code: str) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions={**(error.extensions or {}), "code": str(code)},
     )
 
 
@@ -64,10 +69,9 @@ class RequestScope(SchemaExtension):
         context = self.execution_context.context
         over_http = getattr(getattr(context, "request", None), "scope", {}).get("type") == "http"
         if over_http and self.execution_context.operation_type is OperationType.SUBSCRIPTION:
-            raise GraphQLError(
+            raise bad_input(
                 "subscriptions are served over WebSocket (the graphql-transport-ws protocol)"
-                " on this same path, not over HTTP",
-                extensions={"code": "BAD_USER_INPUT"},
+                " on this same path, not over HTTP"
             )
         try:
             yield

@@ -15,8 +15,8 @@ import strawberry
 from events.model import RecordedEvent
 from projections.queries import tables
 from projections.queries.basis import Basis, by_key
-from schema.basis import bad_input
 from schema.context import Info, check_may_read, seconds_since
+from schema.errors import bad_input
 from schema.log import Event
 from schema.memberships import Membership
 from schema.partners import Partner

@@ -9,8 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from events.model import RecordedEvent
-from schema.basis import bad_input
 from schema.context import Info, check_may_audit
+from schema.errors import bad_input
 from schema.pagination import Connection, Edge, PageInfo, page_size, wants_total
 
 

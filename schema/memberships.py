@@ -7,11 +7,12 @@ from datetime import date, datetime
 
 import strawberry
 
+from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.basis import basis_for
 from schema.context import Info
-from schema.loaders import load, rows_in_key_order
+from schema.loaders import BODIES_OF, PARTNER, ROLES_OF, rows_in_key_order
 from schema.nodes import (
     Node,
     Provenance,
@@ -31,11 +32,11 @@ async def partner(info: Info, basis: Basis, key: str | None) -> Partner | None:
     """A partner by key on a basis; the current one when it is not held on that day."""
     if key is None:
         return None
-    row = await load(info.context, "partner", basis, key)
+    row = await PARTNER.load(info.context, basis, key)
     if row is None and basis.as_of is not None:
         # A partner's details are not dated the way memberships are: show what is on record.
         basis = Basis(None, basis.position)
-        row = await load(info.context, "partner", basis, key)
+        row = await PARTNER.load(info.context, basis, key)
     return Partner.from_row(row, basis) if row else None
 
 
@@ -94,7 +95,7 @@ class Membership(Node):
         after: str | None = None,
     ) -> Connection[Role]:
         basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, "roles_of", basis, self.member_key)
+        rows = await ROLES_OF.load(info.context, basis, self.member_key)
         held = [r for r in rows_in_key_order(rows) if r["network"] == self.network_key]
         return connection_of(
             info, held, lambda r: Role.from_row(r, basis), first=first, after=after
@@ -106,11 +107,11 @@ class Membership(Node):
 
     @strawberry.field
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "membership", self.membership_id, self.basis)
+        return await versions(info, ObjectKind.MEMBERSHIP, self.membership_id, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "membership", self.membership_id, self.basis)
+        return await provenance(info, ObjectKind.MEMBERSHIP, self.membership_id, self.basis)
 
 
 @strawberry.type
@@ -164,7 +165,7 @@ class Role(Node):
     async def body(self, info: Info) -> Body | None:
         if self.body_key is None:
             return None
-        rows = await load(info.context, "bodies_of", self.basis, self.network_key)
+        rows = await BODIES_OF.load(info.context, self.basis, self.network_key)
         return next((Body.from_row(r) for r in rows if r["body"] == self.body_key), None)
 
     @strawberry.field
@@ -173,8 +174,8 @@ class Role(Node):
 
     @strawberry.field(description="Every version of this role, up to the basis position.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "role", self.role_id, self.basis)
+        return await versions(info, ObjectKind.ROLE, self.role_id, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "role", self.role_id, self.basis)
+        return await provenance(info, ObjectKind.ROLE, self.role_id, self.basis)

@@ -8,14 +8,15 @@ from datetime import datetime
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 
+from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from projections.queries.history import Provenance as ProvenanceRow
 from schema.context import Info, check_may_audit
-from schema.loaders import load, load_provenance
+from schema.errors import bad_input
+from schema.loaders import VERSIONS, load_provenance
 from schema.scalars import partial_date
 
 
@@ -29,9 +30,7 @@ def parse_global_id(value: str) -> tuple[str, str]:
     except (ValueError, UnicodeDecodeError):
         type_name, key = "", ""
     if not type_name or not key:
-        raise GraphQLError(
-            f"{value!r} is not an id this API gave out", extensions={"code": "BAD_USER_INPUT"}
-        )
+        raise bad_input(f"{value!r} is not an id this API gave out")
     return type_name, key
 
 
@@ -132,12 +131,12 @@ def _partial(text: str | None) -> PartialDate | None:
     return partial_date(text)
 
 
-async def versions(info: Info, kind: str, key: str, basis: Basis) -> list[Version]:
-    rows = await load(info.context, f"versions:{kind}", Basis(None, basis.position), key)
+async def versions(info: Info, kind: ObjectKind, key: str, basis: Basis) -> list[Version]:
+    rows = await VERSIONS[kind].load(info.context, Basis(None, basis.position), key)
     return [Version.of(row) for row in rows]
 
 
-async def provenance(info: Info, kind: str, key: str, basis: Basis) -> list[Provenance]:
+async def provenance(info: Info, kind: ObjectKind, key: str, basis: Basis) -> list[Provenance]:
     """Every event that made the object, up to the basis position, oldest first."""
     made = await asyncio.gather(*(v.made_by(info) for v in await versions(info, kind, key, basis)))
     return [found for found in made if found is not None]

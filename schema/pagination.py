@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 
 from schema.context import Info
+from schema.errors import bad_input
 
 Node = TypeVar("Node")
 
@@ -26,10 +26,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (ValueError, UnicodeDecodeError):
         text = ""
     if not text.startswith("k:"):
-        raise GraphQLError(
-            f"cursor {cursor!r} is not one this API gave out",
-            extensions={"code": "BAD_USER_INPUT"},
-        )
+        raise bad_input(f"cursor {cursor!r} is not one this API gave out")
     return text[2:]
 
 
@@ -74,10 +71,7 @@ def page_size(info: Info, first: int | None, last: int | None = None) -> int:
     if asked is None:
         return maximum
     if asked < 0 or asked > maximum:
-        raise GraphQLError(
-            f"a page holds 0 to {maximum} items; {asked} were asked for",
-            extensions={"code": "BAD_USER_INPUT"},
-        )
+        raise bad_input(f"a page holds 0 to {maximum} items; {asked} were asked for")
     return asked
 
 

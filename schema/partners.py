@@ -9,11 +9,27 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.basis import basis_for
 from schema.context import Info
-from schema.loaders import load, rows_in_key_order
+from schema.loaders import (
+    ACTIVITIES_OF_PARTNER,
+    ACTIVITY,
+    BODIES_OF,
+    COMMITMENTS_BY,
+    MEMBERS_OF,
+    MEMBERSHIPS_OF,
+    PARTICIPATIONS_OF_PARTNER,
+    PROGRAM,
+    PROGRAMS_LED_BY,
+    ROLES_IN,
+    ROLES_OF,
+    Loader,
+    Rows,
+    rows_in_key_order,
+)
 from schema.nodes import (
     Node,
     Provenance,
@@ -75,7 +91,7 @@ class Partner(Node):
     async def _related(
         self,
         info: Info,
-        loader: str,
+        loader: Loader[Rows],
         make: Callable[[Row, Basis], Any],
         as_of: date | None,
         known_at: datetime | None,
@@ -84,7 +100,7 @@ class Partner(Node):
     ) -> Connection[Any]:
         """A connection of rows a loader gives for this partner, on its basis or its own."""
         basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, loader, basis, self.key)
+        rows = await loader.load(info.context, basis, self.key)
         return connection_of(
             info, rows_in_key_order(rows), lambda r: make(r, basis), first=first, after=after
         )
@@ -101,7 +117,7 @@ class Partner(Node):
         from schema.memberships import Membership
 
         return await self._related(
-            info, "memberships_of", Membership.from_row, as_of, known_at, first, after
+            info, MEMBERSHIPS_OF, Membership.from_row, as_of, known_at, first, after
         )
 
     @strawberry.field(description="The members of this network.")
@@ -116,7 +132,7 @@ class Partner(Node):
         from schema.memberships import Membership
 
         return await self._related(
-            info, "members_of", Membership.from_row, as_of, known_at, first, after
+            info, MEMBERS_OF, Membership.from_row, as_of, known_at, first, after
         )
 
     @strawberry.field(description="The roles this partner holds in networks and their bodies.")
@@ -130,7 +146,7 @@ class Partner(Node):
     ) -> Connection[Annotated[Role, Lazy("schema.memberships")]]:
         from schema.memberships import Role
 
-        return await self._related(info, "roles_of", Role.from_row, as_of, known_at, first, after)
+        return await self._related(info, ROLES_OF, Role.from_row, as_of, known_at, first, after)
 
     @strawberry.field(description="The roles held in this network and its bodies.")
     async def officeholders(
@@ -143,13 +159,13 @@ class Partner(Node):
     ) -> Connection[Annotated[Role, Lazy("schema.memberships")]]:
         from schema.memberships import Role
 
-        return await self._related(info, "roles_in", Role.from_row, as_of, known_at, first, after)
+        return await self._related(info, ROLES_IN, Role.from_row, as_of, known_at, first, after)
 
     @strawberry.field(description="The bodies of this network, with their last recorded size.")
     async def bodies(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Body]:
-        rows = await load(info.context, "bodies_of", self.basis, self.key)
+        rows = await BODIES_OF.load(info.context, self.basis, self.key)
         return connection_of(info, rows_in_key_order(rows), Body.from_row, first=first, after=after)
 
     @strawberry.field(description="The programs this partner leads or takes part in.")
@@ -165,11 +181,11 @@ class Partner(Node):
 
         basis = await basis_for(info, as_of, known_at, inherited=self.basis)
         taking_part, led = await asyncio.gather(
-            load(info.context, "participations_of_partner", basis, self.key),
-            load(info.context, "programs_led_by", basis, self.key),
+            PARTICIPATIONS_OF_PARTNER.load(info.context, basis, self.key),
+            PROGRAMS_LED_BY.load(info.context, basis, self.key),
         )
         keys = sorted({row["program"] for row in taking_part} | {row["key"] for row in led})
-        found = await asyncio.gather(*(load(info.context, "program", basis, k) for k in keys))
+        found = await asyncio.gather(*(PROGRAM.load(info.context, basis, k) for k in keys))
         rows = [row for row in found if row is not None]
         return connection_of(
             info, rows, lambda r: Program.from_row(r, basis), first=first, after=after
@@ -187,9 +203,9 @@ class Partner(Node):
         from schema.activities import Activity
 
         basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        taking_part = await load(info.context, "activities_of_partner", basis, self.key)
+        taking_part = await ACTIVITIES_OF_PARTNER.load(info.context, basis, self.key)
         keys = sorted({row["activity"] for row in taking_part})
-        found = await asyncio.gather(*(load(info.context, "activity", basis, k) for k in keys))
+        found = await asyncio.gather(*(ACTIVITY.load(info.context, basis, k) for k in keys))
         rows = [row for row in found if row is not None]
         return connection_of(
             info, rows, lambda r: Activity.from_row(r, basis), first=first, after=after
@@ -201,7 +217,7 @@ class Partner(Node):
     ) -> Connection[Annotated[Commitment, Lazy("schema.activities")]]:
         from schema.activities import Commitment
 
-        rows = await load(info.context, "commitments_by", self.basis, self.key)
+        rows = await COMMITMENTS_BY.load(info.context, self.basis, self.key)
         return connection_of(
             info,
             rows_in_key_order(rows),
@@ -216,11 +232,11 @@ class Partner(Node):
 
     @strawberry.field(description="Every version of this partner, up to the basis position.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "partner", self.key, self.basis)
+        return await versions(info, ObjectKind.PARTNER, self.key, self.basis)
 
     @strawberry.field(description="The events that made this partner's record.")
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "partner", self.key, self.basis)
+        return await provenance(info, ObjectKind.PARTNER, self.key, self.basis)
 
 
 @strawberry.type
@@ -237,7 +253,8 @@ class Body(Node):
     row_key: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: Row) -> Body:
+    def from_row(cls, row: Row, basis: Basis | None = None) -> Body:
+        """A body as recorded; its size is not dated in valid time, so `basis` is unused."""
         return cls(
             id=global_id("Body", row["key"]),
             position=row["record_from"],
@@ -256,8 +273,8 @@ class Body(Node):
 
     @strawberry.field(description="Every version of this body.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "body", self.row_key, Basis())
+        return await versions(info, ObjectKind.BODY, self.row_key, Basis())
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "body", self.row_key, Basis())
+        return await provenance(info, ObjectKind.BODY, self.row_key, Basis())

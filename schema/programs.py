@@ -7,11 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.basis import basis_for
 from schema.context import Info
-from schema.loaders import load, rows_in_key_order
+from schema.loaders import (
+    ACTIVITIES_OF_PROGRAM,
+    PARTICIPANTS_OF_PROGRAM,
+    PROGRAM,
+    rows_in_key_order,
+)
 from schema.memberships import partner
 from schema.nodes import (
     Node,
@@ -99,7 +105,7 @@ class Program(Node):
         after: str | None = None,
     ) -> Connection[Participation]:
         basis = await basis_for(info, as_of, known_at, inherited=self.basis)
-        rows = await load(info.context, "participants_of_program", basis, self.key)
+        rows = await PARTICIPANTS_OF_PROGRAM.load(info.context, basis, self.key)
         return connection_of(
             info,
             rows_in_key_order(rows),
@@ -114,7 +120,7 @@ class Program(Node):
     ) -> Connection[Annotated[Activity, strawberry.lazy("schema.activities")]]:
         from schema.activities import Activity
 
-        rows = await load(info.context, "activities_of_program", self.basis, self.key)
+        rows = await ACTIVITIES_OF_PROGRAM.load(info.context, self.basis, self.key)
         return connection_of(
             info,
             rows_in_key_order(rows),
@@ -129,11 +135,11 @@ class Program(Node):
 
     @strawberry.field
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "program", self.key, self.basis)
+        return await versions(info, ObjectKind.PROGRAM, self.key, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "program", self.key, self.basis)
+        return await provenance(info, ObjectKind.PROGRAM, self.key, self.basis)
 
 
 @strawberry.type
@@ -175,13 +181,13 @@ class Participation(Node):
 
     @strawberry.field(description="Every version of this participation, up to the basis position.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "participation", self.participation_id, self.basis)
+        return await versions(info, ObjectKind.PARTICIPATION, self.participation_id, self.basis)
 
     @strawberry.field
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "participation", self.participation_id, self.basis)
+        return await provenance(info, ObjectKind.PARTICIPATION, self.participation_id, self.basis)
 
     @strawberry.field
     async def program(self, info: Info) -> Program | None:
-        row = await load(info.context, "program", self.basis, self.program_key)
+        row = await PROGRAM.load(info.context, self.basis, self.program_key)
         return Program.from_row(row, self.basis) if row else None

@@ -6,18 +6,18 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 
 from projections.queries import history as history_queries
 from projections.queries import partners as partner_queries
 from projections.queries import programs as program_queries
 from projections.queries.basis import Basis, Found, Page
 from schema.activities import Activity, Commitment
-from schema.basis import bad_input, check_range, root_basis
+from schema.basis import check_range, root_basis
 from schema.context import Info
-from schema.loaders import load
-from schema.memberships import Membership, Role
+from schema.errors import bad_input
+from schema.loaders import PARTNER, PROGRAM
 from schema.nodes import Node, Version, parse_global_id
+from schema.objects import BY_NAME
 from schema.pagination import (
     Connection,
     Edge,
@@ -28,8 +28,8 @@ from schema.pagination import (
     page_size,
     wants_total,
 )
-from schema.partners import Body, Partner
-from schema.programs import Participation, Program
+from schema.partners import Partner
+from schema.programs import Program
 from schema.sources import Source
 
 
@@ -80,7 +80,7 @@ class RecordQuery:
         at_position: int | None = None,
     ) -> Partner | None:
         basis = await root_basis(info, as_of, known_at, at_position)
-        row = await load(info.context, "partner", basis, key)
+        row = await PARTNER.load(info.context, basis, key)
         return Partner.from_row(row, basis) if row else None
 
     @strawberry.field(description="Partners matching every filter given, in key order.")
@@ -121,7 +121,7 @@ class RecordQuery:
         at_position: int | None = None,
     ) -> Program | None:
         basis = await root_basis(info, as_of, known_at, at_position)
-        row = await load(info.context, "program", basis, key)
+        row = await PROGRAM.load(info.context, basis, key)
         return Program.from_row(row, basis) if row else None
 
     @strawberry.field(description="Programs by field, partner taking part, and status.")
@@ -139,10 +139,7 @@ class RecordQuery:
         after: str | None = None,
     ) -> Connection[Program]:
         if status not in (None, "active", "concluded"):
-            raise GraphQLError(
-                f"status {status!r} is not one of active, concluded",
-                extensions={"code": "BAD_USER_INPUT"},
-            )
+            raise bad_input(f"status {status!r} is not one of active, concluded")
         basis = await root_basis(info, as_of, known_at, at_position)
         async with info.context.db() as connection:
             found = await program_queries.find_programs(
@@ -271,27 +268,8 @@ class RecordQuery:
     @strawberry.field(description="Any object by its global id, as the record stands now.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, key = parse_global_id(id)
-        if type_name not in NODE_TYPES:
-            raise GraphQLError(
-                f"{id!r} names a {type_name}, which is not a type of this API",
-                extensions={"code": "BAD_USER_INPUT"},
-            )
-        loader, kind = NODE_TYPES[type_name]
-        row = await load(info.context, loader, Basis(), key)
-        if row is None:
-            return None
-        node: Node = kind.from_row(row) if kind in (Source, Body) else kind.from_row(row, Basis())
-        return node
-
-
-NODE_TYPES: dict[str, tuple[str, Any]] = {
-    "Partner": ("partner", Partner),
-    "Membership": ("membership", Membership),
-    "Role": ("role", Role),
-    "Program": ("program", Program),
-    "Participation": ("participation", Participation),
-    "Activity": ("activity", Activity),
-    "Commitment": ("commitment", Commitment),
-    "Source": ("source", Source),
-    "Body": ("body", Body),
-}
+        object_type = BY_NAME.get(type_name)
+        if object_type is None:
+            raise bad_input(f"{id!r} names a {type_name}, which is not a type of this API")
+        row = await object_type.loader.load(info.context, Basis(), key)
+        return None if row is None else object_type.make(row, Basis())

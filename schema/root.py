@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -28,7 +29,6 @@ from schema.programs import Participation, Program
 from schema.queries import RecordQuery
 from schema.scalars import SCALARS
 from schema.sources import Source
-from service.settings import Settings
 
 NODE_TYPES = [Partner, Membership, Role, Body, Program, Participation, Activity, Commitment, Source]
 
@@ -51,8 +51,17 @@ class CoopSchema(strawberry.Schema):
         errors[:] = [coded(error) for error in errors]
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    settings = settings or Settings()
+@dataclass(frozen=True)
+class Limits:
+    """How large a request may be: query depth, aliases, tokens."""
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
+
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    limits = limits or Limits()
     return CoopSchema(
         query=Query,
         mutation=Mutation,
@@ -61,9 +70,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             RequestScope,
-            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+            partial(QueryDepthLimiter, max_depth=limits.max_query_depth),
+            partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+            partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
         ],

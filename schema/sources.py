@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from domain.vocabulary import ObjectKind
 from projections.queries.basis import Basis, Row
 from schema.context import Info
 from schema.nodes import (
@@ -31,7 +32,8 @@ class Source(Node):
     position: int
 
     @classmethod
-    def from_row(cls, row: Row) -> Source:
+    def from_row(cls, row: Row, basis: Basis | None = None) -> Source:
+        """A source as registered; sources are not dated in valid time, so `basis` is unused."""
         return cls(
             id=global_id("Source", row["key"]),
             key=row["key"],
@@ -49,8 +51,8 @@ class Source(Node):
 
     @strawberry.field(description="Every version of this source.")
     async def history(self, info: Info) -> list[Version]:
-        return await versions(info, "source", self.key, Basis())
+        return await versions(info, ObjectKind.SOURCE, self.key, Basis())
 
     @strawberry.field(description="The events that made this source's record.")
     async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, "source", self.key, Basis())
+        return await provenance(info, ObjectKind.SOURCE, self.key, Basis())

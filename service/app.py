@@ -20,10 +20,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from domain.errors import ErrorCode
+from schema.access import ANONYMOUS, Principal
 from schema.context import Context
 from schema.extensions import coded
-from schema.root import build_schema
-from service.auth import ANONYMOUS, BadToken, Principal, principal_for
+from schema.root import Limits, build_schema
+from service.auth import BadToken, principal_for
 from service.observability import RequestContext
 from service.services import Services, build_services
 from service.settings import Settings
@@ -39,7 +41,9 @@ class CoopGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingHandler
 
     def __init__(self, services: Services) -> None:
-        super().__init__(build_schema(services.settings), keep_alive=True, keep_alive_interval=15)
+        settings = services.settings
+        limits = Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+        super().__init__(build_schema(limits), keep_alive=True, keep_alive_interval=15)
         self.services = services
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -111,7 +115,7 @@ async def readiness(services: Services) -> JSONResponse:
 
 
 def _unauthenticated(message: str) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    body = {"errors": [{"message": message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]}
     return JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})
 
 

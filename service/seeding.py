@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from domain.commands import COMMANDS_BY_NAME, Command
+from domain.commands import Command, command_named
 from domain.handling import Commands
 from events.dates import PartialDate
 
@@ -55,7 +55,7 @@ def seed_commands(file_name: str = SEED_FILE) -> list[Command]:
 
 def _command(document: str, entry: dict[str, Any]) -> Command:
     name, args = entry["name"], entry["args"]
-    cls = COMMANDS_BY_NAME.get(entry["command"])
+    cls = command_named(entry["command"])
     if cls is None:
         raise SeedError(f"seed command {name!r}: there is no command {entry['command']!r}")
     unknown = sorted(set(args) - {f.name for f in dataclasses.fields(cls)})

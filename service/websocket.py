@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
 from schema.context import Context
+from service.services import Services
 
 
 class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -19,17 +20,22 @@ class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     _pinger: asyncio.Task[None] | None = None
 
+    @property
+    def services(self) -> Services:
+        """The running service's parts (the view that made this handler holds them)."""
+        return cast(Services, cast(Any, self.view).services)
+
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping())
-            metrics = self.context.services.metrics
+            metrics = self.services.metrics
             metrics.connections.inc()
 
     async def _ping(self) -> None:
         with contextlib.suppress(Exception):
             while True:
-                await asyncio.sleep(self.context.services.settings.ws_ping_seconds)
+                await asyncio.sleep(self.services.settings.ws_ping_seconds)
                 await self.send_message({"type": "ping"})
 
     async def shutdown(self) -> None:
@@ -37,6 +43,6 @@ class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._pinger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pinger
-            self.context.services.metrics.connections.dec()
+            self.services.metrics.connections.dec()
         await super().shutdown()
         await self.context.close()  # the connection the subscriptions' fields read through

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from domain.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
@@ -12,12 +11,11 @@ from domain.events import (
     ActivityRecorded,
     CommitmentAnnounced,
     CommitmentCorrected,
+    DomainEvent,
 )
+from domain.facts import Facts, Plan
 from domain.rules import bodies, partners, programs
 from domain.rules.checks import (
-    ACTIVITY_KINDS,
-    FIELDS,
-    MODES,
     check_choice,
     check_key,
     check_text,
@@ -26,64 +24,23 @@ from domain.rules.checks import (
     optional_choice,
     optional_text,
 )
-from domain.rules.streams import (
-    Facts,
-    Plan,
+from domain.rules.declare import Returns, rule
+from domain.state.activities import ACTIVITY_FIELDS, COMMITMENT_FIELDS, activity, commitment
+from domain.streams import (
     activity_stream,
     body_stream,
     commitment_stream,
     partner_stream,
     program_stream,
 )
+from domain.vocabulary import ActivityKind, Field, Mode, ObjectKind
 from events.dates import PartialDate
 
-ACTIVITY_FIELDS = (
-    "name",
-    "kind",
-    "on",
-    "mode",
-    "field",
-    "organiser",
-    "participants",
-    "representatives",
-    "network",
-    "body",
-    "program",
-    "description",
-)
 ACTIVITY_OPTIONAL = tuple(f for f in ACTIVITY_FIELDS if f not in ("name", "kind", "on"))
 
 
-@dataclass(frozen=True)
-class Activity:
-    key: str
-    name: str
-    kind: str
-    on: PartialDate
-    mode: str | None
-    field: str | None
-    organiser: str | None
-    participants: list[str]
-    representatives: list[str]
-    network: str | None
-    body: str | None
-    program: str | None
-    description: str | None
-
-
-def evolve(state: Activity | None, event: object) -> Activity | None:
-    match event:
-        case ActivityRecorded() | ActivityCorrected():
-            values = {name: getattr(event, name) for name in ACTIVITY_FIELDS}
-            return Activity(key=event.key, **values)
-    return state
-
-
-def activity(facts: Facts, key: str) -> Activity | None:
-    state: Activity | None = None
-    for event in facts.events(activity_stream(key)):
-        state = evolve(state, event)
-    return state
+ACTIVITY = Returns.field(ObjectKind.ACTIVITY, "key")
+COMMITMENT = Returns.field(ObjectKind.COMMITMENT, "key")
 
 
 def _reads(values: dict[str, Any]) -> tuple[str, ...]:
@@ -111,9 +68,9 @@ def plan_correct_activity(command: CorrectActivity) -> Plan:
 def _check_activity(values: dict[str, Any]) -> dict[str, Any]:
     values = dict(values)
     values["name"] = check_text("name", values["name"])
-    check_choice("kind", values["kind"], ACTIVITY_KINDS)
-    optional_choice("mode", values["mode"], MODES)
-    optional_choice("field", values["field"], FIELDS)
+    check_choice("kind", values["kind"], ActivityKind)
+    optional_choice("mode", values["mode"], Mode)
+    optional_choice("field", values["field"], Field)
     if len(set(values["participants"])) != len(values["participants"]):
         raise ValidationError("participants lists the same partner twice")
     values["representatives"] = check_texts("representatives", values["representatives"])
@@ -138,7 +95,8 @@ def _check_references(facts: Facts, values: dict[str, Any], names: set[str]) -> 
         programs.require(facts, values["program"])
 
 
-def record(facts: Facts, command: RecordActivity) -> list[object]:
+@rule(RecordActivity, reads=plan_record, returns=ACTIVITY)
+def record(facts: Facts, command: RecordActivity) -> list[DomainEvent]:
     key = check_key("activity", command.key)
     if activity(facts, key) is not None:
         raise Conflict(f"activity {key!r} is already recorded")
@@ -147,7 +105,8 @@ def record(facts: Facts, command: RecordActivity) -> list[object]:
     return [ActivityRecorded(key=key, **values)]
 
 
-def correct_activity(facts: Facts, command: CorrectActivity) -> list[object]:
+@rule(CorrectActivity, reads=plan_correct_activity, returns=ACTIVITY)
+def correct_activity(facts: Facts, command: CorrectActivity) -> list[DomainEvent]:
     current = activity(facts, command.key)
     if current is None:
         raise NotFound(f"activity {command.key!r} is not recorded")
@@ -164,43 +123,7 @@ def correct_activity(facts: Facts, command: CorrectActivity) -> list[object]:
 
 # --- commitments -------------------------------------------------------------------------
 
-COMMITMENT_FIELDS = (
-    "by",
-    "statement",
-    "by_title",
-    "on",
-    "activity",
-    "focus_areas",
-    "collaborators",
-)
 COMMITMENT_OPTIONAL = ("by_title", "activity", "focus_areas", "collaborators")
-
-
-@dataclass(frozen=True)
-class Commitment:
-    key: str
-    by: str
-    statement: str
-    by_title: str | None
-    on: PartialDate
-    activity: str | None
-    focus_areas: list[str]
-    collaborators: list[str]
-
-
-def evolve_commitment(state: Commitment | None, event: object) -> Commitment | None:
-    match event:
-        case CommitmentAnnounced() | CommitmentCorrected():
-            values = {name: getattr(event, name) for name in COMMITMENT_FIELDS}
-            return Commitment(key=event.key, **values)
-    return state
-
-
-def commitment(facts: Facts, key: str) -> Commitment | None:
-    state: Commitment | None = None
-    for event in facts.events(commitment_stream(key)):
-        state = evolve_commitment(state, event)
-    return state
 
 
 def _commitment_reads(by: str | None, activity_key: str | None) -> tuple[str, ...]:
@@ -239,7 +162,8 @@ def _check_held_then(facts: Facts, key: str, on: PartialDate) -> None:
         raise ValidationError(f"announced on {on}, but activity {key!r} took place on {held.on}")
 
 
-def announce(facts: Facts, command: AnnounceCommitment) -> list[object]:
+@rule(AnnounceCommitment, reads=plan_announce, returns=COMMITMENT)
+def announce(facts: Facts, command: AnnounceCommitment) -> list[DomainEvent]:
     key = check_key("commitment", command.key)
     if commitment(facts, key) is not None:
         raise Conflict(f"commitment {key!r} is already recorded")
@@ -248,7 +172,8 @@ def announce(facts: Facts, command: AnnounceCommitment) -> list[object]:
     return [CommitmentAnnounced(key=key, **values)]
 
 
-def correct_commitment(facts: Facts, command: CorrectCommitment) -> list[object]:
+@rule(CorrectCommitment, reads=plan_correct_commitment, returns=COMMITMENT)
+def correct_commitment(facts: Facts, command: CorrectCommitment) -> list[DomainEvent]:
     current = commitment(facts, command.key)
     if current is None:
         raise NotFound(f"commitment {command.key!r} is not recorded")

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 from domain.commands import RecordBodySize, RegisterBody
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import BodyRegistered, BodySizeRecorded
+from domain.events import BodyRegistered, BodySizeRecorded, DomainEvent
+from domain.facts import Facts, Plan
 from domain.rules import partners
 from domain.rules.checks import check_key, check_text, optional_text
-from domain.rules.streams import Facts, Plan, body_stream, partner_stream
+from domain.rules.declare import Returns, rule
+from domain.state.bodies import Body, body
+from domain.streams import body_key, body_stream, partner_stream
+from domain.vocabulary import ObjectKind
 
 MAX_SIZE = 100_000
 
 
-@dataclass(frozen=True)
-class Body:
-    network: str
-    body: str
-    name: str
+def _body_key(data: Mapping[str, Any]) -> str:
+    return body_key(data["network"], data["body"])
 
 
-def evolve(state: Body | None, event: object) -> Body | None:
-    match event:
-        case BodyRegistered():
-            return Body(event.network, event.body, event.name)
-    return state
-
-
-def body(facts: Facts, network: str, key: str) -> Body | None:
-    state: Body | None = None
-    for event in facts.events(body_stream(network, key)):
-        state = evolve(state, event)
-    return state
+BODY = Returns(ObjectKind.BODY, _body_key)
 
 
 def require(facts: Facts, network: str, key: str) -> Body:
@@ -46,7 +37,8 @@ def plan_register(command: RegisterBody) -> Plan:
     return Plan(body_stream(command.network, command.body), (partner_stream(command.network),))
 
 
-def register(facts: Facts, command: RegisterBody) -> list[object]:
+@rule(RegisterBody, reads=plan_register, returns=BODY)
+def register(facts: Facts, command: RegisterBody) -> list[DomainEvent]:
     network, key = check_key("network", command.network), check_key("body", command.body)
     partners.require_network(facts, network)
     existing = body(facts, network, key)
@@ -66,7 +58,8 @@ def plan_size(command: RecordBodySize) -> Plan:
     return Plan(body_stream(command.network, command.body))
 
 
-def record_size(facts: Facts, command: RecordBodySize) -> list[object]:
+@rule(RecordBodySize, reads=plan_size, returns=BODY)
+def record_size(facts: Facts, command: RecordBodySize) -> list[DomainEvent]:
     found = require(facts, command.network, command.body)
     if not 1 <= command.size <= MAX_SIZE:
         raise ValidationError(f"a body's size must be between 1 and {MAX_SIZE}, not {command.size}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection, Sequence
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from domain.commands import Correction
@@ -15,27 +16,6 @@ KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_KEY = 60
 MAX_TEXT = 2000
 T = TypeVar("T")
-
-PARTNER_KINDS = ("city", "network", "international_organisation", "national_government", "other")
-NETWORK_KINDS = ("network", "international_organisation")
-FIELDS = (
-    "air_quality",
-    "waste_management",
-    "climate_and_emissions_trading",
-    "climate_action",
-    "buildings",
-    "hydrogen",
-)
-PROGRAM_KINDS = (
-    "researcher_exchange",
-    "technology_exchange",
-    "bilateral_program",
-    "training_program",
-    "network_initiative",
-    "knowledge_sharing",
-)
-ACTIVITY_KINDS = ("workshop", "annual_meeting", "committee_meeting", "event", "conference")
-MODES = ("online", "in_person", "hybrid")
 
 
 def check_key(what: str, key: str) -> str:
@@ -68,13 +48,14 @@ def check_texts(what: str, values: Sequence[str]) -> list[str]:
     return texts
 
 
-def check_choice(what: str, value: str, choices: Collection[str]) -> str:
-    if value not in choices:
+def check_choice(what: str, value: str, choices: type[StrEnum]) -> str:
+    """`value` if it is one of the enum's values (kept as text, as events store it)."""
+    if value not in choices.__members__.values():
         raise ValidationError(f"{what} {value!r} is not known; use one of {', '.join(choices)}")
-    return value
+    return str(value)
 
 
-def optional_choice(what: str, value: str | None, choices: Collection[str]) -> str | None:
+def optional_choice(what: str, value: str | None, choices: type[StrEnum]) -> str | None:
     return None if value is None else check_choice(what, value, choices)
 
 

@@ -2,15 +2,18 @@
 
 A rule refuses what the dates show to be certainly impossible (an end before the start,
 two periods that certainly share a day) and keeps what the precision cannot decide.
+Ending or correcting a membership is held to the roles' rule too: no role recorded in it
+may fall certainly outside it by the change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from domain.commands import CorrectMembership, EndMembership, StartMembership
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import MembershipCorrected, MembershipEnded, MembershipStarted
+from domain.events import DomainEvent, MembershipCorrected, MembershipEnded, MembershipStarted
+from domain.facts import Facts, Plan
 from domain.rules import partners
 from domain.rules.checks import (
     check_key,
@@ -19,61 +22,16 @@ from domain.rules.checks import (
     corrected,
     date_text,
     describe,
-    replace,
 )
-from domain.rules.streams import Facts, Plan, membership_stream, partner_stream
-from events.dates import PartialDate, Period
+from domain.rules.declare import Returns, rule
+from domain.state import memberships as state
+from domain.state.memberships import Membership, Memberships
+from domain.state.roles import certainly_outside, roles
+from domain.streams import membership_stream, partner_stream, role_stream
+from domain.vocabulary import ObjectKind
+from events.dates import Period
 
-
-@dataclass(frozen=True)
-class Membership:
-    membership_id: str
-    since: PartialDate
-    until: PartialDate | None
-    notes: list[str]
-
-    @property
-    def period(self) -> Period:
-        return Period(self.since, self.until)
-
-
-@dataclass(frozen=True)
-class Memberships:
-    """All periods of one member in one network, in the order they were recorded."""
-
-    member: str
-    network: str
-    periods: tuple[Membership, ...] = ()
-
-    def find(self, membership_id: str) -> Membership:
-        for period in self.periods:
-            if period.membership_id == membership_id:
-                return period
-        raise NotFound(f"{self.member} has no membership {membership_id!r} in {self.network}")
-
-    def replaced(self, new: Membership) -> Memberships:
-        periods = tuple(new if p.membership_id == new.membership_id else p for p in self.periods)
-        return replace(self, periods=periods)
-
-
-def evolve(state: Memberships, event: object) -> Memberships:
-    match event:
-        case MembershipStarted():
-            started = Membership(event.membership_id, event.since, None, list(event.notes))
-            return replace(state, periods=(*state.periods, started))
-        case MembershipEnded():
-            return state.replaced(replace(state.find(event.membership_id), until=event.until))
-        case MembershipCorrected():
-            fixed = Membership(event.membership_id, event.since, event.until, list(event.notes))
-            return state.replaced(fixed)
-    return state
-
-
-def memberships(facts: Facts, member: str, network: str) -> Memberships:
-    state = Memberships(member, network)
-    for event in facts.events(membership_stream(member, network)):
-        state = evolve(state, event)
-    return state
+MEMBERSHIP = Returns.field(ObjectKind.MEMBERSHIP, "membership_id")
 
 
 def check_no_overlap(state: Memberships, period: Period, own_id: str | None = None) -> None:
@@ -86,6 +44,11 @@ def check_no_overlap(state: Memberships, period: Period, own_id: str | None = No
             )
 
 
+def held(periods: Sequence[Membership]) -> str:
+    """'from 2006 with no end, from 1999 to 2001': the periods, as a refusal names them."""
+    return ", ".join(describe(m.period) for m in periods)
+
+
 def plan_start(command: StartMembership) -> Plan:
     return Plan(
         membership_stream(command.member, command.network),
@@ -93,17 +56,18 @@ def plan_start(command: StartMembership) -> Plan:
     )
 
 
-def start(facts: Facts, command: StartMembership) -> list[object]:
+@rule(StartMembership, reads=plan_start, returns=MEMBERSHIP)
+def start(facts: Facts, command: StartMembership) -> list[DomainEvent]:
     member, network = check_key("member", command.member), check_key("network", command.network)
     if member == network:
         raise ValidationError(f"{member} cannot be a member of itself")
     partners.require(facts, member)
     partners.require_network(facts, network)
-    state = memberships(facts, member, network)
-    check_no_overlap(state, Period(command.since))
+    current = state.memberships(facts, member, network)
+    check_no_overlap(current, Period(command.since))
     return [
         MembershipStarted(
-            membership_id=f"{member}@{network}#{len(state.periods) + 1}",
+            membership_id=f"{member}@{network}#{len(current.periods) + 1}",
             member=member,
             network=network,
             since=command.since,
@@ -113,54 +77,87 @@ def start(facts: Facts, command: StartMembership) -> list[object]:
 
 
 def plan_change(command: EndMembership | CorrectMembership) -> Plan:
-    return Plan(membership_stream(command.member, command.network))
+    """Ending or correcting a membership also reads the roles held within it."""
+    return Plan(
+        membership_stream(command.member, command.network),
+        (role_stream(command.member, command.network),),
+    )
 
 
-def _open_membership(state: Memberships) -> Membership:
-    if not state.periods:
-        raise NotFound(f"{state.member} has no membership in {state.network}")
-    open_ = [period for period in state.periods if period.until is None]
+def _open_membership(current: Memberships) -> Membership:
+    if not current.periods:
+        raise NotFound(f"{current.member} has no membership in {current.network}")
+    open_ = [period for period in current.periods if period.until is None]
     if not open_:
-        last = state.periods[-1]
+        last = current.periods[-1]
         raise Conflict(
-            f"{state.member}'s membership of {state.network} already ended ({last.until})"
+            f"{current.member}'s membership of {current.network} already ended ({last.until})"
         )
     return open_[-1]
 
 
-def end(facts: Facts, command: EndMembership) -> list[object]:
-    state = memberships(facts, command.member, command.network)
+@rule(EndMembership, reads=plan_change, returns=MEMBERSHIP)
+def end(facts: Facts, command: EndMembership) -> list[DomainEvent]:
+    before = state.memberships(facts, command.member, command.network)
     if command.membership_id is None:
-        current = _open_membership(state)
+        current = _open_membership(before)
     else:
-        current = state.find(command.membership_id)
+        current = before.find(command.membership_id)
     if current.until is not None:
         raise Conflict(f"membership {current.membership_id} already ended ({current.until})")
     check_order(f"membership {current.membership_id}", current.since, command.until)
-    return [
+    decided: list[DomainEvent] = [
         MembershipEnded(
             membership_id=current.membership_id,
-            member=state.member,
-            network=state.network,
+            member=before.member,
+            network=before.network,
             until=command.until,
         )
     ]
+    _check_roles_still_fit(facts, before, decided)
+    return decided
 
 
-def correct(facts: Facts, command: CorrectMembership) -> list[object]:
-    state = memberships(facts, command.member, command.network)
-    current = state.find(command.membership_id)
+@rule(CorrectMembership, reads=plan_change, returns=MEMBERSHIP)
+def correct(facts: Facts, command: CorrectMembership) -> list[DomainEvent]:
+    before = state.memberships(facts, command.member, command.network)
+    current = before.find(command.membership_id)
     values, changed = corrected(current, command, ("since", "until", "notes"), ("until", "notes"))
     check_order(f"membership {current.membership_id}", values["since"], values["until"])
-    check_no_overlap(state, Period(values["since"], values["until"]), current.membership_id)
-    return [
+    check_no_overlap(before, Period(values["since"], values["until"]), current.membership_id)
+    decided: list[DomainEvent] = [
         MembershipCorrected(
             membership_id=current.membership_id,
-            member=state.member,
-            network=state.network,
+            member=before.member,
+            network=before.network,
             since=values["since"],
             until=values["until"],
             notes=check_texts("notes", values["notes"]),
             corrected_fields=changed,
         )
     ]
+    _check_roles_still_fit(facts, before, decided)
+    return decided
+
+
+def _check_roles_still_fit(
+    facts: Facts, before: Memberships, decided: Sequence[DomainEvent]
+) -> None:
+    """No role recorded in the network may fall outside every membership by this change.
+
+    Only a role the change moves outside is refused: one the record already placed outside
+    (imported from before this rule) does not block an unrelated correction.
+    """
+    after = before
+    for event in decided:
+        after = state.evolve(after, event)
+    member, network = before.member, before.network
+    for role in roles(facts, member, network).roles:
+        fits_after = not all(certainly_outside(role, m) for m in after.periods)
+        if fits_after or all(certainly_outside(role, m) for m in before.periods):
+            continue
+        raise Conflict(
+            f"{member}'s membership of {network} would then be only {held(after.periods)},"
+            f" and the role {role.title(network)} {describe(role.period)} ({role.role_id})"
+            " would lie outside it: end or correct the role first"
+        )

@@ -3,50 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from domain.commands import CorrectPartner, RegisterPartner, UpdatePartner
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import PartnerCorrected, PartnerRegistered, PartnerUpdated
-from domain.rules.checks import (
-    NETWORK_KINDS,
-    PARTNER_KINDS,
-    check_choice,
-    check_key,
-    check_text,
-    corrected,
-    optional_text,
-)
-from domain.rules.streams import Facts, Plan, partner_stream
+from domain.events import DomainEvent, PartnerCorrected, PartnerRegistered, PartnerUpdated
+from domain.facts import Facts, Plan
+from domain.rules.checks import check_choice, check_key, check_text, corrected, optional_text
+from domain.rules.declare import Returns, rule
+from domain.state.partners import Partner, partner
+from domain.streams import partner_stream
+from domain.vocabulary import NETWORK_KINDS, ObjectKind, PartnerKind
 
 DETAILS = ("name", "kind", "country", "region", "description")
 OPTIONAL = ("country", "region", "description")
-
-
-@dataclass(frozen=True)
-class Partner:
-    key: str
-    name: str
-    kind: str
-    country: str | None
-    region: str | None
-    description: str | None
-
-
-def evolve(state: Partner | None, event: object) -> Partner | None:
-    match event:
-        case PartnerRegistered() | PartnerUpdated() | PartnerCorrected():
-            return Partner(
-                event.key, event.name, event.kind, event.country, event.region, event.description
-            )
-    return state
-
-
-def partner(facts: Facts, key: str) -> Partner | None:
-    state: Partner | None = None
-    for event in facts.events(partner_stream(key)):
-        state = evolve(state, event)
-    return state
+PARTNER = Returns.field(ObjectKind.PARTNER, "key")
 
 
 def require(facts: Facts, key: str, kinds: Collection[str] | None = None) -> Partner:
@@ -67,7 +37,8 @@ def plan_register(command: RegisterPartner) -> Plan:
     return Plan(partner_stream(command.key))
 
 
-def register(facts: Facts, command: RegisterPartner) -> list[object]:
+@rule(RegisterPartner, reads=plan_register, returns=PARTNER)
+def register(facts: Facts, command: RegisterPartner) -> list[DomainEvent]:
     key = check_key("partner", command.key)
     existing = partner(facts, key)
     if existing is not None:
@@ -76,7 +47,7 @@ def register(facts: Facts, command: RegisterPartner) -> list[object]:
         PartnerRegistered(
             key=key,
             name=check_text("name", command.name),
-            kind=check_choice("kind", command.kind, PARTNER_KINDS),
+            kind=check_choice("kind", command.kind, PartnerKind),
             country=optional_text("country", command.country),
             region=optional_text("region", command.region),
             description=optional_text("description", command.description),
@@ -94,13 +65,14 @@ def _changed_details(
     current = require(facts, command.key)
     values, changed = corrected(current, command, DETAILS, OPTIONAL)
     values["name"] = check_text("name", values["name"] or "")
-    check_choice("kind", values["kind"] or "", PARTNER_KINDS)
+    check_choice("kind", values["kind"] or "", PartnerKind)
     for name in OPTIONAL:
         values[name] = optional_text(name, values[name])
     return values, changed
 
 
-def update(facts: Facts, command: UpdatePartner) -> list[object]:
+@rule(UpdatePartner, reads=plan_change, returns=PARTNER)
+def update(facts: Facts, command: UpdatePartner) -> list[DomainEvent]:
     values, changed = _changed_details(facts, command)
     return [
         PartnerUpdated(
@@ -116,7 +88,8 @@ def update(facts: Facts, command: UpdatePartner) -> list[object]:
     ]
 
 
-def correct(facts: Facts, command: CorrectPartner) -> list[object]:
+@rule(CorrectPartner, reads=plan_change, returns=PARTNER)
+def correct(facts: Facts, command: CorrectPartner) -> list[DomainEvent]:
     values, changed = _changed_details(facts, command)
     return [
         PartnerCorrected(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from domain.commands import (
@@ -15,16 +14,16 @@ from domain.commands import (
 )
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.events import (
+    DomainEvent,
     PartnerJoinedProgram,
     PartnerLeftProgram,
     ProgramConcluded,
     ProgramCorrected,
     ProgramLaunched,
 )
+from domain.facts import Facts, Plan
 from domain.rules import partners
 from domain.rules.checks import (
-    FIELDS,
-    PROGRAM_KINDS,
     check_choice,
     check_key,
     check_on_or_after,
@@ -34,75 +33,17 @@ from domain.rules.checks import (
     corrected,
     describe,
     optional_text,
-    replace,
 )
-from domain.rules.streams import Facts, Plan, partner_stream, program_stream
+from domain.rules.declare import Returns, rule
+from domain.state.programs import Program, program
+from domain.streams import partner_stream, program_stream
+from domain.vocabulary import Field, ObjectKind, ProgramKind
 from events.dates import PartialDate, Period
 
 DETAILS = ("name", "field", "kind", "topics", "lead", "network", "since", "until", "description")
 OPTIONAL = ("topics", "network", "until", "description")
-
-
-@dataclass(frozen=True)
-class Participation:
-    participation_id: str
-    partner: str
-    since: PartialDate
-    until: PartialDate | None = None
-
-    @property
-    def period(self) -> Period:
-        return Period(self.since, self.until)
-
-
-@dataclass(frozen=True)
-class Program:
-    key: str
-    name: str
-    field: str
-    kind: str
-    topics: list[str]
-    lead: str
-    network: str | None
-    since: PartialDate
-    until: PartialDate | None
-    description: str | None
-    participations: tuple[Participation, ...] = ()
-
-    def of(self, partner: str) -> list[Participation]:
-        return [p for p in self.participations if p.partner == partner]
-
-
-def evolve(state: Program | None, event: object) -> Program | None:
-    match event:
-        case ProgramLaunched():
-            return Program(**_details(event), until=None)
-        case ProgramCorrected() if state is not None:
-            return replace(state, **_details(event), until=event.until)
-        case ProgramConcluded() if state is not None:
-            return replace(state, until=event.until)
-        case PartnerJoinedProgram() if state is not None:
-            joined = Participation(event.participation_id, event.partner, event.since)
-            return replace(state, participations=(*state.participations, joined))
-        case PartnerLeftProgram() if state is not None:
-            left = tuple(
-                replace(p, until=event.until) if p.participation_id == event.participation_id else p
-                for p in state.participations
-            )
-            return replace(state, participations=left)
-    return state
-
-
-def _details(event: ProgramLaunched | ProgramCorrected) -> dict[str, Any]:
-    names = ("key", "name", "field", "kind", "lead", "network", "since", "description")
-    return {name: getattr(event, name) for name in names} | {"topics": list(event.topics)}
-
-
-def program(facts: Facts, key: str) -> Program | None:
-    state: Program | None = None
-    for event in facts.events(program_stream(key)):
-        state = evolve(state, event)
-    return state
+PROGRAM = Returns.field(ObjectKind.PROGRAM, "key")
+PARTICIPATION = Returns.field(ObjectKind.PARTICIPATION, "participation_id")
 
 
 def require(facts: Facts, key: str) -> Program:
@@ -116,11 +57,11 @@ def _check_values(values: dict[str, Any]) -> dict[str, Any]:
     """Normalise and check a program's own values (used by launch and by correction)."""
     values = dict(values)
     values["name"] = check_text("name", values["name"])
-    check_choice("field", values["field"], FIELDS)
-    check_choice("kind", values["kind"], PROGRAM_KINDS)
+    check_choice("field", values["field"], Field)
+    check_choice("kind", values["kind"], ProgramKind)
     values["topics"] = check_texts("topics", values["topics"])
     values["description"] = optional_text("description", values["description"])
-    if values["network"] is None and values["kind"] == "network_initiative":
+    if values["network"] is None and values["kind"] == ProgramKind.NETWORK_INITIATIVE:
         raise ValidationError("a network initiative must name its network")
     check_order("the program", values["since"], values.get("until"))
     return values
@@ -144,7 +85,8 @@ def plan_launch(command: LaunchProgram) -> Plan:
     return Plan(program_stream(command.key), _partner_reads(*keys))
 
 
-def launch(facts: Facts, command: LaunchProgram) -> list[object]:
+@rule(LaunchProgram, reads=plan_launch, returns=PROGRAM)
+def launch(facts: Facts, command: LaunchProgram) -> list[DomainEvent]:
     key = check_key("program", command.key)
     if program(facts, key) is not None:
         raise Conflict(f"program {key!r} has already been launched")
@@ -167,7 +109,7 @@ def _check_partners(facts: Facts, lead: str, keys: Sequence[str]) -> list[str]:
     return list(keys)
 
 
-def _joined(program_key: str, partner: str, number: int, since: PartialDate) -> object:
+def _joined(program_key: str, partner: str, number: int, since: PartialDate) -> DomainEvent:
     return PartnerJoinedProgram(
         participation_id=f"{program_key}/{partner}#{number}",
         program=program_key,
@@ -180,7 +122,8 @@ def plan_join(command: JoinProgram) -> Plan:
     return Plan(program_stream(command.program), _partner_reads(command.partner))
 
 
-def join(facts: Facts, command: JoinProgram) -> list[object]:
+@rule(JoinProgram, reads=plan_join, returns=PARTICIPATION)
+def join(facts: Facts, command: JoinProgram) -> list[DomainEvent]:
     found = require(facts, command.program)
     _check_partners(facts, found.lead, [command.partner])
     check_on_or_after("joining", command.since, found.since, "the program's start")
@@ -201,7 +144,8 @@ def plan_leave(command: LeaveProgram) -> Plan:
     return Plan(program_stream(command.program))
 
 
-def leave(facts: Facts, command: LeaveProgram) -> list[object]:
+@rule(LeaveProgram, reads=plan_leave, returns=PARTICIPATION)
+def leave(facts: Facts, command: LeaveProgram) -> list[DomainEvent]:
     found = require(facts, command.program)
     taking_part = found.of(command.partner)
     if not taking_part:
@@ -224,7 +168,8 @@ def plan_conclude(command: ConcludeProgram) -> Plan:
     return Plan(program_stream(command.program))
 
 
-def conclude(facts: Facts, command: ConcludeProgram) -> list[object]:
+@rule(ConcludeProgram, reads=plan_conclude, returns=PROGRAM)
+def conclude(facts: Facts, command: ConcludeProgram) -> list[DomainEvent]:
     found = require(facts, command.program)
     if found.until is not None:
         raise Conflict(f"program {found.key} already concluded ({found.until})")
@@ -242,7 +187,8 @@ def plan_correct(command: CorrectProgram) -> Plan:
     return Plan(program_stream(command.program), _partner_reads(command.lead, command.network))
 
 
-def correct(facts: Facts, command: CorrectProgram) -> list[object]:
+@rule(CorrectProgram, reads=plan_correct, returns=PROGRAM)
+def correct(facts: Facts, command: CorrectProgram) -> list[DomainEvent]:
     current = require(facts, command.program)
     values, changed = corrected(current, command, DETAILS, OPTIONAL)
     values = _check_values(values)

@@ -1,19 +1,18 @@
 """Roles: a position a member holds in a network or one of its bodies, within a membership.
 
 One stream per holder and network. A role is refused when every recorded membership of
-the holder certainly excludes it; when the dates cannot tell, the role is kept. Ending or
-correcting a membership is held to the same rule for the roles already recorded in it.
+the holder certainly excludes it; when the dates cannot tell, the role is kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import dataclasses
 
-from domain.commands import AssignRole, CorrectMembership, CorrectRole, EndMembership, EndRole
+from domain.commands import AssignRole, CorrectRole, EndRole
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import RoleAssigned, RoleCorrected, RoleEnded
-from domain.rules import bodies, memberships, partners
+from domain.events import DomainEvent, RoleAssigned, RoleCorrected, RoleEnded
+from domain.facts import Facts, Plan
+from domain.rules import bodies, partners
 from domain.rules.checks import (
     check_key,
     check_order,
@@ -23,96 +22,17 @@ from domain.rules.checks import (
     could_hold_on,
     describe,
     optional_text,
-    replace,
 )
-from domain.rules.memberships import Membership
-from domain.rules.streams import (
-    Facts,
-    Plan,
-    body_stream,
-    membership_stream,
-    partner_stream,
-    role_stream,
-)
-from events.dates import PartialDate, Period
+from domain.rules.declare import Returns, rule
+from domain.rules.memberships import held
+from domain.state.memberships import memberships
+from domain.state.roles import Role, Roles, certainly_outside, roles
+from domain.streams import body_stream, membership_stream, partner_stream, role_stream
+from domain.vocabulary import ObjectKind
 
 FIELDS = ("position", "body", "holder_title", "since", "until", "held_as_of", "notes")
 OPTIONAL = ("body", "holder_title", "until", "held_as_of", "notes")
-
-
-@dataclass(frozen=True)
-class Role:
-    role_id: str
-    position: str
-    body: str | None
-    holder_title: str | None
-    since: PartialDate
-    until: PartialDate | None
-    held_as_of: PartialDate | None
-    notes: list[str]
-
-    @property
-    def period(self) -> Period:
-        return Period(self.since, self.until)
-
-    def title(self, network: str) -> str:
-        return f"{self.position} of {network}" + (f" {self.body}" if self.body else "")
-
-
-@dataclass(frozen=True)
-class Roles:
-    holder: str
-    network: str
-    roles: tuple[Role, ...] = ()
-
-    def find(self, role_id: str) -> Role:
-        for role in self.roles:
-            if role.role_id == role_id:
-                return role
-        raise NotFound(f"{self.holder} has no role {role_id!r} in {self.network}")
-
-    def replaced(self, new: Role) -> Roles:
-        return replace(
-            self, roles=tuple(new if r.role_id == new.role_id else r for r in self.roles)
-        )
-
-
-def evolve(state: Roles, event: object) -> Roles:
-    match event:
-        case RoleAssigned() | RoleCorrected():
-            until = event.until if isinstance(event, RoleCorrected) else None
-            role = Role(
-                event.role_id,
-                event.position,
-                event.body,
-                event.holder_title,
-                event.since,
-                until,
-                event.held_as_of,
-                list(event.notes),
-            )
-            if isinstance(event, RoleAssigned):
-                return replace(state, roles=(*state.roles, role))
-            return state.replaced(role)
-        case RoleEnded():
-            return state.replaced(replace(state.find(event.role_id), until=event.until))
-    return state
-
-
-def roles(facts: Facts, holder: str, network: str) -> Roles:
-    state = Roles(holder, network)
-    for event in facts.events(role_stream(holder, network)):
-        state = evolve(state, event)
-    return state
-
-
-def certainly_outside(role: Role, membership: Membership) -> bool:
-    """Do the dates show the role cannot lie within this membership?"""
-    since, until = membership.since, membership.until
-    role_days = [role.since, *(d for d in (role.until, role.held_as_of) if d is not None)]
-    return any(day.before(since) is True for day in role_days) or (
-        until is not None and any(until.before(day) is True for day in role_days)
-    )
+ROLE = Returns.field(ObjectKind.ROLE, "role_id")
 
 
 def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = True) -> None:
@@ -140,7 +60,7 @@ def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = Tru
 
 
 def _check_membership(facts: Facts, state: Roles, role: Role) -> None:
-    periods = memberships.memberships(facts, state.holder, state.network).periods
+    periods = memberships(facts, state.holder, state.network).periods
     if not periods:
         raise Conflict(
             f"{state.holder} is not a member of {state.network}; record the membership"
@@ -148,53 +68,8 @@ def _check_membership(facts: Facts, state: Roles, role: Role) -> None:
         )
     if all(certainly_outside(role, membership) for membership in periods):
         raise Conflict(
-            f"{state.holder} was a member of {state.network} only {_held(periods)};"
+            f"{state.holder} was a member of {state.network} only {held(periods)};"
             f" the role {role.title(state.network)} {describe(role.period)} lies outside it"
-        )
-
-
-def _held(periods: Sequence[Membership]) -> str:
-    return ", ".join(describe(m.period) for m in periods)
-
-
-def plan_membership_change(command: EndMembership | CorrectMembership) -> Plan:
-    """Ending or correcting a membership also reads the roles held within it."""
-    plan = memberships.plan_change(command)
-    return Plan(plan.target, (*plan.reads, role_stream(command.member, command.network)))
-
-
-def end_membership(facts: Facts, command: EndMembership) -> list[object]:
-    decided = memberships.end(facts, command)
-    _check_roles_still_fit(facts, command.member, command.network, decided)
-    return decided
-
-
-def correct_membership(facts: Facts, command: CorrectMembership) -> list[object]:
-    decided = memberships.correct(facts, command)
-    _check_roles_still_fit(facts, command.member, command.network, decided)
-    return decided
-
-
-def _check_roles_still_fit(
-    facts: Facts, member: str, network: str, decided: Sequence[object]
-) -> None:
-    """No role recorded in the network may fall outside every membership by this change.
-
-    Only a role the change moves outside is refused: one the record already placed outside
-    (imported from before this rule) does not block an unrelated correction.
-    """
-    before = memberships.memberships(facts, member, network)
-    after = before
-    for event in decided:
-        after = memberships.evolve(after, event)
-    for role in roles(facts, member, network).roles:
-        fits_after = not all(certainly_outside(role, m) for m in after.periods)
-        if fits_after or all(certainly_outside(role, m) for m in before.periods):
-            continue
-        raise Conflict(
-            f"{member}'s membership of {network} would then be only {_held(after.periods)},"
-            f" and the role {role.title(network)} {describe(role.period)} ({role.role_id})"
-            " would lie outside it: end or correct the role first"
         )
 
 
@@ -209,7 +84,8 @@ def plan_assign(command: AssignRole) -> Plan:
     return _plan(command.holder, command.network, command.body)
 
 
-def assign(facts: Facts, command: AssignRole) -> list[object]:
+@rule(AssignRole, reads=plan_assign, returns=ROLE)
+def assign(facts: Facts, command: AssignRole) -> list[DomainEvent]:
     holder, network = check_key("holder", command.holder), check_key("network", command.network)
     partners.require(facts, holder)
     state = roles(facts, holder, network)
@@ -264,7 +140,8 @@ def _open_role(state: Roles, command: EndRole) -> Role:
     return matching[0]
 
 
-def end(facts: Facts, command: EndRole) -> list[object]:
+@rule(EndRole, reads=plan_end, returns=ROLE)
+def end(facts: Facts, command: EndRole) -> list[DomainEvent]:
     state = roles(facts, command.holder, command.network)
     role = _open_role(state, command)
     if role.until is not None:
@@ -274,7 +151,7 @@ def end(facts: Facts, command: EndRole) -> list[object]:
         raise ValidationError(
             f"role {role.role_id} held as of {role.held_as_of}; it cannot end in {command.until}"
         )
-    _check_membership(facts, state, replace(role, until=command.until))
+    _check_membership(facts, state, dataclasses.replace(role, until=command.until))
     return [
         RoleEnded(
             role_id=role.role_id,
@@ -291,14 +168,15 @@ def plan_correct(command: CorrectRole) -> Plan:
     return _plan(command.holder, command.network, command.body)
 
 
-def correct(facts: Facts, command: CorrectRole) -> list[object]:
+@rule(CorrectRole, reads=plan_correct, returns=ROLE)
+def correct(facts: Facts, command: CorrectRole) -> list[DomainEvent]:
     state = roles(facts, command.holder, command.network)
     current = state.find(command.role_id)
     values, changed = corrected(current, command, FIELDS, OPTIONAL)
     values["position"] = check_text("position", values["position"])
     values["holder_title"] = optional_text("holder title", values["holder_title"])
     values["notes"] = check_texts("notes", values["notes"])
-    role = replace(current, **values)
+    role = dataclasses.replace(current, **values)
     check_role(facts, state, role, body_named=command.body is not None)
     return [
         RoleCorrected(

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from domain.commands import RegisterSource
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import SourceRegistered
+from domain.events import DomainEvent, SourceRegistered
+from domain.facts import Facts, Plan
 from domain.rules.checks import check_key, check_text, check_texts, optional_text
-from domain.rules.streams import Facts, Plan, source_stream
+from domain.rules.declare import Returns, rule
+from domain.state.sources import source
+from domain.streams import source_stream
+from domain.vocabulary import ObjectKind
 from events.model import SourceRef
 
 # The reference a fact carries when an editor records it without citing a document. It
 # needs no registration, and no registered source may take its key.
 DIRECT_ENTRY = "direct-entry"
-
-
-@dataclass(frozen=True)
-class Source:
-    key: str
-    title: str
-    sections: tuple[str, ...]
-
-
-def evolve(state: Source | None, event: object) -> Source | None:
-    match event:
-        case SourceRegistered():
-            return Source(event.key, event.title, tuple(event.sections))
-    return state
-
-
-def source(facts: Facts, key: str) -> Source | None:
-    state: Source | None = None
-    for event in facts.events(source_stream(key)):
-        state = evolve(state, event)
-    return state
 
 
 def check_reference(facts: Facts, ref: SourceRef) -> None:
@@ -59,7 +40,8 @@ def plan_register(command: RegisterSource) -> Plan:
     return Plan(source_stream(command.key))
 
 
-def register(facts: Facts, command: RegisterSource) -> list[object]:
+@rule(RegisterSource, reads=plan_register, returns=Returns.field(ObjectKind.SOURCE, "key"))
+def register(facts: Facts, command: RegisterSource) -> list[DomainEvent]:
     key = check_key("source", command.key)
     if key == DIRECT_ENTRY:
         raise Conflict(f"{DIRECT_ENTRY!r} is reserved for facts recorded without a document")

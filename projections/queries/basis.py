@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,7 +120,9 @@ async def grouped(
     return result
 
 
-def by_key(table: Table) -> Any:
+def by_key(
+    table: Table,
+) -> Callable[[AsyncConnection, Sequence[str], Basis], Awaitable[dict[str, Row]]]:
     """A batched query for objects of one table by key, on a basis."""
 
     async def fetch(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.vocabulary import ObjectKind
 from events.tables import events
 from projections.models.activities import activities
 from projections.models.commitments import commitments
@@ -23,16 +24,16 @@ from projections.models.sources import sources
 from projections.queries.basis import Basis, Row, plain
 
 # The tables whose versions have a history worth showing, by the kind of object they hold.
-HISTORIES: dict[str, Table] = {
-    "partner": partners,
-    "membership": memberships,
-    "role": roles,
-    "body": bodies,
-    "program": programs,
-    "participation": program_partners,
-    "activity": activities,
-    "commitment": commitments,
-    "source": sources,
+HISTORIES: dict[ObjectKind, Table] = {
+    ObjectKind.PARTNER: partners,
+    ObjectKind.MEMBERSHIP: memberships,
+    ObjectKind.ROLE: roles,
+    ObjectKind.BODY: bodies,
+    ObjectKind.PROGRAM: programs,
+    ObjectKind.PARTICIPATION: program_partners,
+    ObjectKind.ACTIVITY: activities,
+    ObjectKind.COMMITMENT: commitments,
+    ObjectKind.SOURCE: sources,
 }
 
 
@@ -56,7 +57,7 @@ async def history(connection: AsyncConnection, key: str) -> list[Row]:
     for kind, table in HISTORIES.items():
         query = select(table).where(table.c.key == key)
         for row in (await connection.execute(query)).mappings():
-            found.append({**plain(row, Basis()), "object": kind})
+            found.append({**plain(row, Basis()), "object": str(kind)})
     found.sort(key=lambda row: (row["record_from"], row["slice"]))
     made_by = await provenance(connection, {row["record_from"] for row in found})
     return [{**row, "made_by": made_by[row["record_from"]]} for row in found]
@@ -111,9 +112,9 @@ async def changes_between(
         )
         for row in (await connection.execute(query)).mappings():
             if row["valid_from"] is not None and start <= row["valid_from_lo"] <= end:
-                found.append(Change(kind, "started", row["key"], plain(row, basis)))
+                found.append(Change(str(kind), "started", row["key"], plain(row, basis)))
             if row["valid_to"] is not None and start <= row["valid_to_lo"] <= end:
-                found.append(Change(kind, "ended", row["key"], plain(row, basis)))
+                found.append(Change(str(kind), "ended", row["key"], plain(row, basis)))
     found.sort(key=lambda c: (c.row["valid_from_lo"], c.kind, c.key, c.change))
     return found
 
@@ -125,7 +126,9 @@ async def changes_recorded(connection: AsyncConnection, after: int, until: int) 
     for kind, table in HISTORIES.items():
         query = select(table).where(table.c.record_from > after, table.c.record_from <= until)
         for row in (await connection.execute(query)).mappings():
-            found.append(Change(kind, _nature(row["event_type"]), row["key"], plain(row, Basis())))
+            found.append(
+                Change(str(kind), _nature(row["event_type"]), row["key"], plain(row, Basis()))
+            )
     found.sort(key=lambda c: (c.row["record_from"], c.kind, c.key, c.row["slice"]))
     return found
 
@@ -140,7 +143,9 @@ def _nature(event_type: str) -> str:
     return "recorded"
 
 
-def versions_of(kind: str) -> Any:
+def versions_of(
+    kind: ObjectKind,
+) -> Callable[[AsyncConnection, Sequence[str], Basis], Awaitable[dict[str, list[Row]]]]:
     """A batched query for every version of the objects of one kind, up to a position."""
     table = HISTORIES[kind]
 

@@ -13,7 +13,7 @@ from domain.events import (
     PartnerRegistered,
     SourceRegistered,
 )
-from domain.rules.streams import Facts
+from domain.facts import Facts
 from events.dates import PartialDate
 from events.model import SourceRef
 

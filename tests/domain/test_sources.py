@@ -8,8 +8,8 @@ from domain import rules
 from domain.commands import RegisterPartner, RegisterSource
 from domain.errors import Conflict, NotFound
 from domain.events import PartnerRegistered
+from domain.facts import Facts
 from domain.rules.sources import DIRECT_ENTRY
-from domain.rules.streams import Facts
 from events.model import SourceRef
 
 
