@@ -14,6 +14,7 @@ from typing import Any
 from domain import rules
 from domain.commands import Command
 from domain.errors import Conflict, ValidationError
+from domain.events import DomainEvent
 from domain.facts import Facts, Plan
 from events.chain import canonical_json
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
@@ -122,7 +123,7 @@ class Commands:
         actor: str,
         plan: Plan,
         loaded: Loaded,
-        decided: Sequence[object],
+        decided: Sequence[DomainEvent],
     ) -> AppendResult:
         metadata = Metadata(
             actor=actor,

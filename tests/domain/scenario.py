@@ -8,6 +8,7 @@ from domain import rules
 from domain.commands import Command
 from domain.events import (
     BodyRegistered,
+    DomainEvent,
     MembershipEnded,
     MembershipStarted,
     PartnerRegistered,
@@ -21,7 +22,7 @@ SOURCE = SourceRef("doc", "Cooperation with C40")
 DOCUMENT = SourceRegistered(key="doc", title="A document", sections=["Cooperation with C40"])
 
 
-def when(given: Sequence[object], command: Command) -> list[object]:
+def when(given: Sequence[DomainEvent], command: Command) -> list[DomainEvent]:
     """The events `command` decides after the history `given` (the source is registered)."""
     plan = rules.plan(command)
     return rules.decide(Facts.from_history([DOCUMENT, *given], plan), command)

@@ -8,7 +8,12 @@ import pytest
 
 from domain.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import ActivityCorrected, ActivityRecorded, CommitmentAnnounced
+from domain.events import (
+    ActivityCorrected,
+    ActivityRecorded,
+    CommitmentAnnounced,
+    DomainEvent,
+)
 from tests.domain.scenario import SOURCE, city, d, network, steering_committee, when
 
 GIVEN = [city("tokyo"), city("paris"), network("c40"), steering_committee()]
@@ -30,7 +35,7 @@ def meeting(**extra: Any) -> RecordActivity:
     return RecordActivity(source=SOURCE, **values)
 
 
-def recorded() -> list[object]:
+def recorded() -> list[DomainEvent]:
     return [*GIVEN, *when(GIVEN, meeting())]
 
 

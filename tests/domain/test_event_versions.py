@@ -41,6 +41,7 @@ def recorded(line: dict[str, Any]) -> RecordedEvent:
 def test_every_golden_payload_decodes(line: dict[str, Any]) -> None:
     event = cooperation_events.decode(recorded(line))
     assert type(event).__name__ == line["type"]
+    assert isinstance(event.stream, str), f"{line['type']} does not name its stream"
 
 
 def test_the_golden_file_covers_every_event_type() -> None:

@@ -15,6 +15,7 @@ from domain.commands import (
 )
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.events import (
+    DomainEvent,
     PartnerJoinedProgram,
     PartnerLeftProgram,
     ProgramConcluded,
@@ -41,7 +42,7 @@ def launch(**extra: Any) -> LaunchProgram:
     return LaunchProgram(source=SOURCE, **values)
 
 
-def launched() -> list[object]:
+def launched() -> list[DomainEvent]:
     return [*PARTNERS, *when(PARTNERS, launch())]
 
 

@@ -7,13 +7,13 @@ import pytest
 from domain import rules
 from domain.commands import RegisterPartner, RegisterSource
 from domain.errors import Conflict, NotFound
-from domain.events import PartnerRegistered
+from domain.events import DomainEvent, PartnerRegistered
 from domain.facts import Facts
 from domain.rules.sources import DIRECT_ENTRY
 from events.model import SourceRef
 
 
-def decide(command: RegisterPartner | RegisterSource) -> list[object]:
+def decide(command: RegisterPartner | RegisterSource) -> list[DomainEvent]:
     plan = rules.plan(command)
     return rules.decide(Facts.from_history([], plan), command)
 
