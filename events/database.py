@@ -11,9 +11,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from events.backends import backend_of
+
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _WRITE = "coop_write"
-LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
 
 
 def async_url(url: str) -> str:
@@ -60,14 +61,15 @@ async def write_transaction(
 ) -> AsyncIterator[AsyncConnection]:
     """A transaction that holds the log's write lock from its start until it commits.
 
-    On PostgreSQL, `lock=False` leaves taking the lock (`LOG_LOCK`) to the caller's first
-    statement, which saves a round trip; SQLite's BEGIN IMMEDIATE always takes it.
+    `lock=False` leaves taking the lock to the caller's first statement (an append reads
+    the head in the same call, on PostgreSQL), which saves a round trip; SQLite's BEGIN
+    IMMEDIATE always takes it.
     """
     async with engine.connect() as connection:
         connection = await connection.execution_options(**{_WRITE: True})
         async with connection.begin():
-            if lock and engine.dialect.name == "postgresql":
-                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
+            if lock:
+                await backend_of(connection).lock_log(connection)
             yield connection
 
 

@@ -14,11 +14,10 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.backends import Listener, backend_of
 from events.model import AppendResult, RecordedEvent
 from events.store import EventStore
 
@@ -51,22 +50,18 @@ class ChangeFeed:
         self._read_generation = -1  # the wake-up the last read answered
         self._read_at = 0.0
         self._reading = asyncio.Lock()
-        self._listener: Any = None
+        self._listener: Listener | None = None
+        self._backend = backend_of(store.engine)
         store.on_commit(self._committed)
-        if store.engine.dialect.name == "postgresql":
-            store.on_append(self._notify)
+        store.on_append(self._notify)
 
     @property
     def followers(self) -> int:
         return len(self._wakers)
 
-    @staticmethod
-    async def _notify(connection: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
+    async def _notify(self, connection: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
         # Sent with the append's transaction, so other processes hear of it only once it commits.
-        await connection.execute(
-            text("SELECT pg_notify(:channel, :position)"),
-            {"channel": CHANNEL, "position": str(recorded[-1].position)},
-        )
+        await self._backend.notify(connection, CHANNEL, str(recorded[-1].position))
 
     def _committed(self, _result: AppendResult) -> None:
         self.wake()
@@ -77,22 +72,16 @@ class ChangeFeed:
             waker.set()
 
     async def start(self) -> None:
-        """On PostgreSQL, listen for appends made by other processes."""
-        if self.store.engine.dialect.name != "postgresql" or self._listener is not None:
-            return
-        import asyncpg
-
-        url = self.store.engine.url.set(drivername="postgresql")
-        self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
-        await self._listener.add_listener(CHANNEL, lambda *_: self.wake())
+        """Listen for appends made by other processes (where the engine can tell)."""
+        if self._listener is None:
+            self._listener = await self._backend.listen(self.store.engine.url, CHANNEL, self.wake)
 
     async def close(self) -> None:
         """End every follow loop cleanly and stop listening."""
         self._closed = True
         self.wake()
         if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
+            await self._listener.close()
             self._listener = None
 
     async def follow(

@@ -7,49 +7,18 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Row, String, Table, insert
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import TypeEngine
 
+from events.backends import backend_of
 from events.chain import canonical_json
 from events.model import AppendResult, RecordedEvent
 from events.tables import events
 
-_PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-def unnest_insert(table: Table) -> str:
-    """PostgreSQL's one-statement INSERT of many rows: a column of values per parameter,
-    turned back into rows by unnest. asyncpg encodes each array in C, where an executemany
-    sends, binds and runs the INSERT once per row (bench/README.md has the rates).
-
-    Strings go in as text: a cast to varchar(n) would cut an overlong value short without
-    a word, where assigning text to the column refuses it.
-    """
-    names = ", ".join(column.name for column in table.columns)
-    arrays = ", ".join(
-        f"${number}::{_array_type(column.type)}[]"
-        for number, column in enumerate(table.columns, start=1)
-    )
-    return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
-
-
-def _array_type(kind: TypeEngine[Any]) -> str:
-    return "text" if isinstance(kind, String) else kind.compile(dialect=_PG_DIALECT)
-
-
-_COLUMNS = [column.name for column in events.columns]
-_PG_BULK_INSERT = unnest_insert(events)
-
 
 async def insert_rows(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Write rows of the events table (values as `row_values` gives them) in one go."""
-    if connection.dialect.name == "postgresql":
-        columns = tuple([row[name] for row in rows] for name in _COLUMNS)
-        await connection.exec_driver_sql(_PG_BULK_INSERT, columns)
-    else:
-        await connection.execute(insert(events), list(rows))
+    await backend_of(connection).insert_many(connection, events, rows)
 
 
 def decode_json(text: str) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 import msgspec
-from sqlalchemy import Executable, Integer, bindparam, column, func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from events.backends import backend_of
 from events.chain import GENESIS_HASH, ChainCheck, canonical_json, event_hash
-from events.database import LOG_LOCK, write_transaction
+from events.database import write_transaction
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import (
     AppendResult,
@@ -129,12 +130,8 @@ class EventStore:
                         last_position=recorded[-1].position,
                     )
                 )
-            for listener in self._in_transaction:
-                await listener(connection, recorded)
-        result = result_of(recorded)
-        for committed in self._committed:
-            committed(result)
-        return result
+            await self._written(connection, recorded)
+        return self._announced(result_of(recorded))
 
     def _prepare(self, new_events: Sequence[NewEvent | object]) -> list[Prepared]:
         if not new_events:
@@ -166,20 +163,9 @@ class EventStore:
     ) -> AppendResult | None:
         """The result of the first attempt, when this append is a retry of one that landed."""
         if metadata.idempotency_key is not None:
-            row = (
-                await connection.execute(
-                    select(idempotency_keys).where(
-                        idempotency_keys.c.key == metadata.idempotency_key
-                    )
-                )
-            ).first()
-            if row is not None:
-                if row.request_digest not in (digest, IMPORTED_DIGEST):
-                    raise IdempotencyKeyReused(
-                        f"idempotency key {metadata.idempotency_key!r} was already used for a"
-                        f" different request (to stream {row.stream_id!r}); use a new key"
-                    )
-                return await self._replayed(connection, row.first_position, row.last_position)
+            earlier = await self._keyed(connection, metadata.idempotency_key, digest)
+            if earlier is not None:
+                return earlier
         given = [event.event_id for event in batch if event.event_id is not None]
         if not given:
             return None
@@ -267,11 +253,21 @@ class EventStore:
             rows = [row_values(event) for event in batch]
             await insert_rows(connection, rows)
             await _carry_idempotency_keys(connection, batch)
-            for listener in self._in_transaction:
-                await listener(connection, batch)
-        result = result_of(batch)
+            await self._written(connection, batch)
+        self._announced(result_of(batch))
+
+    async def _written(
+        self, connection: AsyncConnection, recorded: Sequence[RecordedEvent]
+    ) -> None:
+        """Run the in-transaction listeners (projections) on what was just written."""
+        for listener in self._in_transaction:
+            await listener(connection, recorded)
+
+    def _announced(self, result: AppendResult) -> AppendResult:
+        """Tell the commit listeners (the change feed) what was committed."""
         for committed in self._committed:
             committed(result)
+        return result
 
     async def result_for_idempotency_key(
         self, key: str, request_digest: str | None = None
@@ -281,20 +277,27 @@ class EventStore:
         Given the digest of the request now being retried, refuse a key that was first
         used for a different request.
         """
-        query = select(idempotency_keys).where(idempotency_keys.c.key == key)
         async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
-            if row is None:
-                return None
-            if request_digest is not None and row.request_digest not in (
-                request_digest,
-                IMPORTED_DIGEST,
-            ):
-                raise IdempotencyKeyReused(
-                    f"idempotency key {key!r} was already used for a different request"
-                    f" (to stream {row.stream_id!r}); use a new key"
-                )
-            return await self._replayed(connection, row.first_position, row.last_position)
+            return await self._keyed(connection, key, request_digest)
+
+    async def _keyed(
+        self, connection: AsyncConnection, key: str, request_digest: str | None
+    ) -> AppendResult | None:
+        """What the append with this key wrote; refused if the key came with another request
+        (any request matches a key carried over by an import, or when no digest is given)."""
+        query = select(idempotency_keys).where(idempotency_keys.c.key == key)
+        row = (await connection.execute(query)).first()
+        if row is None:
+            return None
+        if request_digest is not None and row.request_digest not in (
+            request_digest,
+            IMPORTED_DIGEST,
+        ):
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} was already used for a different request"
+                f" (to stream {row.stream_id!r}); use a new key"
+            )
+        return await self._replayed(connection, row.first_position, row.last_position)
 
     async def stream_version(self, stream_id: str) -> int | None:
         """The stream's last version, or None when it has no events."""
@@ -462,38 +465,12 @@ async def _stream_version(connection: AsyncConnection, stream_id: str) -> int | 
     return version
 
 
-# The log's head and a stream's last version, in one round trip; built once, as they run
-# on every append. On PostgreSQL the function (migration 0004) first takes the write lock.
-_HEAD_AND_VERSION = (
-    select(
-        events.c.position,
-        events.c.hash,
-        events.c.recorded_at,
-        select(func.max(events.c.stream_version))
-        .where(events.c.stream_id == bindparam("stream_id"))
-        .scalar_subquery()
-        .label("version"),
-    )
-    .order_by(events.c.position.desc())
-    .limit(1)
-)
-_LOCK_AND_READ_HEAD = text(
-    "SELECT head_position AS position, head_hash AS hash, head_recorded_at AS recorded_at,"
-    " last_version AS version FROM coop_lock_log_and_read_head(:lock_key, :stream_id)"
-).columns(events.c.position, events.c.hash, events.c.recorded_at, column("version", Integer))
-
-
 async def _lock_and_read_head(
     connection: AsyncConnection, stream_id: str
 ) -> tuple[Head, int | None]:
     """Take the log's write lock (if the transaction does not hold it yet), then read the
     head and the stream's last version."""
-    query: Executable
-    if connection.dialect.name == "postgresql":
-        query, values = _LOCK_AND_READ_HEAD, {"lock_key": LOG_LOCK, "stream_id": stream_id}
-    else:
-        query, values = _HEAD_AND_VERSION, {"stream_id": stream_id}
-    row = (await connection.execute(query, values)).first()
+    row = await backend_of(connection).lock_and_read_head(connection, stream_id)
     if row is None:
         return Head(0, GENESIS_HASH, None), None  # an empty log has no streams
     return Head(row.position, row.hash, row.recorded_at), row.version

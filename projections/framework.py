@@ -23,13 +23,13 @@ from sqlalchemy import (
     Table,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import quoted_name
 
+from events.backends import backend_of
 from events.chain import canonical_json
 from events.database import write_transaction
 from events.model import RecordedEvent
@@ -228,26 +228,9 @@ async def _advance(
 
 async def _switch(connection: AsyncConnection, live: Projector, fresh: Projector) -> None:
     """Drop the live tables and give the fresh ones their names, in the caller's transaction."""
-    postgres = connection.dialect.name == "postgresql"
+    backend = backend_of(connection)
     for table in live.TABLES:
-        new = fresh.tables[table.name]
-        await connection.execute(text(f'DROP TABLE "{table.name}"'))
-        await connection.execute(text(f'ALTER TABLE "{new.name}" RENAME TO "{table.name}"'))
-        if postgres:  # the primary key's index keeps the name it was made with otherwise
-            await connection.execute(
-                text(
-                    f'ALTER TABLE "{table.name}" RENAME CONSTRAINT'
-                    f' "{new.name}_pkey" TO "{table.name}_pkey"'
-                )
-            )
-        for index in table.indexes:
-            if postgres:
-                await connection.execute(
-                    text(f'ALTER INDEX "{index.name}{SHADOW}" RENAME TO "{index.name}"')
-                )
-            else:  # SQLite cannot rename an index: make it anew under its own name
-                await connection.execute(text(f'DROP INDEX "{index.name}{SHADOW}"'))
-                await connection.run_sync(index.create)
+        await backend.replace_table(connection, table, fresh.tables[table.name], SHADOW)
 
 
 async def table_digest(store: EventStore, tables: Sequence[Table]) -> str:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from service.cli.common import ProgressLine
+from service.operations.transfer import write_export
 from service.services import build_services
 from service.settings import Settings
-from service.transfer import write_export
 from tests.audit.conftest import HEAD, Coop, head_and_digests
 
 FIELDS = [
@@ -136,8 +137,9 @@ async def test_export_shows_progress_on_a_terminal_only(
     try:
         for stderr in (io.StringIO(), Terminal()):
             monkeypatch.setattr(sys, "stderr", stderr)
-            out = io.StringIO()
-            assert await write_export(services.store, out, after=2) == HEAD - 2
+            out, line = io.StringIO(), ProgressLine("export", terminal_only=True)
+            assert await write_export(services.store, out, after=2, progress=line) == HEAD - 2
+            line.finish()
             assert out.getvalue().count("\n") == HEAD - 2
             if stderr.isatty():
                 assert stderr.getvalue().startswith("\rexport: 20/20 events, ")
@@ -154,7 +156,7 @@ async def test_idempotency_keys_travel_with_the_log(
     """A retry after a move to another database replays: `coop seed` writes nothing again.
 
     Small import batches, so appends of several events meet a batch boundary."""
-    monkeypatch.setattr("service.transfer.IMPORT_BATCH", 4)
+    monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
     empty_url, target_url = (f"sqlite:///{tmp_path}/{name}.db" for name in ("from", "to"))
     for url in (empty_url, target_url):
         assert (await coop(url, "db", "upgrade")).code == 0

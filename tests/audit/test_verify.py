@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.audit import verify_log
+from service.operations.verify import verify_log
 from service.services import Services
 from tests.audit.conftest import HEAD, Coop, drop_guards
 

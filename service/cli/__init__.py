@@ -1,13 +1,14 @@
-"""The `coop` command line."""
+"""The `coop` command line: argument parsing and printing; the work is in service.operations."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine
 from typing import Any
 
+from service.cli import audit, projections, transfer
+from service.cli.common import OK, USAGE, add_range, masked, synchronous
 from service.services import build_services
 from service.settings import ROLES, Settings, SettingsError
 
@@ -17,12 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
-        return 2
+        return USAGE
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         print(f"coop: {error}", file=sys.stderr)
-        return 2
+        return USAGE
     result: int = args.run(settings, args)
     return result
 
@@ -38,10 +39,10 @@ def _parser() -> argparse.ArgumentParser:
 
     db = verbs.add_parser("db", help="database schema").add_subparsers(title="db commands")
     upgrade = db.add_parser("upgrade", help="apply migrations up to the latest")
-    upgrade.set_defaults(run=_async(_db_upgrade))
+    upgrade.set_defaults(run=synchronous(_db_upgrade))
 
     seed = verbs.add_parser("seed", help="load the seed history (adds nothing when present)")
-    seed.set_defaults(run=_async(_seed))
+    seed.set_defaults(run=synchronous(_seed))
     _add_audit_verbs(verbs)
 
     tokens = verbs.add_parser("tokens", help="API tokens").add_subparsers(title="tokens commands")
@@ -52,61 +53,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_audit_verbs(verbs: Any) -> None:
+    """The operator and auditor verbs; their work is in service.operations."""
+    read_models = verbs.add_parser("projections", help="read models: status and rebuild")
+    which = read_models.add_subparsers(title="projections commands")
+    status = which.add_parser("status", help="each projection's checkpoint and lag")
+    status.set_defaults(run=synchronous(projections.status))
+    rebuild = which.add_parser("rebuild", help="refold from the log, switch when complete")
+    rebuild.add_argument("name", nargs="?", help="one projection (all when omitted)")
+    rebuild.set_defaults(run=synchronous(projections.rebuild))
+
+    verify = verbs.add_parser("verify", help="check the hash chain, the guards, a replay")
+    add_range(verify)
+    verify.set_defaults(run=synchronous(audit.verify))
+
+    replay = verbs.add_parser("replay", help="build the record up to a point in a new file")
+    replay.add_argument("--until", required=True, type=transfer.point, metavar="POSITION|TIME")
+    replay.add_argument("--into", required=True, metavar="FILE", help="a new SQLite file")
+    replay.set_defaults(run=synchronous(transfer.replay))
+
+    export = verbs.add_parser("export", help="write the log to stdout, one event a line")
+    add_range(export)
+    export.set_defaults(run=synchronous(transfer.export))
+
+    load = verbs.add_parser("import", help="append an export to this database's log")
+    load.add_argument("file", metavar="FILE", help="an export (NDJSON); - reads stdin")
+    load.set_defaults(run=synchronous(transfer.import_))
+
+    history = verbs.add_parser("history", help="every version behind a key, with provenance")
+    history.add_argument("key", metavar="KEY", help="partner, program, membership or role key")
+    history.add_argument("--json", action="store_true", help="one JSON document")
+    history.set_defaults(run=synchronous(audit.show_history))
+
+
 def _create_token(_settings: Settings, args: argparse.Namespace) -> int:
     from service.auth import new_token
 
     print(new_token(args.role, args.name))
     print("coop: add this entry to COOP_API_TOKENS (comma-separated) and restart", file=sys.stderr)
-    return 0
-
-
-def _add_audit_verbs(verbs: Any) -> None:
-    """The operator and auditor verbs; their work is in service.operations, .transfer, .audit."""
-    from service import audit, operations, transfer
-
-    projections = verbs.add_parser("projections", help="read models: status and rebuild")
-    which = projections.add_subparsers(title="projections commands")
-    status = which.add_parser("status", help="each projection's checkpoint and lag")
-    status.set_defaults(run=_async(operations.projections_status))
-    rebuild = which.add_parser("rebuild", help="refold from the log, switch when complete")
-    rebuild.add_argument("name", nargs="?", help="one projection (all when omitted)")
-    rebuild.set_defaults(run=_async(operations.projections_rebuild))
-
-    verify = verbs.add_parser("verify", help="check the hash chain, the guards, a replay")
-    _add_range(verify, operations.position)
-    verify.set_defaults(run=_async(audit.verify_command))
-
-    replay = verbs.add_parser("replay", help="build the record up to a point in a new file")
-    replay.add_argument("--until", required=True, type=transfer.point, metavar="POSITION|TIME")
-    replay.add_argument("--into", required=True, metavar="FILE", help="a new SQLite file")
-    replay.set_defaults(run=_async(transfer.replay_command))
-
-    export = verbs.add_parser("export", help="write the log to stdout, one event a line")
-    _add_range(export, operations.position)
-    export.set_defaults(run=_async(transfer.export_log))
-
-    load = verbs.add_parser("import", help="append an export to this database's log")
-    load.add_argument("file", metavar="FILE", help="an export (NDJSON); - reads stdin")
-    load.set_defaults(run=_async(transfer.import_log))
-
-    history = verbs.add_parser("history", help="every version behind a key, with provenance")
-    history.add_argument("key", metavar="KEY", help="partner, program, membership or role key")
-    history.add_argument("--json", action="store_true", help="one JSON document")
-    history.set_defaults(run=_async(audit.history_command))
-
-
-def _add_range(parser: argparse.ArgumentParser, position: Callable[[str], int]) -> None:
-    parser.add_argument("--after", type=position, default=0, metavar="N", help="from N+1")
-    parser.add_argument("--until", type=position, metavar="N", help="up to N (inclusive)")
-
-
-def _async(
-    function: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]],
-) -> Callable[[Settings, argparse.Namespace], int]:
-    def run(settings: Settings, args: argparse.Namespace) -> int:
-        return asyncio.run(function(settings, args))
-
-    return run
+    return OK
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -117,7 +102,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging()
     server = server_for(create_app(settings), args.host, args.port, log_config=log_config())
     asyncio.run(server.serve())
-    return 0
+    return OK
 
 
 async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
@@ -128,8 +113,8 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
         await upgrade(services.engine)
     finally:
         await services.close()
-    print(f"coop: database at {settings.database_url} is up to date")
-    return 0
+    print(f"coop: database at {masked(settings.database_url)} is up to date")
+    return OK
 
 
 async def _seed(settings: Settings, _args: argparse.Namespace) -> int:
@@ -146,8 +131,7 @@ async def _seed(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         await services.close()
     print(f"coop: {report}")
-    return 0
+    return OK
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+__all__ = ["main"]

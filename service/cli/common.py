@@ -1,0 +1,101 @@
+"""What every verb of the command line shares: exit codes, one-line refusals, progress on
+stderr, argument types, and running a verb's coroutine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TextIO
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from service.operations.database import Refused
+from service.settings import Settings
+
+OK, FAILED, USAGE = 0, 1, 2  # exit codes: success; a check or an input failed; cannot run
+
+Verb = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def masked(database_url: str) -> str:
+    """The database URL with its password hidden, as every message shows it."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def reported(verb: Verb) -> Verb:
+    """Print a refusal (or a database that cannot be reached) as one line, return its code."""
+
+    @functools.wraps(verb)
+    async def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return await verb(settings, args)
+        except Refused as refusal:
+            print(f"coop: {refusal}", file=sys.stderr)
+            return USAGE if refusal.usage else FAILED
+        except (ConnectionError, TimeoutError, DBAPIError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            where = masked(settings.database_url)
+            print(f"coop: the database at {where} failed: {first}", file=sys.stderr)
+            return FAILED
+        except OSError as error:
+            print(f"coop: {error}", file=sys.stderr)
+            return FAILED
+
+    return run
+
+
+def synchronous(verb: Verb) -> Callable[[Settings, argparse.Namespace], int]:
+    """A verb as argparse calls it: its own event loop, its exit code."""
+
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        return asyncio.run(verb(settings, args))
+
+    return run
+
+
+def position(text: str) -> int:
+    """An argparse type: a log position (0 is before the first event)."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a log position (0, 1, 2, ...)")
+    return int(text)
+
+
+def add_range(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--after", type=position, default=0, metavar="N", help="from N+1")
+    parser.add_argument("--until", type=position, metavar="N", help="up to N (inclusive)")
+
+
+class ProgressLine:
+    """Events done and their rate on stderr: redrawn in place on a terminal; elsewhere a line
+    every few seconds and one at the end, or nothing at all when `terminal_only`."""
+
+    def __init__(self, label: str, *, terminal_only: bool = False) -> None:
+        self.label = label
+        self.stream: TextIO = sys.stderr
+        self.live = self.stream.isatty()
+        self.enabled = self.live or not terminal_only
+        self.interval = 0.2 if self.live else 5.0
+        self.started = self.shown = time.monotonic()
+        self.done = self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        now = time.monotonic()
+        if self.enabled and now - self.shown >= self.interval:
+            self.shown = now
+            self._show(now, "" if self.live else "\n")
+
+    def finish(self) -> None:
+        if self.enabled:
+            self._show(time.monotonic(), "\n")
+
+    def _show(self, now: float, end: str) -> None:
+        rate = self.done / max(now - self.started, 1e-6)
+        text = f"{self.label}: {self.done:,}/{self.total:,} events, {rate:,.0f} events/s"
+        self.stream.write(("\r" + text + "\x1b[K" if self.live else text) + end)
+        self.stream.flush()

@@ -1,0 +1,98 @@
+"""The log replayed up to a point into a new SQLite file, with its projections."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from events.database import create_engine
+from events.model import Head
+from events.registry import EventTypes
+from events.store import EventStore, appends
+from service.migrate import upgrade
+from service.operations.database import Refused
+from service.operations.progress import Progress, silent
+from service.services import Services, build_services
+from service.settings import Settings
+
+PAGE = 1000
+
+
+@asynccontextmanager
+async def fresh_sqlite(path: Path, types: EventTypes) -> AsyncIterator[Services]:
+    """A new, migrated SQLite database at `path` with every projection at position 0."""
+    engine = create_engine(f"sqlite:///{path}")
+    services = build_services(Settings(database_url=f"sqlite:///{path}"), EventStore(engine, types))
+    try:
+        await upgrade(engine)
+        await services.projections.ensure_checkpoints()
+        yield services
+    finally:
+        await services.close()
+
+
+async def copy_log(
+    source: EventStore, target: EventStore, until: int, progress: Progress = silent
+) -> int:
+    """Import the source log up to `until` into `target` page by page; the import checks
+    every event against the chain and folds the target's projections."""
+    after = 0
+    while after < until:
+        batch = await source.read_all(after=after, until=until, limit=PAGE)
+        if not batch:
+            break
+        runs = appends(batch)
+        if len(batch) == PAGE and len(runs) > 1:
+            batch = batch[: -len(runs[-1])]  # the last append may go on: read it whole next
+        await target.import_events(batch)
+        after = batch[-1].position
+        progress(after, until)
+    return after
+
+
+async def position_of(store: EventStore, until: int | datetime) -> int:
+    """A position, or the last position recorded at a moment, checked against the log."""
+    head = await store.head()
+    if isinstance(until, datetime):
+        return await store.position_at(until)
+    if until > head.position:
+        raise Refused(f"the log ends at position {head.position}; it has no {until}", usage=True)
+    return until
+
+
+async def replay_to(
+    source: EventStore, target: Path, until: int, progress: Progress = silent
+) -> Head:
+    """Build the log up to `until` with its projections into the new SQLite file `target`,
+    written beside it first and moved into place only when complete."""
+    check_new_file(target)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".coop-replay-") as folder:
+        building = Path(folder) / target.name
+        async with fresh_sqlite(building, source.types) as copy:
+            await copy_log(source, copy.store, until, progress)
+            head = await copy.store.head()
+        _move_into_place(building, target)
+    return head
+
+
+def _move_into_place(building: Path, target: Path) -> None:
+    """Leave WAL mode, so the database is one self-contained file to hand over, and move it."""
+    connection = sqlite3.connect(building)
+    try:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        connection.close()
+    check_new_file(target)
+    os.replace(building, target)
+
+
+def check_new_file(target: Path) -> None:
+    if target.exists():
+        raise Refused(f"{target} already exists; replay writes only a new file", usage=True)
+    if not target.parent.is_dir():
+        raise Refused(f"there is no folder {target.parent} to write {target.name} in", usage=True)

@@ -1,0 +1,136 @@
+"""Verify the log, its guards and its projections.
+
+Nothing here trusts the running service's tables: the chain is recomputed from the stored
+events, and projections are refolded from the log into a fresh SQLite file and compared
+with the live ones digest by digest.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from events.errors import InvalidAppend
+from events.guards import guard_names, guard_problems
+from events.model import Head
+from events.store import EventStore
+from events.verify import verify_chain
+from service.operations.database import Refused
+from service.operations.replay import copy_log, fresh_sqlite
+from service.services import Services
+
+
+class Status(StrEnum):
+    OK = "ok"
+    FAILED = "FAILED"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification: its status, what was found, and where the log first broke."""
+
+    name: str
+    status: Status
+    message: str
+    first_bad_position: int | None = None
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.status is not Status.FAILED for check in self.checks)
+
+    @property
+    def first_failure(self) -> Check | None:
+        return next((check for check in self.checks if check.status is Status.FAILED), None)
+
+
+async def verify_log(services: Services, after: int = 0, until: int | None = None) -> VerifyReport:
+    """The chain over a range (all by default), the guards, and, over the whole log only,
+    a replay of every projection compared with the live tables."""
+    chain = await check_chain(services.store, after, until)
+    guards = await check_guards(services.engine)
+    if after or until is not None:
+        replay = Check("projections", Status.SKIPPED, "compared only when verifying the whole log")
+    elif chain.status is Status.FAILED:
+        replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
+    else:
+        replay = await check_replay(services)
+    return VerifyReport((chain, guards, replay))
+
+
+async def check_chain(store: EventStore, after: int, until: int | None) -> Check:
+    report = await verify_chain(store, after, until)
+    if not report.ok:
+        return Check("chain", Status.FAILED, report.message, report.first_bad_position)
+    head = await store.head()
+    last = head.position if until is None else min(until, head.position)
+    span = f"positions {after + 1}-{last}" if report.checked else "no events"
+    message = f"{report.checked} events verified ({span}); head {head.hash}"
+    return Check("chain", Status.OK, message)
+
+
+async def check_guards(engine: AsyncEngine) -> Check:
+    problems = await guard_problems(engine)
+    if problems:
+        return Check("guards", Status.FAILED, "; ".join(problems))
+    names = ", ".join(guard_names(engine))
+    return Check("guards", Status.OK, f"the database refuses edits of the log ({names})")
+
+
+async def check_replay(services: Services) -> Check:
+    """Refold the log into a fresh SQLite file and compare each projection's digest."""
+    head, live = await _stable_digests(services)
+    behind = [s.name for s in await services.projections.status() if s.position != head.position]
+    if behind:
+        return Check(
+            "projections",
+            Status.FAILED,
+            f"{', '.join(behind)} behind the log head (position {head.position}): catch up"
+            " with `coop projections rebuild NAME`, then verify again",
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        async with fresh_sqlite(Path(folder) / "replay.db", services.store.types) as copy:
+            try:
+                await copy_log(services.store, copy.store, head.position)
+            except InvalidAppend as error:
+                message = f"the log cannot be replayed: {error}"
+                return Check("projections", Status.FAILED, message)
+            replayed = await copy.projections.digests()
+    return _compare(live, replayed, head)
+
+
+def _compare(live: dict[str, str], replayed: dict[str, str], head: Head) -> Check:
+    differ = [name for name in sorted(live) if replayed.get(name) != live[name]]
+    if differ:
+        first = differ[0]
+        return Check(
+            "projections",
+            Status.FAILED,
+            f"{', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} from a replay"
+            f" of the log to position {head.position} ({first}: live digest {live[first][:16]},"
+            f" replayed {str(replayed.get(first))[:16]})",
+        )
+    return Check(
+        "projections",
+        Status.OK,
+        f"{len(live)} projections replayed to position {head.position} match the live tables",
+    )
+
+
+async def _stable_digests(services: Services) -> tuple[Head, dict[str, str]]:
+    """The live digests and the head they belong to (the log must not grow meanwhile)."""
+    for _attempt in range(3):
+        before = await services.store.head()
+        digests = await services.projections.digests()
+        if await services.store.head() == before:
+            return before, digests
+    raise Refused("the log kept growing while it was being verified; verify again later")
