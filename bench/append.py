@@ -15,14 +15,21 @@ see the same machine and the same growth of their tables; each is timed on its o
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as `python bench/append.py`, this file's folder comes first on sys.path, where
+# bench/graphql.py would shadow the `graphql` package Strawberry is built on: the
+# repository root takes its place, for `bench.support`.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import argparse
 import asyncio
 import os
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -31,16 +38,16 @@ import msgspec
 from sqlalchemy import Column, MetaData, Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.support import database
+from events.backends import unnest_insert
 from events.chain import canonical_json
-from events.database import create_engine, scratch_postgres_database
+from events.database import create_engine
 from events.model import Metadata
 from events.registry import EventTypes
-from events.rows import unnest_insert
 from events.store import EventStore
 from events.tables import events
 from service.migrate import upgrade
 
-DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 DEFAULT_EVENTS = 100_000
 DEFAULT_BATCH1_EVENTS = 20_000  # batch 1 costs a round trip per event: the rate is what counts
 BATCH_SIZES = (1, 100)
@@ -180,20 +187,6 @@ async def bench_engine(url: str, name: str, counts: dict[int, int]) -> list[Meas
         return results
     finally:
         await engine.dispose()
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="coop_bench_") as directory:
-        yield f"sqlite:///{directory}/coop.db"
-
-
-def database(engine: str) -> AbstractAsyncContextManager[str]:
-    if engine == "sqlite":
-        return sqlite_database()
-    return scratch_postgres_database(
-        os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
 
 
 HEADER = (

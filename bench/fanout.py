@@ -37,29 +37,24 @@ import sys
 from pathlib import Path
 
 # Run as `python bench/fanout.py`, this file's folder comes first on sys.path, where
-# bench/graphql.py would shadow the `graphql` package Strawberry is built on.
+# bench/graphql.py would shadow the `graphql` package Strawberry is built on: the
+# repository root takes its place, for `bench.support`.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
 import json
 import logging
 import multiprocessing
-import os
-import platform
 import resource
 import socket
-import sqlite3
 import statistics
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from typing import Any, Protocol
 
@@ -67,15 +62,15 @@ import uvicorn
 import websockets
 from sqlalchemy import event
 
+from bench.support import database, machine, quantile
 from domain.events import PartnerRegistered
-from events.database import create_engine, scratch_postgres_database
+from events.database import create_engine
 from events.model import AppendResult
 from service.app import create_app
 from service.migrate import upgrade
 from service.services import build_services
 from service.settings import Settings
 
-DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 FEED = """subscription($after: Int) {
   events(after: $after) { position streamId type recordedAt data }
 }"""
@@ -437,62 +432,6 @@ async def start_clients(
 
 
 # --- databases, machine, report -----------------------------------------------------------
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="coop_bench_") as directory:
-        yield f"sqlite:///{directory}/coop.db"
-
-
-def postgres_admin_url() -> str:
-    return os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-
-
-def database(engine: str) -> AbstractAsyncContextManager[str]:
-    if engine == "sqlite":
-        return sqlite_database()
-    return scratch_postgres_database(postgres_admin_url())
-
-
-async def postgres_version() -> str:
-    engine = create_engine(postgres_admin_url())
-    try:
-        async with engine.connect() as connection:
-            version = (await connection.exec_driver_sql("SHOW server_version")).scalar_one()
-            return f"PostgreSQL {version}"
-    except Exception as error:
-        return f"PostgreSQL unavailable ({type(error).__name__})"
-    finally:
-        await engine.dispose()
-
-
-def memory_gib() -> float:
-    with open("/proc/meminfo") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    return 0.0
-
-
-async def machine(engines: list[str]) -> str:
-    parts = [
-        datetime.now(UTC).strftime("%Y-%m-%d"),
-        f"{os.cpu_count()} CPUs ({platform.machine()})",
-        f"{memory_gib():.0f} GiB",
-        f"Python {platform.python_version()}",
-        f"SQLite {sqlite3.sqlite_version}",
-    ]
-    if "postgres" in engines:
-        parts.append(await postgres_version())
-    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    return ", ".join(parts) + f"; load average {load}"
-
-
-def quantile(values: Sequence[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def row(r: Run) -> str:

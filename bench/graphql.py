@@ -34,27 +34,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as `python bench/graphql.py`, this file's folder comes first on sys.path, where this
-# file's name would shadow the `graphql` package Strawberry is built on.
+# Run as `python bench/graphql.py`, this file's folder comes first on sys.path, where
+# bench/graphql.py would shadow the `graphql` package Strawberry is built on: the
+# repository root takes its place, for `bench.support`.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
 import multiprocessing
-import os
-import platform
 import random
 import socket
-import sqlite3
 import statistics
-import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any, Protocol
 
 import httpx
@@ -63,18 +59,17 @@ from sqlalchemy import Date, bindparam, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import TextClause
 
-from domain.events import cooperation_events
-from events import cooperation as ev
-from events.chain import GENESIS_HASH, canonical_json, event_hash
-from events.database import create_engine, scratch_postgres_database
+from bench.support import PLAIN, chained, database, machine
+from domain import events as ev
+from domain.events import DomainEvent
+from events.database import create_engine
 from events.dates import PartialDate
-from events.model import Metadata, RecordedEvent
+from events.model import RecordedEvent
 from schema.pagination import encode_cursor
 from service.migrate import upgrade
 from service.services import build_services
 from service.settings import Settings
 
-DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 IMPORT_BATCH = 1000
 PAGES = {"networks": 10, "members": 25, "programs": 10, "activities": 10}
 FIELDS = ["air quality", "waste management", "climate", "water", "mobility", "energy"]
@@ -213,37 +208,9 @@ def history(shape: Shape) -> Iterator[object]:
             yield ev.ProgramConcluded(key=key, until=partial(end))
 
 
-def recorded(domain: Iterator[object]) -> list[RecordedEvent]:
+def recorded(domain: Iterator[DomainEvent]) -> list[RecordedEvent]:
     """The domain events as a valid hash-chained log, as `EventStore.append` would write it."""
-    rng = random.Random(1)
-    meta = msgspec.to_builtins(Metadata(actor="bench"))
-    meta_text = canonical_json(meta)
-    versions: dict[str, int] = {}
-    prev_hash = GENESIS_HASH
-    start = datetime(2021, 1, 1, tzinfo=UTC)
-    out: list[RecordedEvent] = []
-    for position, item in enumerate(domain, start=1):
-        new = cooperation_events.to_new_event(item)
-        data = dict(new.data)
-        stream = item.stream
-        versions[stream] = version = versions.get(stream, 0) + 1
-        values: dict[str, Any] = {
-            "position": position,
-            "stream_id": stream,
-            "stream_version": version,
-            "event_id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "type": new.type,
-            "schema_version": cooperation_events.get(new.type).version,
-            "recorded_at": start + timedelta(seconds=20 * position),
-        }
-        digest = event_hash(prev_hash, **values, data=canonical_json(data), metadata=meta_text)
-        out.append(
-            RecordedEvent(
-                **values, data=data, metadata=dict(meta), prev_hash=prev_hash, hash=digest
-            )
-        )
-        prev_hash = digest
-    return out
+    return list(chained((event, PLAIN) for event in domain))
 
 
 @dataclass(frozen=True)
@@ -617,55 +584,6 @@ async def measure(
 
 
 # --- databases, machine, report -----------------------------------------------------------
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="coop_bench_") as directory:
-        yield f"sqlite:///{directory}/coop.db"
-
-
-def postgres_admin_url() -> str:
-    return os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-
-
-def database(engine: str) -> AbstractAsyncContextManager[str]:
-    if engine == "sqlite":
-        return sqlite_database()
-    return scratch_postgres_database(postgres_admin_url())
-
-
-async def postgres_version() -> str:
-    engine = create_engine(postgres_admin_url())
-    try:
-        async with engine.connect() as connection:
-            version = (await connection.exec_driver_sql("SHOW server_version")).scalar_one()
-            return f"PostgreSQL {version}"
-    except Exception as error:
-        return f"PostgreSQL unavailable ({type(error).__name__})"
-    finally:
-        await engine.dispose()
-
-
-def memory_gib() -> float:
-    with open("/proc/meminfo") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    return 0.0
-
-
-async def machine(engines: list[str]) -> str:
-    parts = [
-        datetime.now(UTC).strftime("%Y-%m-%d"),
-        f"{os.cpu_count()} CPUs ({platform.machine()})",
-        f"{memory_gib():.0f} GiB",
-        f"Python {platform.python_version()}",
-        f"SQLite {sqlite3.sqlite_version}",
-    ]
-    if "postgres" in engines:
-        parts.append(await postgres_version())
-    return ", ".join(parts)
 
 
 def report(results: list[Result]) -> list[str]:

@@ -35,22 +35,29 @@ issue's 1,000,000 is `--large 1000000`.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as `python bench/temporal.py`, this file's folder comes first on sys.path, where
+# bench/graphql.py would shadow the `graphql` package Strawberry is built on: the
+# repository root takes its place, for `bench.support`.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import argparse
 import asyncio
 import gc
 import os
-import platform
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -58,10 +65,10 @@ from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bench.support import chained, database, machine
+from domain import events as ev
 from domain.events import cooperation_events
-from events import cooperation as ev
-from events.chain import GENESIS_HASH, canonical_json, event_hash
-from events.database import create_engine, scratch_postgres_database
+from events.database import create_engine
 from events.dates import PartialDate
 from events.model import Metadata, RecordedEvent, SourceRef
 from events.store import EventStore
@@ -72,7 +79,6 @@ from projections.queries.basis import Basis, Page
 from projections.queries.memberships import members_page
 from service.migrate import upgrade
 
-DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 SMALL, LARGE = 10_000, 300_000  # 1,000,000 takes ~20-40 min per engine here: see README
 CITIES, NETWORKS = 10_000, 300
 IMPORT_BATCH = 1000
@@ -617,33 +623,8 @@ class World:
 
 def synthetic_log(seed: int, count: int) -> Iterator[RecordedEvent]:
     """The first `count` events of the world's history as a valid hash-chained log."""
-    rng = random.Random(seed + 1)
-    versions: dict[str, int] = {}
-    prev_hash = GENESIS_HASH
-    plain_text, correction_text = canonical_json(PLAIN), canonical_json(CORRECTION)
-    start = datetime(2021, 1, 1, tzinfo=UTC)
-    for position, (domain, correction) in enumerate(World(seed), start=1):
-        if position > count:
-            return
-        new = cooperation_events.to_new_event(domain)  # a valid domain object: a valid payload
-        data = dict(new.data)
-        stream = domain.stream
-        versions[stream] = version = versions.get(stream, 0) + 1
-        metadata, meta_text = (CORRECTION, correction_text) if correction else (PLAIN, plain_text)
-        values: dict[str, Any] = {
-            "position": position,
-            "stream_id": stream,
-            "stream_version": version,
-            "event_id": uuid.UUID(int=rng.getrandbits(128), version=4),
-            "type": new.type,
-            "schema_version": cooperation_events.get(new.type).version,
-            "recorded_at": start + timedelta(seconds=20 * position),
-        }
-        digest = event_hash(prev_hash, **values, data=canonical_json(data), metadata=meta_text)
-        yield RecordedEvent(
-            **values, data=data, metadata=dict(metadata), prev_hash=prev_hash, hash=digest
-        )
-        prev_hash = digest
+    history = ((event, CORRECTION if correction else PLAIN) for event, correction in World(seed))
+    return islice(chained(history, seed + 1), count)
 
 
 # --- building a database ------------------------------------------------------------------
@@ -906,20 +887,6 @@ async def use_index(url: str, index: str) -> float:
 # --- databases ----------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def sqlite_database(directory: str, label: str) -> AsyncIterator[str]:
-    """A file in `directory` (a temporary one, removed with everything in it)."""
-    yield f"sqlite:///{directory}/{label}.db"
-
-
-def database(engine: str, directory: str, label: str) -> AbstractAsyncContextManager[str]:
-    if engine == "sqlite":
-        return sqlite_database(directory, label)
-    return scratch_postgres_database(
-        os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
-
-
 # --- report -------------------------------------------------------------------------------
 
 
@@ -952,24 +919,6 @@ def timing_text(engine: str, t: Timing, small: Timing | None) -> str:
         f"{engine:<9}{t.kind:<10}{t.index:<18}{t.events:>11,}{t.rows:>6.0f}"
         f"{t.median_ms:>11.2f}{t.p99_ms:>9.2f}{ratio:>10}"
     )
-
-
-def machine() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, {memory:.0f} GiB,"
-        f" Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
-        f" load average {os.getloadavg()[0]:.1f}"
-    )
-
-
-async def postgres_version() -> str:
-    engine = create_engine(os.environ.get("COOP_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
-    try:
-        async with engine.connect() as connection:
-            return str(await connection.scalar(text("SHOW server_version")))
-    finally:
-        await engine.dispose()
 
 
 async def bench_engine(
@@ -1041,9 +990,7 @@ def verdict(lines: list[tuple[str, Timing, Timing | None]]) -> list[str]:
 
 async def run(args: argparse.Namespace) -> None:
     engines = args.engines.split(",")
-    print(f"machine: {machine()}")
-    if "postgres" in engines:
-        print(f"PostgreSQL {await postgres_version()}")
+    print(f"machine: {await machine(engines)}")
     print(
         f"history: {CITIES:,} cities, {NETWORKS} networks; logs of {args.small:,} and"
         f" {args.large:,} events (the small one a prefix of the large); seed {args.seed}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -71,21 +70,3 @@ async def write_transaction(
             if lock:
                 await backend_of(connection).lock_log(connection)
             yield connection
-
-
-@asynccontextmanager
-async def scratch_postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database beside `admin_url`'s, dropped (connections and all) afterwards;
-    yields its URL. For the benchmarks, which must not touch a database in use."""
-    name = f"coop_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()

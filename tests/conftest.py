@@ -8,52 +8,31 @@ are never skipped.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.database import create_engine
 from service.migrate import upgrade
 from service.services import Services, build_services
 from service.settings import Settings
+from tests import databases
 
 POSTGRES_URL = os.environ.get("COOP_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 
-def _postgres_admin(url: str) -> str:
-    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(False)
-
-
 async def create_postgres_database() -> str:
     """A new empty database beside COOP_TEST_POSTGRES_URL's; returns its URL."""
-    import asyncpg
-
     assert POSTGRES_URL is not None
-    name = f"coop_test_{uuid.uuid4().hex[:12]}"
-    admin = make_url(POSTGRES_URL)
-    connection = await asyncpg.connect(_postgres_admin(POSTGRES_URL).replace("+asyncpg", ""))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return admin.set(database=name).render_as_string(False)
+    return await databases.create_postgres_database(POSTGRES_URL)
 
 
 async def drop_postgres_database(url: str) -> None:
-    import asyncpg
-
     assert POSTGRES_URL is not None
-    name = make_url(url).database
-    connection = await asyncpg.connect(_postgres_admin(POSTGRES_URL).replace("+asyncpg", ""))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await databases.drop_postgres_database(POSTGRES_URL, url)
 
 
 @pytest.fixture(params=ENGINES)
