@@ -3,8 +3,13 @@
 Every command names its source (document and section) and may carry a reason, the
 version the caller expects the written stream to be at, and an idempotency key.
 
+A command that creates something names what it relates to by key (`member: "tokyo"`); one
+that acts on something already recorded names it by its id alone (`identity`), and
+everything else is found from that.
+
 Corrections take only the values that change: a field left `None` keeps its value, and
-`clear` names optional fields to empty (`clear=["until"]` reopens a period).
+`clear` names optional fields to empty (`clear=["until"]` reopens a period). Retractions
+withdraw a fact recorded in error and must say why.
 
 A command's docstring says what it records; the API shows it as the mutation's
 description. Each command's rule is declared beside its decision in `domain.rules`.
@@ -14,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
+from domain.vocabulary import ActivityKind, Field, Mode, ObjectKind, PartnerKind, ProgramKind
 from events.dates import PartialDate
 from events.model import SourceRef
 
@@ -29,6 +36,10 @@ _DECLARED: list[type[Command]] = []
 @dataclass(frozen=True, kw_only=True)
 class Command:
     """What every command carries besides its own values."""
+
+    # What the command acts on, when it is something already recorded: its kind, and the
+    # field that holds its id.
+    identity: ClassVar[tuple[ObjectKind, str] | None] = None
 
     source: SourceRef
     reason: str | None = None
@@ -46,6 +57,13 @@ class Correction(Command, abstract=True):
     """A command that fixes values recorded wrongly (or changed): only what it gives changes."""
 
     clear: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retraction(Command, abstract=True):
+    """A command that withdraws a fact recorded in error; the reason is required."""
+
+    reason: str = dataclasses.field()  # required here, though optional on other commands
 
 
 # --- sources and partners ----------------------------------------------------------------
@@ -68,7 +86,7 @@ class RegisterPartner(Command):
 
     key: str
     name: str
-    kind: str
+    kind: PartnerKind
     country: str | None = None
     region: str | None = None
     description: str | None = None
@@ -76,27 +94,43 @@ class RegisterPartner(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class UpdatePartner(Correction):
-    """Record that a partner's details changed in the world (from `effective`)."""
+    """Record that a partner's details changed in the world, from `effective` (a partial date,
+    or "unknown" when no source dates the change). Before that date the partner keeps its
+    earlier details. To fix details that were recorded wrongly, use `correctPartner`."""
+
+    identity = (ObjectKind.PARTNER, "key")
 
     key: str
+    effective: PartialDate
     name: str | None = None
-    kind: str | None = None
+    kind: PartnerKind | None = None
     country: str | None = None
     region: str | None = None
     description: str | None = None
-    effective: PartialDate | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectPartner(Correction):
-    """Correct a partner's details that were recorded wrongly."""
+    """Correct a partner's details that were recorded wrongly: the corrected values hold for
+    all valid time. For a change in the world (a network renamed itself), use `updatePartner`."""
+
+    identity = (ObjectKind.PARTNER, "key")
 
     key: str
     name: str | None = None
-    kind: str | None = None
+    kind: PartnerKind | None = None
     country: str | None = None
     region: str | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetractPartner(Retraction):
+    """Withdraw a partner registered in error; refused while any fact refers to it."""
+
+    identity = (ObjectKind.PARTNER, "key")
+
+    key: str
 
 
 # --- memberships -------------------------------------------------------------------------
@@ -116,22 +150,31 @@ class StartMembership(Command):
 class EndMembership(Command):
     """Record that a membership ended."""
 
-    member: str
-    network: str
+    identity = (ObjectKind.MEMBERSHIP, "membership_id")
+
+    membership_id: str
     until: PartialDate
-    membership_id: str | None = None  # None: the one open membership
 
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectMembership(Correction):
     """Correct a membership's period or notes recorded wrongly."""
 
-    member: str
-    network: str
+    identity = (ObjectKind.MEMBERSHIP, "membership_id")
+
     membership_id: str
     since: PartialDate | None = None
     until: PartialDate | None = None
     notes: list[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetractMembership(Retraction):
+    """Withdraw a membership recorded in error; refused while a role lies within it alone."""
+
+    identity = (ObjectKind.MEMBERSHIP, "membership_id")
+
+    membership_id: str
 
 
 # --- bodies and roles --------------------------------------------------------------------
@@ -159,11 +202,12 @@ class RecordBodySize(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AssignRole(Command):
-    """Record that a member holds a position in a network or one of its bodies."""
+    """Record that a member holds a position (`title`: "vice chair") in a network or one of
+    its bodies."""
 
     holder: str
     network: str
-    position: str
+    title: str
     body: str | None = None
     holder_title: str | None = None
     since: PartialDate = dataclasses.field(default_factory=_unknown)
@@ -175,28 +219,35 @@ class AssignRole(Command):
 class EndRole(Command):
     """Record that a role ended."""
 
-    holder: str
-    network: str
+    identity = (ObjectKind.ROLE, "role_id")
+
+    role_id: str
     until: PartialDate
-    role_id: str | None = None  # None: the one open role with this position and body
-    position: str | None = None
-    body: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class CorrectRole(Correction):
     """Correct a role recorded wrongly."""
 
-    holder: str
-    network: str
+    identity = (ObjectKind.ROLE, "role_id")
+
     role_id: str
-    position: str | None = None
+    title: str | None = None
     body: str | None = None
     holder_title: str | None = None
     since: PartialDate | None = None
     until: PartialDate | None = None
     held_as_of: PartialDate | None = None
     notes: list[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetractRole(Retraction):
+    """Withdraw a role recorded in error."""
+
+    identity = (ObjectKind.ROLE, "role_id")
+
+    role_id: str
 
 
 # --- programs ----------------------------------------------------------------------------
@@ -208,13 +259,12 @@ class LaunchProgram(Command):
 
     key: str
     name: str
-    field: str
-    kind: str
+    field: Field
+    kind: ProgramKind
     lead: str
     topics: list[str] = dataclasses.field(default_factory=list)
-    partners: list[str] = dataclasses.field(
-        default_factory=list
-    )  # besides the lead; they join at `since`
+    # Besides the lead; they join at `since`.
+    partners: list[str] = dataclasses.field(default_factory=list)
     network: str | None = None
     since: PartialDate = dataclasses.field(default_factory=_unknown)
     description: str | None = None
@@ -224,7 +274,9 @@ class LaunchProgram(Command):
 class ConcludeProgram(Command):
     """Record that a program concluded."""
 
-    program: str
+    identity = (ObjectKind.PROGRAM, "key")
+
+    key: str
     until: PartialDate
 
 
@@ -232,16 +284,28 @@ class ConcludeProgram(Command):
 class CorrectProgram(Correction):
     """Correct a program recorded wrongly."""
 
-    program: str
+    identity = (ObjectKind.PROGRAM, "key")
+
+    key: str
     name: str | None = None
-    field: str | None = None
-    kind: str | None = None
+    field: Field | None = None
+    kind: ProgramKind | None = None
     topics: list[str] | None = None
     lead: str | None = None
     network: str | None = None
     since: PartialDate | None = None
     until: PartialDate | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetractProgram(Retraction):
+    """Withdraw a program recorded in error, with who took part in it; refused while an
+    activity is recorded under it."""
+
+    identity = (ObjectKind.PROGRAM, "key")
+
+    key: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -255,10 +319,11 @@ class JoinProgram(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class LeaveProgram(Command):
-    """Record that a partner left a program."""
+    """Record that a partner left a program (its participation ended)."""
 
-    program: str
-    partner: str
+    identity = (ObjectKind.PARTICIPATION, "participation_id")
+
+    participation_id: str
     until: PartialDate
 
 
@@ -271,10 +336,10 @@ class RecordActivity(Command):
 
     key: str
     name: str
-    kind: str
+    kind: ActivityKind
     on: PartialDate = dataclasses.field(default_factory=_unknown)
-    mode: str | None = None
-    field: str | None = None
+    mode: Mode | None = None
+    field: Field | None = None
     organiser: str | None = None
     participants: list[str] = dataclasses.field(default_factory=list)
     representatives: list[str] = dataclasses.field(default_factory=list)
@@ -288,12 +353,14 @@ class RecordActivity(Command):
 class CorrectActivity(Correction):
     """Correct an activity recorded wrongly."""
 
+    identity = (ObjectKind.ACTIVITY, "key")
+
     key: str
     name: str | None = None
-    kind: str | None = None
+    kind: ActivityKind | None = None
     on: PartialDate | None = None
-    mode: str | None = None
-    field: str | None = None
+    mode: Mode | None = None
+    field: Field | None = None
     organiser: str | None = None
     participants: list[str] | None = None
     representatives: list[str] | None = None
@@ -304,8 +371,18 @@ class CorrectActivity(Correction):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RetractActivity(Retraction):
+    """Withdraw an activity recorded in error; refused while a commitment was announced at it."""
+
+    identity = (ObjectKind.ACTIVITY, "key")
+
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnnounceCommitment(Command):
-    """Record what a partner announced, when and where."""
+    """Record what a partner announced, when and where. `collaborators` are as the source
+    gives them: a registered partner's key, or words ("businesses", "C40 member cities")."""
 
     key: str
     by: str
@@ -321,6 +398,8 @@ class AnnounceCommitment(Command):
 class CorrectCommitment(Correction):
     """Correct a commitment recorded wrongly."""
 
+    identity = (ObjectKind.COMMITMENT, "key")
+
     key: str
     by: str | None = None
     statement: str | None = None
@@ -329,6 +408,15 @@ class CorrectCommitment(Correction):
     activity: str | None = None
     focus_areas: list[str] | None = None
     collaborators: list[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetractCommitment(Retraction):
+    """Withdraw a commitment recorded in error."""
+
+    identity = (ObjectKind.COMMITMENT, "key")
+
+    key: str
 
 
 def all_commands() -> tuple[type[Command], ...]:

@@ -7,6 +7,7 @@ below carries its code.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorCode(StrEnum):
@@ -20,16 +21,22 @@ class ErrorCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 
 
 class DomainError(Exception):
-    """Base of every refusal; `code` is what the API reports."""
+    """Base of every refusal; `code` is what the API reports, `details` what a client may
+    read besides the message (GraphQL `extensions`)."""
 
     code = ErrorCode.INTERNAL_SERVER_ERROR
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {}
 
 
 class ValidationError(DomainError, ValueError):
@@ -48,3 +55,21 @@ class Conflict(DomainError):
     """The command contradicts the record: a duplicate key, an overlap, a version mismatch."""
 
     code = ErrorCode.CONFLICT
+
+
+class VersionConflict(Conflict):
+    """The stream was not at the version the command expected (0: no stream yet)."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        wanted = "no stream yet" if expected == 0 else f"version {expected}"
+        found = "no stream yet" if actual == 0 else f"version {actual}"
+        super().__init__(f"stream {stream_id!r} was expected at {wanted}, but it is at {found}")
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {
+            "streamId": self.stream_id,
+            "expectedVersion": self.expected,
+            "actualVersion": self.actual,
+        }

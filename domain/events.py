@@ -10,6 +10,8 @@ Streams (see `domain.rules.streams`): `partner:<key>`, `membership:<member>@<net
 
 Corrections are new events naming what they correct (an id or key), carrying the full
 corrected values and `corrected_fields`; the reason is in the event's metadata.
+Retractions withdraw a fact recorded in error: from them on the record no longer holds it
+(earlier record times still do); their reason is in the metadata too.
 """
 
 from __future__ import annotations
@@ -118,6 +120,18 @@ class PartnerCorrected(DomainEvent):
         return partner_stream(self.key)
 
 
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class PartnerRetracted(DomainEvent):
+    """The partner was registered in error: the record no longer holds it."""
+
+    key: str
+
+    @property
+    def stream(self) -> str:
+        return partner_stream(self.key)
+
+
 # --- memberships -------------------------------------------------------------------------
 
 
@@ -166,6 +180,20 @@ class MembershipCorrected(DomainEvent):
     until: PartialDate | None = None
     notes: list[str]
     corrected_fields: list[str]
+
+    @property
+    def stream(self) -> str:
+        return membership_stream(self.member, self.network)
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class MembershipRetracted(DomainEvent):
+    """The membership was recorded in error: the record no longer holds it."""
+
+    membership_id: str
+    member: str
+    network: str
 
     @property
     def stream(self) -> str:
@@ -264,6 +292,20 @@ class RoleCorrected(DomainEvent):
         return role_stream(self.holder, self.network)
 
 
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class RoleRetracted(DomainEvent):
+    """The role was recorded in error: the record no longer holds it."""
+
+    role_id: str
+    holder: str
+    network: str
+
+    @property
+    def stream(self) -> str:
+        return role_stream(self.holder, self.network)
+
+
 # --- programs ----------------------------------------------------------------------------
 
 
@@ -344,6 +386,18 @@ class ProgramCorrected(DomainEvent):
         return program_stream(self.key)
 
 
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class ProgramRetracted(DomainEvent):
+    """The program was recorded in error: the record no longer holds it, nor who took part."""
+
+    key: str
+
+    @property
+    def stream(self) -> str:
+        return program_stream(self.key)
+
+
 # --- activities and commitments ----------------------------------------------------------
 
 
@@ -396,6 +450,18 @@ class ActivityCorrected(DomainEvent):
 
 @cooperation_events.register()
 @dataclass(frozen=True, kw_only=True)
+class ActivityRetracted(DomainEvent):
+    """The activity was recorded in error: the record no longer holds it."""
+
+    key: str
+
+    @property
+    def stream(self) -> str:
+        return activity_stream(self.key)
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
 class CommitmentAnnounced(DomainEvent):
     """What a partner declared, when and at which activity, with its focus areas."""
 
@@ -425,6 +491,18 @@ class CommitmentCorrected(DomainEvent):
     focus_areas: list[str]
     collaborators: list[str]
     corrected_fields: list[str]
+
+    @property
+    def stream(self) -> str:
+        return commitment_stream(self.key)
+
+
+@cooperation_events.register()
+@dataclass(frozen=True, kw_only=True)
+class CommitmentRetracted(DomainEvent):
+    """The commitment was recorded in error: the record no longer holds it."""
+
+    key: str
 
     @property
     def stream(self) -> str:

@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from domain import rules
 from domain.commands import Command
-from domain.errors import Conflict, ValidationError
+from domain.errors import Conflict, ValidationError, VersionConflict
 from domain.events import DomainEvent
 from domain.facts import Facts, Plan
+from domain.vocabulary import ObjectKind
 from events.chain import canonical_json
 from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
 from events.model import AppendResult, Expect, ExpectedVersion, Metadata, RecordedEvent
 from events.registry import EventTypes
-from events.store import EventStore
+from events.store import Check, EventStore
 
 MAX_ATTEMPTS = 5
 
@@ -54,11 +55,21 @@ class Loaded:
     versions: dict[str, int | None]
 
 
+class References(Protocol):
+    """What the record holds now that refers to an object (read from the read models, inside
+    the append's transaction, through `connection`)."""
+
+    async def referring(self, connection: Any, kind: ObjectKind, key: str) -> list[str]:
+        """A short description of each fact that refers to the object, none if nothing does."""
+        ...
+
+
 class Commands:
     """Executes commands against the log, one consistent decision at a time."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, references: References | None = None) -> None:
         self.store = store
+        self.references = references
 
     async def execute(self, command: Command, actor: str) -> Outcome:
         """Decide and append what `command` adds; raise a DomainError when it is refused."""
@@ -76,7 +87,8 @@ class Commands:
                 result = await self._append(command, actor, plan, loaded, decided)
             except ConcurrencyConflict as conflict:
                 if command.expected_version is not None and conflict.stream_id == plan.target:
-                    raise Conflict(str(conflict)) from None
+                    actual = conflict.actual or 0
+                    raise VersionConflict(plan.target, command.expected_version, actual) from None
                 continue  # another writer moved a stream we read: decide again on fresh facts
             if result.replayed:  # the same key landed meanwhile, from another attempt
                 _check_same_actor(result, command, actor)
@@ -140,11 +152,31 @@ class Commands:
                 metadata=metadata,
                 also_expected=others,
                 request_digest=command_digest(command) if command.idempotency_key else None,
+                check=self._unreferenced(command),
             )
         except IdempotencyKeyReused as error:
             raise Conflict(str(error)) from None
         except InvalidAppend as error:
             raise ValidationError(str(error)) from None
+
+    def _unreferenced(self, command: Command) -> Check | None:
+        """For a command that withdraws something: a check, under the append's lock, that
+        nothing the record holds refers to it."""
+        unreferenced = rules.rule_for(type(command)).unreferenced
+        if unreferenced is None or self.references is None:
+            return None
+        kind, key = unreferenced(command)
+        references = self.references
+
+        async def check(connection: Any) -> None:
+            found = await references.referring(connection, kind, key)
+            if found:
+                raise Conflict(
+                    f"{kind} {key!r} cannot be withdrawn while the record refers to it:"
+                    f" {', '.join(found)}; retract or correct those first"
+                )
+
+        return check
 
 
 def command_digest(command: Command) -> str:
@@ -173,6 +205,4 @@ def _check_expected_version(command: Command, stream: str, actual: int | None) -
     expected = command.expected_version
     if expected is None or expected == (actual or 0):
         return
-    shown = "no stream yet" if actual is None else f"version {actual}"
-    wanted = "no stream yet" if expected == 0 else f"version {expected}"
-    raise Conflict(f"stream {stream!r} was expected at {wanted}, but it is at {shown}")
+    raise VersionConflict(stream, expected, actual or 0)

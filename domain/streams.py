@@ -39,8 +39,3 @@ def commitment_stream(key: str) -> str:
 
 def source_stream(key: str) -> str:
     return f"source:{key}"
-
-
-def body_key(network: str, body: str) -> str:
-    """A body's key among all networks' bodies: `c40.steering-committee`."""
-    return f"{network}.{body}"

@@ -47,6 +47,9 @@ DEFAULT_MAX_PAYLOAD = 64 * 1024
 InTransaction = Callable[[AsyncConnection, Sequence[RecordedEvent]], Awaitable[None]]
 # Called after the append committed (the change feed).
 Committed = Callable[[AppendResult], None]
+# Called inside an append's transaction, under the write lock, before anything is written:
+# raising refuses the append.
+Check = Callable[[AsyncConnection], Awaitable[None]]
 
 
 class Prepared(NamedTuple):
@@ -97,12 +100,15 @@ class EventStore:
         *,
         also_expected: Mapping[str, ExpectedVersion] | None = None,
         request_digest: str | None = None,
+        check: Check | None = None,
     ) -> AppendResult:
         """Append a batch to one stream, all or nothing.
 
         `also_expected` names other streams the caller's decision was based on; the append
         fails with ConcurrencyConflict if any of them moved meanwhile. `request_digest`
         identifies the request behind an idempotency key (by default, the batch itself).
+        `check` runs under the write lock before anything is written; what it raises
+        refuses the append.
         """
         metadata = metadata or Metadata()
         check_stream_id(stream_id)
@@ -117,6 +123,8 @@ class EventStore:
             _check_expected(stream_id, expected_version, version)
             for other, expected in (also_expected or {}).items():
                 _check_expected(other, expected, await _stream_version(connection, other))
+            if check is not None:
+                await check(connection)
             recorded = await self._write(
                 connection, head, stream_id, version or 0, batch, meta_text
             )
@@ -317,8 +325,10 @@ class EventStore:
         until: int | None = None,
         types: Sequence[str] | None = None,
         streams: Sequence[str] | None = None,
+        newest_first: bool = False,
     ) -> list[RecordedEvent]:
-        """One page of the log in position order, after a position, optionally filtered."""
+        """One page of the log in position order (or, with `newest_first`, the last page
+        before `until`, newest first), after a position, optionally filtered."""
         query = select(events).where(events.c.position > after)
         if until is not None:
             query = query.where(events.c.position <= until)
@@ -326,7 +336,8 @@ class EventStore:
             query = query.where(events.c.type.in_(list(types)))
         if streams:
             query = query.where(events.c.stream_id.in_(list(streams)))
-        query = query.order_by(events.c.position).limit(limit)
+        order = events.c.position.desc() if newest_first else events.c.position
+        query = query.order_by(order).limit(limit)
         async with self.engine.connect() as connection:
             return [recorded_from_row(row) for row in await connection.execute(query)]
 

@@ -195,7 +195,7 @@ def _end(until: PartialDate) -> dict[str, Any]:
 
 def _start(since: PartialDate, before: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "valid_from": str(since),
+        "valid_from": str(since) if since.known else None,
         "valid_from_lo": since.earliest,
         "valid_from_hi": since.latest,
         "valid_to": before["valid_to"],
@@ -204,14 +204,17 @@ def _start(since: PartialDate, before: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def may_hold_on(table: Table, day: date) -> ColumnElement[bool]:
-    """Versions whose valid period may include `day` (certainly or not)."""
-    return (table.c.valid_from_lo <= day) & (table.c.valid_to_hi >= day)
+def may_hold_within(table: Table, first: date, last: date) -> ColumnElement[bool]:
+    """Versions whose valid period may include a day from `first` to `last` (certainly or
+    not): a day, or a period such as a year."""
+    return (table.c.valid_from_lo <= last) & (table.c.valid_to_hi >= first)
 
 
-def certainly_holds(version: Mapping[str, Any], day: date) -> bool:
-    """Does the valid period certainly include `day`? False: the dates cannot tell."""
-    return bool(version["valid_from_hi"] <= day <= version["valid_to_lo"])
+def certainly_holds_within(version: Mapping[str, Any], first: date, last: date) -> bool:
+    """Does the valid period certainly include some day from `first` to `last`? False: the
+    dates cannot tell. (The days it certainly holds run from the latest its start may be to
+    the earliest its end may be.)"""
+    return bool(max(version["valid_from_hi"], first) <= min(version["valid_to_lo"], last))
 
 
 def known_at(table: Table, position: int | None) -> ColumnElement[bool]:

@@ -1,4 +1,4 @@
-"""Activity, Commitment and Source: what took place, what was announced, where it is written."""
+"""Activity and Commitment: what took place, and what was announced."""
 
 from __future__ import annotations
 
@@ -6,48 +6,45 @@ from datetime import datetime
 
 import strawberry
 
-from domain.vocabulary import ObjectKind
+from domain.vocabulary import ActivityKind, Field, Mode, ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from schema.context import Info
 from schema.loaders import ACTIVITY, COMMITMENTS_AT, PROGRAM, rows_in_key_order
-from schema.memberships import partner, partners
-from schema.nodes import (
-    Node,
-    Provenance,
-    SourceReference,
-    Version,
-    global_id,
-    provenance,
-    source_of,
-    versions,
-)
-from schema.pagination import Connection, connection_of, connection_of_keyed
-from schema.partners import Partner
+from schema.memberships import body, partner, partners
+from schema.nodes import Recorded, global_id
+from schema.pagination import Connection, Paging, connection_of, connection_of_keyed
+from schema.partners import CERTAIN, Body, Partner
 from schema.programs import Program
 from schema.scalars import partial_date
 
 
 @strawberry.type
-class Activity(Node):
+class Activity(Recorded):
     """A dated occurrence: a workshop, an annual meeting, a committee meeting, an event."""
+
+    kind_of_record = ObjectKind.ACTIVITY
 
     key: str
     name: str
-    kind: str
+    kind: ActivityKind
     on: PartialDate | None
-    mode: str | None
-    field: str | None
-    representatives: list[str]
+    mode: Mode | None
+    field: Field | None
+    representatives: list[str] = strawberry.field(
+        description='Who spoke for the participants, as the source names them: "Governor of Tokyo".'
+    )
     description: str | None
-    certain: bool
+    certain: bool = strawberry.field(
+        description="False when the dates on record cannot tell whether it took place on"
+        " `asOf`, within `during`, or between `from` and `to`."
+    )
     recorded_at: datetime
-    position: int
     organiser_key: strawberry.Private[str | None]
     participant_keys: strawberry.Private[list[str]]
     network_key: strawberry.Private[str | None]
+    body_key: strawberry.Private[str | None]
     program_key: strawberry.Private[str | None]
-    basis: strawberry.Private[Basis]
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Activity:
@@ -67,6 +64,7 @@ class Activity(Node):
             organiser_key=row["organiser"],
             participant_keys=row["participants"],
             network_key=row["network"],
+            body_key=row["body"],
             program_key=row["program"],
             basis=basis,
         )
@@ -77,14 +75,23 @@ class Activity(Node):
 
     @strawberry.field
     async def participants(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Partner]:
         found = await partners(info, self.basis, self.participant_keys)
-        return connection_of_keyed(info, found, first=first, after=after)
+        return connection_of_keyed(info, found, Paging(first, after, last, before))
 
     @strawberry.field
     async def network(self, info: Info) -> Partner | None:
         return await partner(info, self.basis, self.network_key)
+
+    @strawberry.field(description="The body of the network that met, if it was one.")
+    async def body(self, info: Info) -> Body | None:
+        return await body(info, self.basis, self.network_key, self.body_key)
 
     @strawberry.field
     async def program(self, info: Info) -> Program | None:
@@ -95,45 +102,47 @@ class Activity(Node):
 
     @strawberry.field(description="What was announced at this activity.")
     async def commitments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Commitment]:
         rows = await COMMITMENTS_AT.load(info.context, self.basis, self.key)
+        paging = Paging(first, after, last, before)
         return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Commitment.from_row(r, self.basis),
-            first=first,
-            after=after,
+            info, rows_in_key_order(rows), lambda r: Commitment.from_row(r, self.basis), paging
         )
-
-    @strawberry.field
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.position)
-
-    @strawberry.field(description="Every version of this activity, up to the basis position.")
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.ACTIVITY, self.key, self.basis)
-
-    @strawberry.field
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.ACTIVITY, self.key, self.basis)
 
 
 @strawberry.type
-class Commitment(Node):
+class Collaborator:
+    """Who a commitment is to be carried out with, as the source names them, and the partner
+    that is, when one is registered under that key."""
+
+    name: str = strawberry.field(
+        description='As given: a partner\'s key, or words such as "businesses" or "NGOs".'
+    )
+    partner: Partner | None
+
+
+@strawberry.type
+class Commitment(Recorded):
     """What a partner declared, when, and at which activity, with its focus areas."""
+
+    kind_of_record = ObjectKind.COMMITMENT
 
     key: str
     by_title: str | None
     on: PartialDate | None
     statement: str
     focus_areas: list[str]
+    certain: bool = strawberry.field(description=CERTAIN)
     recorded_at: datetime
-    position: int
     by_key: strawberry.Private[str]
     activity_key: strawberry.Private[str | None]
-    collaborator_keys: strawberry.Private[list[str]]
-    basis: strawberry.Private[Basis]
+    collaborator_names: strawberry.Private[list[str]]
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Commitment:
@@ -144,11 +153,12 @@ class Commitment(Node):
             on=partial_date(row["valid_from"]),
             statement=row["statement"],
             focus_areas=row["focus_areas"],
+            certain=row["certain"],
             recorded_at=row["recorded_from"],
             position=row["record_from"],
             by_key=row["by"],
             activity_key=row["activity"],
-            collaborator_keys=row["collaborators"],
+            collaborator_names=row["collaborators"],
             basis=basis,
         )
 
@@ -163,21 +173,27 @@ class Commitment(Node):
         row = await ACTIVITY.load(info.context, self.basis, self.activity_key)
         return Activity.from_row(row, self.basis) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Who it is to be carried out with, in the order the source gives them."
+    )
     async def collaborators(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Partner]:
-        found = await partners(info, self.basis, self.collaborator_keys)
-        return connection_of_keyed(info, found, first=first, after=after)
-
-    @strawberry.field
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.position)
-
-    @strawberry.field(description="Every version of this commitment, up to the basis position.")
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.COMMITMENT, self.key, self.basis)
-
-    @strawberry.field
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.COMMITMENT, self.key, self.basis)
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Collaborator]:
+        named = await partners(info, self.basis, self.collaborator_names)
+        registered = {found.key: found for found in named}
+        given = [
+            (f"{number:06d}", Collaborator(name=name, partner=registered.get(name)))
+            for number, name in enumerate(self.collaborator_names)
+        ]
+        return connection_of(
+            info,
+            given,
+            lambda item: item[1],
+            Paging(first, after, last, before),
+            lambda item: item[0],
+        )

@@ -30,7 +30,7 @@ def coded(error: GraphQLError) -> GraphQLError:
         )
         return _with(error, error.message, code)
     if isinstance(original, DomainError):
-        return _with(error, original.message, original.code)
+        return _with(error, original.message, original.code, original.details)
     if isinstance(original, GraphQLError) and original.extensions:
         return _with(
             error, original.message, original.extensions.get("code", ErrorCode.BAD_USER_INPUT)
@@ -43,7 +43,9 @@ def coded(error: GraphQLError) -> GraphQLError:
     return _with(error, MASKED, ErrorCode.INTERNAL_SERVER_ERROR)
 
 
-def _with(error: GraphQLError, message: str, code: str) -> GraphQLError:
+def _with(
+    error: GraphQLError, message: str, code: str, details: dict[str, Any] | None = None
+) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -51,7 +53,7 @@ def _with(error: GraphQLError, message: str, code: str) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={**(error.extensions or {}), "code": str(code)},
+        extensions={**(error.extensions or {}), **(details or {}), "code": str(code)},
     )
 
 

@@ -7,24 +7,16 @@ from datetime import date, datetime
 
 import strawberry
 
+from domain.ids import body_key
 from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
-from schema.basis import basis_for
+from schema.basis import When, basis_for
 from schema.context import Info
-from schema.loaders import BODIES_OF, PARTNER, ROLES_OF, rows_in_key_order
-from schema.nodes import (
-    Node,
-    Provenance,
-    SourceReference,
-    Version,
-    global_id,
-    provenance,
-    source_of,
-    versions,
-)
-from schema.pagination import Connection, connection_of
-from schema.partners import Body, Partner
+from schema.loaders import BODY, PARTNER, ROLES_OF, rows_in_key_order
+from schema.nodes import Recorded, global_id
+from schema.pagination import Connection, Paging, connection_of
+from schema.partners import CERTAIN, Body, Partner
 from schema.scalars import partial_date
 
 
@@ -33,9 +25,9 @@ async def partner(info: Info, basis: Basis, key: str | None) -> Partner | None:
     if key is None:
         return None
     row = await PARTNER.load(info.context, basis, key)
-    if row is None and basis.as_of is not None:
+    if row is None and basis.window is not None:
         # A partner's details are not dated the way memberships are: show what is on record.
-        basis = Basis(None, basis.position)
+        basis = basis.on_record()
         row = await PARTNER.load(info.context, basis, key)
     return Partner.from_row(row, basis) if row else None
 
@@ -47,19 +39,20 @@ async def partners(info: Info, basis: Basis, keys: list[str]) -> list[Partner]:
 
 
 @strawberry.type
-class Membership(Node):
+class Membership(Recorded):
     """A member in a network over a period."""
+
+    kind_of_record = ObjectKind.MEMBERSHIP
+    key_field = "membership_id"
 
     membership_id: str
     since: PartialDate | None
     until: PartialDate | None
     notes: list[str]
-    certain: bool
+    certain: bool = strawberry.field(description=CERTAIN)
     recorded_at: datetime
-    position: int
     member_key: strawberry.Private[str]
     network_key: strawberry.Private[str]
-    basis: strawberry.Private[Basis]
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Membership:
@@ -90,55 +83,51 @@ class Membership(Node):
         self,
         info: Info,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
+        at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Role]:
-        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        basis = await basis_for(info, When(as_of, during, known_at, at_position), self.basis)
         rows = await ROLES_OF.load(info.context, basis, self.member_key)
         held = [r for r in rows_in_key_order(rows) if r["network"] == self.network_key]
-        return connection_of(
-            info, held, lambda r: Role.from_row(r, basis), first=first, after=after
-        )
-
-    @strawberry.field(description="Where the current version of this fact came from.")
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.position)
-
-    @strawberry.field
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.MEMBERSHIP, self.membership_id, self.basis)
-
-    @strawberry.field
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.MEMBERSHIP, self.membership_id, self.basis)
+        paging = Paging(first, after, last, before)
+        return connection_of(info, held, lambda r: Role.from_row(r, basis), paging)
 
 
 @strawberry.type
-class Role(Node):
+class Role(Recorded):
     """A position a member holds in a network or one of its bodies for a period."""
 
+    kind_of_record = ObjectKind.ROLE
+    key_field = "role_id"
+
     role_id: str
-    position_title: str = strawberry.field(name="position")
-    holder_title: str | None
+    title: str = strawberry.field(description='The position held: "vice chair", "member".')
+    holder_title: str | None = strawberry.field(
+        description='Who held it, as the source names them: "Governor of Tokyo".'
+    )
     since: PartialDate | None
     until: PartialDate | None
-    held_as_of: PartialDate | None
+    held_as_of: PartialDate | None = strawberry.field(
+        description="A date the source attests the role held on, when its start is unknown."
+    )
     notes: list[str]
-    certain: bool
+    certain: bool = strawberry.field(description=CERTAIN)
     recorded_at: datetime
-    log_position: int
     holder_key: strawberry.Private[str]
     network_key: strawberry.Private[str]
     body_key: strawberry.Private[str | None]
-    basis: strawberry.Private[Basis]
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Role:
         return cls(
             id=global_id("Role", row["key"]),
             role_id=row["key"],
-            position_title=row["position"],
+            title=row["position"],
             holder_title=row["holder_title"],
             since=partial_date(row["valid_from"]),
             until=partial_date(row["valid_to"]),
@@ -146,7 +135,7 @@ class Role(Node):
             notes=row["notes"],
             certain=row["certain"],
             recorded_at=row["recorded_from"],
-            log_position=row["record_from"],
+            position=row["record_from"],
             holder_key=row["holder"],
             network_key=row["network"],
             body_key=row["body"],
@@ -163,19 +152,12 @@ class Role(Node):
 
     @strawberry.field
     async def body(self, info: Info) -> Body | None:
-        if self.body_key is None:
-            return None
-        rows = await BODIES_OF.load(info.context, self.basis, self.network_key)
-        return next((Body.from_row(r) for r in rows if r["body"] == self.body_key), None)
+        return await body(info, self.basis, self.network_key, self.body_key)
 
-    @strawberry.field
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.log_position)
 
-    @strawberry.field(description="Every version of this role, up to the basis position.")
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.ROLE, self.role_id, self.basis)
-
-    @strawberry.field
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.ROLE, self.role_id, self.basis)
+async def body(info: Info, basis: Basis, network: str | None, key: str | None) -> Body | None:
+    """A network's body by its key (as the record stands at the basis position)."""
+    if network is None or key is None:
+        return None
+    row = await BODY.load(info.context, basis.on_record(), body_key(network, key))
+    return Body.from_row(row, basis) if row else None

@@ -26,6 +26,7 @@ from events.model import SourceRef
 from projections.queries.basis import Basis
 from schema.context import Info
 from schema.errors import bad_input, coded_error
+from schema.nodes import parse_global_id
 from schema.objects import OBJECTS
 
 UNSOURCED = SourceRef(document=DIRECT_ENTRY)
@@ -43,30 +44,42 @@ def _snake(name: str) -> str:
 
 
 def _input_type(rule: Rule[Any]) -> type:
-    """A GraphQL input with the command's own fields, optional where the command has a default."""
+    """A GraphQL input with the command's own fields, optional where the command has a default;
+    a command on something already recorded takes its global `id` instead of its key."""
     command = rule.command
     hints = typing.get_type_hints(command)
     annotations: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
+    identity = command.identity[1] if command.identity else None
+    if identity is not None:
+        annotations["id"] = strawberry.ID
     for field in dataclasses.fields(command):
-        if field.name in BASE_FIELDS:
+        if field.name in BASE_FIELDS or field.name == identity:
             continue
-        required = field.default is dataclasses.MISSING and (
-            field.default_factory is dataclasses.MISSING
-        )
         kind = hints[field.name]
-        annotations[field.name] = kind if required else kind | None
-        if not required:
+        annotations[field.name] = kind if _required(field) else kind | None
+        if not _required(field):
             defaults[field.name] = None
+    reason = str if _required(_field(command, "reason")) else str | None
     annotations |= {
         "source": SourceInput | None,
-        "reason": str | None,
+        "reason": reason,
         "expected_version": int | None,
         "idempotency_key": str | None,
     }
-    defaults |= dict.fromkeys(("source", "reason", "expected_version", "idempotency_key"))
+    defaults |= dict.fromkeys(("source", "expected_version", "idempotency_key"))
+    if reason is not str:
+        defaults["reason"] = None
     namespace = {"__annotations__": annotations, **defaults, "__doc__": rule.description}
     return strawberry.input(type(f"{command.__name__}Input", (), namespace))
+
+
+def _field(command: type[c.Command], name: str) -> dataclasses.Field[Any]:
+    return next(field for field in dataclasses.fields(command) if field.name == name)
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _payload_type(rule: Rule[Any]) -> type:
@@ -79,11 +92,12 @@ def _payload_type(rule: Rule[Any]) -> type:
         "first_position": int,
         "replayed": bool,
     }
+    shown = "as it stood just before" if rule.returns.as_before else "as it now stands"
     doc = (
-        f"What {command.__name__} wrote: the {field_name} as it now stands, the last log position"
+        f"What {command.__name__} wrote: the {field_name} {shown}, the last log position"
         " written (`position`), and the stream's new version. `replayed` is true when this was"
-        f" a retry of a request already written; the {field_name} is then as the first write"
-        " left it."
+        f" a retry of a request already written; the {field_name} is then shown as the first"
+        " write left it."
     )
     namespace = {"__annotations__": annotations, "__doc__": doc}
     return strawberry.type(type(f"{command.__name__}Payload", (), namespace))
@@ -92,9 +106,12 @@ def _payload_type(rule: Rule[Any]) -> type:
 def to_command(command: type[c.Command], given: Any) -> c.Command:
     """The command an input stands for; fields left out keep the command's defaults."""
     values: dict[str, Any] = {}
+    if command.identity is not None:
+        kind, field_name = command.identity
+        values[field_name] = _key_of(given.id, OBJECTS[kind].name)
     for field in dataclasses.fields(command):
         value = getattr(given, field.name, None)
-        if value is None:
+        if value is None or field.name in values:
             continue
         if field.name == "source":
             value = SourceRef(document=value.document, section=value.section)
@@ -106,11 +123,24 @@ def to_command(command: type[c.Command], given: Any) -> c.Command:
         raise bad_input(str(error)) from None
 
 
+def _key_of(id: str, type_name: str) -> str:
+    """The key inside a global id, which must be one of `type_name`."""
+    given_type, key = parse_global_id(id)
+    if given_type != type_name:
+        raise bad_input(f"{id!r} is the id of a {given_type}; this input takes a {type_name}'s id")
+    return key
+
+
 async def _result(info: Info, returns: Returns, outcome: Outcome) -> Any:
-    """The object as the write left it: now, or for a replayed retry, as the first write
-    left it (what the first response showed, whatever was recorded since)."""
+    """The object as the write left it (as the first write left it, for a replayed retry), or
+    as it stood just before, for a command that leaves nothing (a retraction)."""
     object_type = OBJECTS[returns.kind]
-    basis = Basis(position=outcome.last_position) if outcome.replayed else Basis()
+    if returns.as_before:
+        basis = Basis(position=outcome.first_position - 1)
+    elif outcome.replayed:
+        basis = Basis(position=outcome.last_position)
+    else:
+        basis = Basis()
     key = returns.key_of(outcome.events[0].data)
     found = await object_type.loader.load(info.context, basis, key)
     return None if found is None else object_type.make(found, basis)

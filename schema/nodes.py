@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,6 +17,7 @@ from projections.queries.history import Provenance as ProvenanceRow
 from schema.context import Info, check_may_audit
 from schema.errors import bad_input
 from schema.loaders import VERSIONS, load_provenance
+from schema.pagination import Connection, Paging, connection_of
 from schema.scalars import partial_date
 
 
@@ -82,21 +83,36 @@ class Provenance:
 
 @strawberry.type
 class Version:
-    """One version of an object: what the record said, over which periods, and why."""
+    """One version of an object: what the record said, over which periods, and why. The
+    record held it from `position` (at `recordedAt`) until `supersededAtPosition` (at
+    `supersededAt`), when a later event corrected, changed or retracted it."""
 
     valid_from: PartialDate | None
     valid_to: PartialDate | None
-    record_from: int
-    record_to: int | None
-    recorded_from: datetime
-    recorded_to: datetime | None
+    position: int = strawberry.field(description="The log position of the event that made it.")
+    recorded_at: datetime
+    superseded_at_position: int | None = strawberry.field(
+        description="The log position from which the record no longer says this (null: it does)."
+    )
+    superseded_at: datetime | None
     event_type: str
     values: JSON
-    _position: strawberry.Private[int]
+    _closed_by: strawberry.Private[int | None]
+    _slice: strawberry.Private[int]
 
-    @strawberry.field(description="The event that opened this version.")
+    @strawberry.field(description="The event that made this version.")
     async def made_by(self, info: Info) -> Provenance | None:
-        found = await load_provenance(info.context, self._position)
+        found = await load_provenance(info.context, self.position)
+        return Provenance.of(found) if found else None
+
+    @strawberry.field(
+        description="The event that ended this version in the record: a correction, a change,"
+        " or a retraction (null while the record still says it)."
+    )
+    async def superseded_by(self, info: Info) -> Provenance | None:
+        if self._closed_by is None:
+            return None
+        found = await load_provenance(info.context, self._closed_by)
         return Provenance.of(found) if found else None
 
     @classmethod
@@ -108,19 +124,26 @@ class Version:
             "valid_to_hi",
             "certain",
             "made_by",
+            "closed_by",
         }
         values = {k: _json(v) for k, v in row.items() if k not in hidden}
         return cls(
             valid_from=_partial(row["valid_from"]),
             valid_to=_partial(row["valid_to"]),
-            record_from=row["record_from"],
-            record_to=row["record_to"],
-            recorded_from=row["recorded_from"],
-            recorded_to=row["recorded_to"],
+            position=row["record_from"],
+            recorded_at=row["recorded_from"],
+            superseded_at_position=row["record_to"],
+            superseded_at=row["recorded_to"],
             event_type=row["event_type"],
             values=cast(JSON, values),
-            _position=row["record_from"],
+            _closed_by=row["record_to"],
+            _slice=row["slice"],
         )
+
+
+def version_cursor(version: Version) -> str:
+    """Versions in record order: by the position that made them, then their slice."""
+    return f"{version.position:020d}.{version._slice:06d}"
 
 
 def _json(value: Any) -> Any:
@@ -132,14 +155,25 @@ def _partial(text: str | None) -> PartialDate | None:
 
 
 async def versions(info: Info, kind: ObjectKind, key: str, basis: Basis) -> list[Version]:
-    rows = await VERSIONS[kind].load(info.context, Basis(None, basis.position), key)
+    rows = await VERSIONS[kind].load(info.context, basis.on_record(), key)
     return [Version.of(row) for row in rows]
 
 
 async def provenance(info: Info, kind: ObjectKind, key: str, basis: Basis) -> list[Provenance]:
-    """Every event that made the object, up to the basis position, oldest first."""
-    made = await asyncio.gather(*(v.made_by(info) for v in await versions(info, kind, key, basis)))
-    return [found for found in made if found is not None]
+    """Every event that made or ended a version of the object (a correction, a retraction),
+    up to the basis position, oldest first."""
+    positions: set[int] = set()
+    for version in await versions(info, kind, key, basis):
+        positions.add(version.position)
+        closed = version.superseded_at_position
+        if closed is not None and (basis.position is None or closed <= basis.position):
+            positions.add(closed)
+    found = await asyncio.gather(*(load_provenance(info.context, p) for p in sorted(positions)))
+    return [Provenance.of(made) for made in found if made is not None]
+
+
+def provenance_cursor(made: Provenance) -> str:
+    return f"{made.position:020d}"
 
 
 async def source_of(info: Info, position: int) -> SourceReference | None:
@@ -149,3 +183,54 @@ async def source_of(info: Info, position: int) -> SourceReference | None:
     return SourceReference(
         document=made_by.source["document"], section=made_by.source.get("section")
     )
+
+
+@strawberry.interface(
+    description="An object of the record: where its current version came from, every version"
+    " behind it, and the events that made them."
+)
+class Recorded(Node):
+    position: int = strawberry.field(
+        description="The log position of the event that made this version."
+    )
+    # Each object type says which kind of object it is and which field holds its key.
+    kind_of_record: ClassVar[ObjectKind]
+    key_field: ClassVar[str] = "key"
+    basis: strawberry.Private[Basis]
+
+    def record_key(self) -> str:
+        """The key its versions are kept under."""
+        return str(getattr(self, self.key_field))
+
+    @strawberry.field(description="Where the current version of this fact came from.")
+    async def source(self, info: Info) -> SourceReference | None:
+        return await source_of(info, self.position)
+
+    @strawberry.field(description="Every version of this object, up to the basis position.")
+    async def history(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Version]:
+        found = await versions(info, self.kind_of_record, self.record_key(), self.basis)
+        paging = Paging(first, after, last, before)
+        return connection_of(info, found, lambda version: version, paging, version_cursor)
+
+    @strawberry.field(
+        description="The events that made this object's record, oldest first: what recorded,"
+        " changed, corrected or retracted it."
+    )
+    async def provenance(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Provenance]:
+        found = await provenance(info, self.kind_of_record, self.record_key(), self.basis)
+        paging = Paging(first, after, last, before)
+        return connection_of(info, found, lambda made: made, paging, provenance_cursor)

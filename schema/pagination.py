@@ -1,17 +1,20 @@
-"""Relay connections with keyset cursors, for every collection."""
+"""Relay connections with keyset cursors, for every collection, forward and backward."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from projections.queries.basis import Found, Page
 from schema.context import Info
 from schema.errors import bad_input
 
 Node = TypeVar("Node")
+Item = TypeVar("Item")
 
 
 def encode_cursor(key: str) -> str:
@@ -55,6 +58,20 @@ class Connection(Generic[Node]):
         return [edge.node for edge in self.edges]
 
 
+@dataclass(frozen=True)
+class Paging:
+    """A connection's paging arguments: the first items after a cursor, or the last before."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None and self.first is None
+
+
 def wants_total(info: Info) -> bool:
     """Did the query ask for `totalCount` (worth a count query only then)?"""
     return any(
@@ -64,10 +81,12 @@ def wants_total(info: Info) -> bool:
     )
 
 
-def page_size(info: Info, first: int | None, last: int | None = None) -> int:
+def page_size(info: Info, paging: Paging) -> int:
     """The page size asked for, within the configured maximum; a clear error past it."""
     maximum = info.context.services.settings.max_page_size
-    asked = first if first is not None else last
+    if paging.first is not None and paging.last is not None:
+        raise bad_input("give first or last, not both")
+    asked = paging.first if paging.first is not None else paging.last
     if asked is None:
         return maximum
     if asked < 0 or asked > maximum:
@@ -75,51 +94,63 @@ def page_size(info: Info, first: int | None, last: int | None = None) -> int:
     return asked
 
 
-def connection_of(
-    info: Info,
-    rows: Sequence[dict[str, Any]],
-    make: Callable[[dict[str, Any]], Node],
-    *,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> Connection[Node]:
-    """Page rows already in key order (all rows of one parent, from a loader)."""
-    size = page_size(info, first, last)
-    after_key, before_key = decode_cursor(after), decode_cursor(before)
-    window = [
-        row
-        for row in rows
-        if (after_key is None or row["key"] > after_key)
-        and (before_key is None or row["key"] < before_key)
-    ]
-    if last is not None and first is None:
-        page = window[-size:] if size else []
-        more_before, more_after = len(window) > size, before_key is not None
-    else:
-        page = window[:size]
-        more_before, more_after = after_key is not None, len(window) > size
-    edges = [Edge(cursor=encode_cursor(row["key"]), node=make(row)) for row in page]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=more_after,
-            has_previous_page=more_before,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=len(rows),
+def page(info: Info, paging: Paging) -> Page:
+    """The keyset page a root collection reads in SQL."""
+    return Page(
+        after=decode_cursor(paging.after),
+        before=decode_cursor(paging.before),
+        limit=page_size(info, paging),
+        backward=paging.backward,
     )
 
 
-def connection_of_keyed(
+def _connection(edges: list[Edge[Any]], paging: Paging, more: bool, total: int) -> Connection[Any]:
+    """`more`: there are items beyond the page in the direction it was read."""
+    if paging.backward:
+        has_next, has_previous = paging.before is not None, more
+    else:
+        has_next, has_previous = more, paging.after is not None
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+def connection_from(found: Found, make: Callable[[Any], Any], paging: Paging) -> Connection[Any]:
+    """A connection over one page of rows read in SQL (in key order)."""
+    edges = [Edge(cursor=encode_cursor(row["key"]), node=make(row)) for row in found.rows]
+    total = found.total if found.total is not None else len(edges)
+    return _connection(edges, paging, found.has_more, total)
+
+
+def connection_of(
     info: Info,
-    items: Sequence[Any],
-    *,
-    first: int | None = None,
-    after: str | None = None,
-) -> Connection[Any]:
+    items: Sequence[Item],
+    make: Callable[[Item], Node],
+    paging: Paging,
+    cursor_of: Callable[[Item], str] = lambda row: str(row["key"]),  # type: ignore[index]
+) -> Connection[Node]:
+    """Page items already in cursor order (all of one parent's, from a loader)."""
+    size = page_size(info, paging)
+    after, before = decode_cursor(paging.after), decode_cursor(paging.before)
+    window = [
+        item
+        for item in items
+        if (after is None or cursor_of(item) > after)
+        and (before is None or cursor_of(item) < before)
+    ]
+    chosen = (window[-size:] if size else []) if paging.backward else window[:size]
+    edges = [Edge(cursor=encode_cursor(cursor_of(item)), node=make(item)) for item in chosen]
+    return _connection(edges, paging, len(window) > size, len(items))
+
+
+def connection_of_keyed(info: Info, items: Sequence[Any], paging: Paging) -> Connection[Any]:
     """A connection over objects that carry a `key` (partners already loaded, say)."""
-    rows = sorted(({"key": item.key, "item": item} for item in items), key=lambda r: r["key"])
-    return connection_of(info, rows, lambda row: row["item"], first=first, after=after)
+    ordered = sorted(items, key=lambda item: str(item.key))
+    return connection_of(info, ordered, lambda item: item, paging, lambda item: str(item.key))

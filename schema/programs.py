@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.vocabulary import ObjectKind
+from domain.vocabulary import Field, ObjectKind, ProgramKind, ProgramStatus
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
-from schema.basis import basis_for
+from schema.basis import When, basis_for
 from schema.context import Info
 from schema.loaders import (
     ACTIVITIES_OF_PROGRAM,
@@ -19,18 +19,9 @@ from schema.loaders import (
     rows_in_key_order,
 )
 from schema.memberships import partner
-from schema.nodes import (
-    Node,
-    Provenance,
-    SourceReference,
-    Version,
-    global_id,
-    provenance,
-    source_of,
-    versions,
-)
-from schema.pagination import Connection, connection_of
-from schema.partners import Partner
+from schema.nodes import Recorded, global_id
+from schema.pagination import Connection, Paging, connection_of
+from schema.partners import CERTAIN, Partner
 from schema.scalars import partial_date
 
 if TYPE_CHECKING:
@@ -38,34 +29,35 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Program(Node):
+class Program(Recorded):
     """A cooperation in a field with partners: an exchange, a bilateral program, an initiative."""
+
+    kind_of_record = ObjectKind.PROGRAM
 
     key: str
     name: str
-    field: str
-    kind: str
+    field: Field
+    kind: ProgramKind
     topics: list[str]
     description: str | None
     since: PartialDate | None
     until: PartialDate | None
-    certain: bool
+    certain: bool = strawberry.field(description=CERTAIN)
     recorded_at: datetime
-    position: int
     lead_key: strawberry.Private[str]
     network_key: strawberry.Private[str | None]
-    basis: strawberry.Private[Basis]
 
     @strawberry.field(
-        description="active, or concluded: once an end is on record, or, asked asOf a day,"
-        " once it ended before that day."
+        description="ACTIVE, or CONCLUDED: once an end is on record, or, asked asOf a day (or"
+        " during a period), once it ended before that day (before the period began)."
     )
-    def status(self) -> str:
+    def status(self) -> ProgramStatus:
+        window = self.basis.window
         if self.until is None:
-            return "active"
-        if self.basis.as_of is None or self.until.latest < self.basis.as_of:
-            return "concluded"
-        return "active"
+            return ProgramStatus.ACTIVE
+        if window is None or self.until.latest < window[0]:
+            return ProgramStatus.CONCLUDED
+        return ProgramStatus.ACTIVE
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Program:
@@ -100,61 +92,53 @@ class Program(Node):
         self,
         info: Info,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
+        at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Participation]:
-        basis = await basis_for(info, as_of, known_at, inherited=self.basis)
+        basis = await basis_for(info, When(as_of, during, known_at, at_position), self.basis)
         rows = await PARTICIPANTS_OF_PROGRAM.load(info.context, basis, self.key)
+        paging = Paging(first, after, last, before)
         return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Participation.from_row(r, basis),
-            first=first,
-            after=after,
+            info, rows_in_key_order(rows), lambda r: Participation.from_row(r, basis), paging
         )
 
     @strawberry.field(description="Activities held under this program.")
     async def activities(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Activity, strawberry.lazy("schema.activities")]]:
         from schema.activities import Activity
 
         rows = await ACTIVITIES_OF_PROGRAM.load(info.context, self.basis, self.key)
+        paging = Paging(first, after, last, before)
         return connection_of(
-            info,
-            rows_in_key_order(rows),
-            lambda r: Activity.from_row(r, self.basis),
-            first=first,
-            after=after,
+            info, rows_in_key_order(rows), lambda r: Activity.from_row(r, self.basis), paging
         )
-
-    @strawberry.field
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.position)
-
-    @strawberry.field
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.PROGRAM, self.key, self.basis)
-
-    @strawberry.field
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.PROGRAM, self.key, self.basis)
 
 
 @strawberry.type
-class Participation(Node):
+class Participation(Recorded):
     """A partner taking part in a program over a period."""
+
+    kind_of_record = ObjectKind.PARTICIPATION
+    key_field = "participation_id"
 
     participation_id: str
     since: PartialDate | None
     until: PartialDate | None
-    certain: bool
+    certain: bool = strawberry.field(description=CERTAIN)
     recorded_at: datetime
-    position: int
     partner_key: strawberry.Private[str]
     program_key: strawberry.Private[str]
-    basis: strawberry.Private[Basis]
 
     @classmethod
     def from_row(cls, row: Row, basis: Basis) -> Participation:
@@ -174,18 +158,6 @@ class Participation(Node):
     @strawberry.field
     async def partner(self, info: Info) -> Partner | None:
         return await partner(info, self.basis, self.partner_key)
-
-    @strawberry.field
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.position)
-
-    @strawberry.field(description="Every version of this participation, up to the basis position.")
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.PARTICIPATION, self.participation_id, self.basis)
-
-    @strawberry.field
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.PARTICIPATION, self.participation_id, self.basis)
 
     @strawberry.field
     async def program(self, info: Info) -> Program | None:

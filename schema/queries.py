@@ -1,85 +1,98 @@
-"""Root queries over the cooperation record: current, as of a day, as the record stood."""
+"""Root queries over the cooperation record: current, as of a day or during a period, as the
+record stood."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
+from domain.vocabulary import ActivityKind, Field, ObjectKind, PartnerKind, ProgramStatus
+from events.dates import PartialDate
 from projections.queries import history as history_queries
 from projections.queries import partners as partner_queries
 from projections.queries import programs as program_queries
-from projections.queries.basis import Basis, Found, Page
+from projections.queries.basis import Basis
 from schema.activities import Activity, Commitment
-from schema.basis import check_range, root_basis
+from schema.basis import When, check_range, root_basis
 from schema.context import Info
+from schema.enums import ChangeKind
 from schema.errors import bad_input
 from schema.loaders import PARTNER, PROGRAM
-from schema.nodes import Node, Version, parse_global_id
+from schema.nodes import Node, Version, parse_global_id, version_cursor
 from schema.objects import BY_NAME
 from schema.pagination import (
     Connection,
-    Edge,
-    PageInfo,
+    Paging,
+    connection_from,
     connection_of,
-    decode_cursor,
-    encode_cursor,
-    page_size,
+    page,
     wants_total,
 )
 from schema.partners import Partner
 from schema.programs import Program
 from schema.sources import Source
 
-
-def connection_from(found: Found, make: Any, after: str | None) -> Connection[Any]:
-    edges = [Edge(cursor=encode_cursor(row["key"]), node=make(row)) for row in found.rows]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=found.has_more,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=found.total if found.total is not None else len(edges),
-    )
-
-
-def page(info: Info, first: int | None, after: str | None) -> Page:
-    return Page(after=decode_cursor(after), limit=page_size(info, first))
+From = Annotated[date | None, strawberry.argument(name="from")]
 
 
 @strawberry.type
 class HistoryEntry:
     """One version behind a key, and what kind of object it is a version of."""
 
-    kind: str
+    kind: ObjectKind
     key: str
     version: Version
 
 
 @strawberry.type
 class Change:
-    kind: str
-    change: str
+    """What happened to an object: in the world (started, ended) or in the record (recorded,
+    corrected, changed, retracted), with the version it concerns."""
+
+    kind: ObjectKind
+    change: ChangeKind
     key: str
     version: Version
 
 
+def _change_cursor(entry: tuple[str, Change]) -> str:
+    return entry[0]
+
+
+def _changes(info: Info, found: list[history_queries.Change], paging: Paging) -> Connection[Change]:
+    """Changes in the order given, paged by their place in it."""
+    entries = [
+        (
+            f"{number:08d}",
+            Change(
+                kind=ObjectKind(c.kind),
+                change=ChangeKind(c.change),
+                key=c.key,
+                version=Version.of(c.row),
+            ),
+        )
+        for number, c in enumerate(found)
+    ]
+    return connection_of(info, entries, lambda entry: entry[1], paging, _change_cursor)
+
+
 @strawberry.type
 class RecordQuery:
-    @strawberry.field(description="A partner by key, as of a day and as the record stood.")
+    @strawberry.field(
+        description="A partner by key, as of a day (or during a period) and as the record stood."
+    )
     async def partner(
         self,
         info: Info,
         key: str,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
     ) -> Partner | None:
-        basis = await root_basis(info, as_of, known_at, at_position)
+        basis = await root_basis(info, When(as_of, during, known_at, at_position))
         row = await PARTNER.load(info.context, basis, key)
         return Partner.from_row(row, basis) if row else None
 
@@ -87,40 +100,47 @@ class RecordQuery:
     async def partners(
         self,
         info: Info,
-        kind: str | None = None,
+        kind: PartnerKind | None = None,
         country: str | None = None,
         region: str | None = None,
         search: str | None = None,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Partner]:
-        basis = await root_basis(info, as_of, known_at, at_position)
+        basis = await root_basis(info, When(as_of, during, known_at, at_position))
+        paging = Paging(first, after, last, before)
         async with info.context.db() as connection:
             found = await partner_queries.find_partners(
                 connection,
                 basis,
-                page(info, first, after),
+                page(info, paging),
                 with_total=wants_total(info),
                 kind=kind,
                 country=country,
                 region=region,
                 search=search,
             )
-        return connection_from(found, lambda row: Partner.from_row(row, basis), after)
+        return connection_from(found, lambda row: Partner.from_row(row, basis), paging)
 
-    @strawberry.field
+    @strawberry.field(
+        description="A program by key, as of a day (or during a period) and as the record stood."
+    )
     async def program(
         self,
         info: Info,
         key: str,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
     ) -> Program | None:
-        basis = await root_basis(info, as_of, known_at, at_position)
+        basis = await root_basis(info, When(as_of, during, known_at, at_position))
         row = await PROGRAM.load(info.context, basis, key)
         return Program.from_row(row, basis) if row else None
 
@@ -128,53 +148,58 @@ class RecordQuery:
     async def programs(
         self,
         info: Info,
-        field: str | None = None,
+        field: Field | None = None,
         partner: str | None = None,
-        status: str | None = None,
+        status: ProgramStatus | None = None,
         search: str | None = None,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Program]:
-        if status not in (None, "active", "concluded"):
-            raise bad_input(f"status {status!r} is not one of active, concluded")
-        basis = await root_basis(info, as_of, known_at, at_position)
+        basis = await root_basis(info, When(as_of, during, known_at, at_position))
+        paging = Paging(first, after, last, before)
         async with info.context.db() as connection:
             found = await program_queries.find_programs(
                 connection,
                 basis,
-                page(info, first, after),
+                page(info, paging),
                 with_total=wants_total(info),
                 field=field,
                 partner=partner,
                 status=status,
                 search=search,
             )
-        return connection_from(found, lambda row: Program.from_row(row, basis), after)
+        return connection_from(found, lambda row: Program.from_row(row, basis), paging)
 
     @strawberry.field(description="Activities that may fall between `from` and `to`, inclusive.")
     async def activities(
         self,
         info: Info,
-        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        from_: From = None,
         to: date | None = None,
-        kind: str | None = None,
+        kind: ActivityKind | None = None,
         network: str | None = None,
         program: str | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Activity]:
         check_range(from_, to)
-        basis = await root_basis(info, None, known_at, at_position)
+        basis = await root_basis(info, When(known_at=known_at, at_position=at_position))
+        paging = Paging(first, after, last, before)
         async with info.context.db() as connection:
             found = await program_queries.find_activities(
                 connection,
                 basis,
-                page(info, first, after),
+                page(info, paging),
                 with_total=wants_total(info),
                 start=from_,
                 end=to,
@@ -182,57 +207,88 @@ class RecordQuery:
                 network=network,
                 program=program,
             )
-        return connection_from(found, lambda row: Activity.from_row(row, basis), after)
+        return connection_from(found, lambda row: Activity.from_row(row, basis), paging)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Commitments by whom, at which activity, announced between `from` and `to`"
+        " (inclusive), standing asOf a day or during a period."
+    )
     async def commitments(
         self,
         info: Info,
         by: str | None = None,
         activity: str | None = None,
+        from_: From = None,
+        to: date | None = None,
         as_of: date | None = None,
+        during: PartialDate | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Commitment]:
-        basis = await root_basis(info, as_of, known_at, at_position)
+        check_range(from_, to)
+        basis = await root_basis(info, When(as_of, during, known_at, at_position))
+        paging = Paging(first, after, last, before)
         async with info.context.db() as connection:
             found = await program_queries.find_commitments(
                 connection,
                 basis,
-                page(info, first, after),
+                page(info, paging),
                 with_total=wants_total(info),
                 by=by,
                 activity=activity,
+                start=from_,
+                end=to,
             )
-        return connection_from(found, lambda row: Commitment.from_row(row, basis), after)
+        return connection_from(found, lambda row: Commitment.from_row(row, basis), paging)
 
     @strawberry.field(description="The documents the record's facts come from.")
     async def sources(
         self,
         info: Info,
         known_at: datetime | None = None,
+        at_position: int | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Source]:
-        basis = await root_basis(info, None, known_at)
+        basis = await root_basis(info, When(known_at=known_at, at_position=at_position))
         async with info.context.db() as connection:
             rows = await partner_queries.find_sources(connection, basis)
-        return connection_of(info, rows, Source.from_row, first=first, after=after)
+        paging = Paging(first, after, last, before)
+        return connection_of(info, rows, lambda row: Source.from_row(row, basis), paging)
 
     @strawberry.field(
-        description="Every version behind a key (partner, membership, program, ...);"
-        " empty when nothing on record has it."
+        description="Every version behind a key (partner, membership, program, ...), in record"
+        " order; empty when nothing on record has it."
     )
-    async def history(self, info: Info, key: str) -> list[HistoryEntry]:
+    async def history(
+        self,
+        info: Info,
+        key: str,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[HistoryEntry]:
         async with info.context.db() as connection:
             rows = await history_queries.history(connection, key)
-        return [HistoryEntry(kind=r["object"], key=r["key"], version=Version.of(r)) for r in rows]
+        entries = [
+            HistoryEntry(kind=ObjectKind(r["object"]), key=r["key"], version=Version.of(r))
+            for r in rows
+        ]
+        paging = Paging(first, after, last, before)
+        return connection_of(
+            info, entries, lambda entry: entry, paging, lambda entry: version_cursor(entry.version)
+        )
 
     @strawberry.field(
         description="What started or ended in the world between two days (inclusive),"
-        " as the record stood at `knownAt` (now by default)."
+        " as the record stood at `knownAt` or `atPosition` (now by default)."
     )
     async def changes(
         self,
@@ -240,30 +296,42 @@ class RecordQuery:
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
         known_at: datetime | None = None,
-    ) -> list[Change]:
+        at_position: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Change]:
         check_range(from_, to)
-        basis = await root_basis(info, None, known_at)
+        basis = await root_basis(info, When(known_at=known_at, at_position=at_position))
         async with info.context.db() as connection:
             found = await history_queries.changes_between(connection, from_, to, basis.position)
-        return [
-            Change(kind=c.kind, change=c.change, key=c.key, version=Version.of(c.row))
-            for c in found
-        ]
+        return _changes(info, found, Paging(first, after, last, before))
 
-    @strawberry.field(description="What the record changed between two log positions.")
+    @strawberry.field(
+        description="What the record changed between two log positions: what was recorded,"
+        " corrected, changed or retracted after `afterPosition`, up to `untilPosition` (the"
+        " head by default)."
+    )
     async def recorded_changes(
-        self, info: Info, after: int, until: int | None = None
-    ) -> list[Change]:
+        self,
+        info: Info,
+        after_position: int,
+        until_position: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Change]:
         head = await info.context.head()
-        end = until if until is not None else head
-        if not 0 <= after <= end:
-            raise bad_input(f"after ({after}) must be from 0 to until ({end})")
+        end = until_position if until_position is not None else head
+        if not 0 <= after_position <= end:
+            raise bad_input(
+                f"afterPosition ({after_position}) must be from 0 to untilPosition ({end})"
+            )
         async with info.context.db() as connection:
-            found = await history_queries.changes_recorded(connection, after, end)
-        return [
-            Change(kind=c.kind, change=c.change, key=c.key, version=Version.of(c.row))
-            for c in found
-        ]
+            found = await history_queries.changes_recorded(connection, after_position, end)
+        return _changes(info, found, Paging(first, after, last, before))
 
     @strawberry.field(description="Any object by its global id, as the record stands now.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

@@ -17,20 +17,16 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from schema.activities import Activity, Commitment
 from schema.audit import AuditQuery
 from schema.extensions import RequestScope, coded
 from schema.feed import FeedSubscription
 from schema.log import LogQuery
-from schema.memberships import Membership, Role
 from schema.mutations import Mutation
-from schema.partners import Body, Partner
-from schema.programs import Participation, Program
+from schema.objects import OBJECTS
 from schema.queries import RecordQuery
 from schema.scalars import SCALARS
-from schema.sources import Source
 
-NODE_TYPES = [Partner, Membership, Role, Body, Program, Participation, Activity, Commitment, Source]
+NODE_TYPES = [object_type.graphql for object_type in OBJECTS.values()]
 
 
 @strawberry.type

@@ -8,32 +8,24 @@ import strawberry
 
 from domain.vocabulary import ObjectKind
 from projections.queries.basis import Basis, Row
-from schema.context import Info
-from schema.nodes import (
-    Node,
-    Provenance,
-    SourceReference,
-    Version,
-    global_id,
-    provenance,
-    source_of,
-    versions,
-)
+from schema.nodes import Recorded, global_id
 
 
 @strawberry.type
-class Source(Node):
+class Source(Recorded):
+    """A document the record's facts are taken from, and the sections a reference may name."""
+
+    kind_of_record = ObjectKind.SOURCE
+
     key: str
     title: str
     publisher: str | None
     url: str | None
     sections: list[str]
     recorded_at: datetime
-    position: int
 
     @classmethod
-    def from_row(cls, row: Row, basis: Basis | None = None) -> Source:
-        """A source as registered; sources are not dated in valid time, so `basis` is unused."""
+    def from_row(cls, row: Row, basis: Basis) -> Source:
         return cls(
             id=global_id("Source", row["key"]),
             key=row["key"],
@@ -43,16 +35,5 @@ class Source(Node):
             sections=row["sections"],
             recorded_at=row["recorded_from"],
             position=row["record_from"],
+            basis=basis,
         )
-
-    @strawberry.field(description="Where the registration of this source came from.")
-    async def source(self, info: Info) -> SourceReference | None:
-        return await source_of(info, self.position)
-
-    @strawberry.field(description="Every version of this source.")
-    async def history(self, info: Info) -> list[Version]:
-        return await versions(info, ObjectKind.SOURCE, self.key, Basis())
-
-    @strawberry.field(description="The events that made this source's record.")
-    async def provenance(self, info: Info) -> list[Provenance]:
-        return await provenance(info, ObjectKind.SOURCE, self.key, Basis())

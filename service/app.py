@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from domain.errors import ErrorCode
@@ -27,6 +27,7 @@ from schema.extensions import coded
 from schema.root import Limits, build_schema
 from service.auth import BadToken, principal_for
 from service.observability import RequestContext
+from service.persisted import PersistedQueries, PersistedQueryError
 from service.services import Services, build_services
 from service.settings import Settings
 from service.websocket import PingingHandler
@@ -45,6 +46,16 @@ class CoopGraphQL(GraphQL[Context, None]):
         limits = Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
         super().__init__(build_schema(limits), keep_alive=True, keep_alive_interval=15)
         self.services = services
+        self.persisted = PersistedQueries()
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request, with a persisted query's document filled in from its hash."""
+        parsed = await super().parse_http_body(request)
+        for data in parsed if isinstance(parsed, list) else [parsed]:
+            data.query = self.persisted.document(data.query, data.extensions)
+        return parsed
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         principal = getattr(request.state, "principal", ANONYMOUS)
@@ -134,6 +145,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         request.state.principal = principal
         try:
             response: Response = await graphql.run(request)
+        except PersistedQueryError as error:
+            body = {"errors": [{"message": str(error), "extensions": {"code": str(error.code)}}]}
+            return JSONResponse(body, status_code=200)
         except HTTPException as error:
             # A body that is not JSON (400), or a mutation over GET, which the specification
             # answers with 405: say so in JSON.

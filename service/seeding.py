@@ -73,9 +73,17 @@ def _command(document: str, entry: dict[str, Any]) -> Command:
 
 
 async def load_seed(commands: Commands, seed: list[Command] | None = None) -> SeedReport:
-    """Execute every seed command as the actor `seed`; count what was new and what was not."""
+    """Execute every seed command as the actor `seed`; count what was new and what was not.
+
+    A seed command whose key is already in the log counts as present even where the seed
+    file has since spelled it differently (a renamed field): the fact it stands for is there.
+    """
     written = present = 0
     for command in seed_commands() if seed is None else seed:
+        key = command.idempotency_key
+        if key is not None and await commands.store.result_for_idempotency_key(key):
+            present += 1
+            continue
         outcome = await commands.execute(command, SEED_ACTOR)
         if outcome.replayed:
             present += 1

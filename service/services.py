@@ -13,6 +13,7 @@ from events.feed import ChangeFeed
 from events.store import EventStore
 from projections.framework import Projections
 from projections.models import built_in_projectors
+from projections.queries.references import ReadModelReferences
 from service.observability import Metrics
 from service.settings import Settings
 
@@ -51,6 +52,6 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
         store=store,
         feed=feed,
         projections=Projections(store, built_in_projectors()),
-        commands=Commands(store),
+        commands=Commands(store, ReadModelReferences()),
         metrics=metrics,
     )

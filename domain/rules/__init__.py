@@ -53,5 +53,6 @@ __all__ = [
     "plan",
     "programs",
     "roles",
+    "rule_for",
     "sources",
 ]

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.commands import AnnounceCommitment, CorrectActivity, CorrectCommitment, RecordActivity
+from domain.commands import (
+    AnnounceCommitment,
+    CorrectActivity,
+    CorrectCommitment,
+    RecordActivity,
+    RetractActivity,
+    RetractCommitment,
+)
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.events import (
     ActivityCorrected,
     ActivityRecorded,
+    ActivityRetracted,
     CommitmentAnnounced,
     CommitmentCorrected,
+    CommitmentRetracted,
     DomainEvent,
 )
 from domain.facts import Facts, Plan
@@ -18,6 +27,7 @@ from domain.rules import bodies, partners, programs
 from domain.rules.checks import (
     check_choice,
     check_key,
+    check_reason,
     check_text,
     check_texts,
     corrected,
@@ -183,3 +193,36 @@ def correct_commitment(facts: Facts, command: CorrectCommitment) -> list[DomainE
         names.add("activity")
     checked = _check_commitment(facts, values, names)
     return [CommitmentCorrected(key=current.key, **checked, corrected_fields=changed)]
+
+
+def plan_retract_activity(command: RetractActivity) -> Plan:
+    return Plan(activity_stream(command.key))
+
+
+def _activity_key(command: RetractActivity) -> tuple[ObjectKind, str]:
+    return ObjectKind.ACTIVITY, command.key
+
+
+@rule(
+    RetractActivity,
+    reads=plan_retract_activity,
+    returns=ACTIVITY.before(),
+    unreferenced=_activity_key,
+)
+def retract_activity(facts: Facts, command: RetractActivity) -> list[DomainEvent]:
+    check_reason(command.reason)
+    if activity(facts, command.key) is None:
+        raise NotFound(f"activity {command.key!r} is not recorded")
+    return [ActivityRetracted(key=command.key)]
+
+
+def plan_retract_commitment(command: RetractCommitment) -> Plan:
+    return Plan(commitment_stream(command.key))
+
+
+@rule(RetractCommitment, reads=plan_retract_commitment, returns=COMMITMENT.before())
+def retract_commitment(facts: Facts, command: RetractCommitment) -> list[DomainEvent]:
+    check_reason(command.reason)
+    if commitment(facts, command.key) is None:
+        raise NotFound(f"commitment {command.key!r} is not recorded")
+    return [CommitmentRetracted(key=command.key)]

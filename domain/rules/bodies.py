@@ -9,11 +9,12 @@ from domain.commands import RecordBodySize, RegisterBody
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.events import BodyRegistered, BodySizeRecorded, DomainEvent
 from domain.facts import Facts, Plan
+from domain.ids import body_key
 from domain.rules import partners
 from domain.rules.checks import check_key, check_text, optional_text
 from domain.rules.declare import Returns, rule
 from domain.state.bodies import Body, body
-from domain.streams import body_key, body_stream, partner_stream
+from domain.streams import body_stream, partner_stream
 from domain.vocabulary import ObjectKind
 
 MAX_SIZE = 100_000

@@ -37,6 +37,13 @@ def check_text(what: str, value: str) -> str:
     return text
 
 
+def check_reason(reason: str | None) -> str:
+    """A retraction must say why the fact was recorded in error."""
+    if reason is None or not reason.strip():
+        raise ValidationError("a retraction needs a reason: say why the fact was recorded in error")
+    return check_text("reason", reason)
+
+
 def optional_text(what: str, value: str | None) -> str | None:
     return None if value is None else check_text(what, value)
 

@@ -7,6 +7,7 @@ function that decides it; the command's docstring is its description. Everything
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,15 +25,22 @@ Decide = Callable[[Facts, C], list[DomainEvent]]
 
 @dataclass(frozen=True)
 class Returns:
-    """The object a command's result shows: its kind, and its key in the first event written."""
+    """The object a command's result shows: its kind, its key in the first event written,
+    and whether it is shown as the command left it or (for a retraction, which leaves
+    nothing) as it stood just before."""
 
     kind: ObjectKind
     key_of: Callable[[Mapping[str, Any]], str]
+    as_before: bool = False
 
     @classmethod
     def field(cls, kind: ObjectKind, name: str) -> Returns:
         """The key is the event's field `name`."""
         return cls(kind, itemgetter(name))
+
+    def before(self) -> Returns:
+        """The same object, shown as it stood just before the command."""
+        return dataclasses.replace(self, as_before=True)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,9 @@ class Rule(Generic[C]):
     plan: Callable[[C], Plan]
     decide: Decide[C]
     returns: Returns
+    # For a command that withdraws something other streams may refer to: what must not be
+    # referred to when the command is written (checked with the append, under its lock).
+    unreferenced: Callable[[C], tuple[ObjectKind, str]] | None = None
 
     @property
     def description(self) -> str:
@@ -51,14 +62,18 @@ _RULES: dict[type[Command], Rule[Any]] = {}
 
 
 def rule(
-    command: type[C], *, reads: Callable[[C], Plan], returns: Returns
+    command: type[C],
+    *,
+    reads: Callable[[C], Plan],
+    returns: Returns,
+    unreferenced: Callable[[C], tuple[ObjectKind, str]] | None = None,
 ) -> Callable[[Decide[C]], Decide[C]]:
     """Declare the decorated function as the rule that decides `command`."""
 
     def declare(decide: Decide[C]) -> Decide[C]:
         if command in _RULES:
             raise TypeError(f"{command.__name__} is decided by two rules")
-        _RULES[command] = Rule(command, reads, decide, returns)
+        _RULES[command] = Rule(command, reads, decide, returns, unreferenced)
         return decide
 
     return declare

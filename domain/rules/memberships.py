@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.commands import CorrectMembership, EndMembership, StartMembership
-from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import DomainEvent, MembershipCorrected, MembershipEnded, MembershipStarted
+from domain.commands import CorrectMembership, EndMembership, RetractMembership, StartMembership
+from domain.errors import Conflict, ValidationError
+from domain.events import (
+    DomainEvent,
+    MembershipCorrected,
+    MembershipEnded,
+    MembershipRetracted,
+    MembershipStarted,
+)
 from domain.facts import Facts, Plan
+from domain.ids import member_and_network, membership_id
 from domain.rules import partners
 from domain.rules.checks import (
     check_key,
     check_order,
+    check_reason,
     check_texts,
     corrected,
     date_text,
@@ -35,7 +43,7 @@ MEMBERSHIP = Returns.field(ObjectKind.MEMBERSHIP, "membership_id")
 
 
 def check_no_overlap(state: Memberships, period: Period, own_id: str | None = None) -> None:
-    for other in state.periods:
+    for other in state.live:
         if other.membership_id != own_id and other.period.overlaps(period) is True:
             wanted = f"from {date_text(period.since)}" if period.until is None else describe(period)
             raise Conflict(
@@ -67,7 +75,7 @@ def start(facts: Facts, command: StartMembership) -> list[DomainEvent]:
     check_no_overlap(current, Period(command.since))
     return [
         MembershipStarted(
-            membership_id=f"{member}@{network}#{len(current.periods) + 1}",
+            membership_id=membership_id(member, network, len(current.periods) + 1),
             member=member,
             network=network,
             since=command.since,
@@ -76,33 +84,20 @@ def start(facts: Facts, command: StartMembership) -> list[DomainEvent]:
     ]
 
 
-def plan_change(command: EndMembership | CorrectMembership) -> Plan:
-    """Ending or correcting a membership also reads the roles held within it."""
-    return Plan(
-        membership_stream(command.member, command.network),
-        (role_stream(command.member, command.network),),
-    )
+def plan_change(command: EndMembership | CorrectMembership | RetractMembership) -> Plan:
+    """A change to a membership also reads the roles held within it."""
+    member, network = member_and_network(command.membership_id)
+    return Plan(membership_stream(member, network), (role_stream(member, network),))
 
 
-def _open_membership(current: Memberships) -> Membership:
-    if not current.periods:
-        raise NotFound(f"{current.member} has no membership in {current.network}")
-    open_ = [period for period in current.periods if period.until is None]
-    if not open_:
-        last = current.periods[-1]
-        raise Conflict(
-            f"{current.member}'s membership of {current.network} already ended ({last.until})"
-        )
-    return open_[-1]
+def _state(facts: Facts, membership: str) -> Memberships:
+    return state.memberships(facts, *member_and_network(membership))
 
 
 @rule(EndMembership, reads=plan_change, returns=MEMBERSHIP)
 def end(facts: Facts, command: EndMembership) -> list[DomainEvent]:
-    before = state.memberships(facts, command.member, command.network)
-    if command.membership_id is None:
-        current = _open_membership(before)
-    else:
-        current = before.find(command.membership_id)
+    before = _state(facts, command.membership_id)
+    current = before.find(command.membership_id)
     if current.until is not None:
         raise Conflict(f"membership {current.membership_id} already ended ({current.until})")
     check_order(f"membership {current.membership_id}", current.since, command.until)
@@ -120,7 +115,7 @@ def end(facts: Facts, command: EndMembership) -> list[DomainEvent]:
 
 @rule(CorrectMembership, reads=plan_change, returns=MEMBERSHIP)
 def correct(facts: Facts, command: CorrectMembership) -> list[DomainEvent]:
-    before = state.memberships(facts, command.member, command.network)
+    before = _state(facts, command.membership_id)
     current = before.find(command.membership_id)
     values, changed = corrected(current, command, ("since", "until", "notes"), ("until", "notes"))
     check_order(f"membership {current.membership_id}", values["since"], values["until"])
@@ -140,6 +135,20 @@ def correct(facts: Facts, command: CorrectMembership) -> list[DomainEvent]:
     return decided
 
 
+@rule(RetractMembership, reads=plan_change, returns=MEMBERSHIP.before())
+def retract(facts: Facts, command: RetractMembership) -> list[DomainEvent]:
+    check_reason(command.reason)
+    before = _state(facts, command.membership_id)
+    current = before.find(command.membership_id)
+    decided: list[DomainEvent] = [
+        MembershipRetracted(
+            membership_id=current.membership_id, member=before.member, network=before.network
+        )
+    ]
+    _check_roles_still_fit(facts, before, decided)
+    return decided
+
+
 def _check_roles_still_fit(
     facts: Facts, before: Memberships, decided: Sequence[DomainEvent]
 ) -> None:
@@ -152,12 +161,17 @@ def _check_roles_still_fit(
     for event in decided:
         after = state.evolve(after, event)
     member, network = before.member, before.network
-    for role in roles(facts, member, network).roles:
-        fits_after = not all(certainly_outside(role, m) for m in after.periods)
-        if fits_after or all(certainly_outside(role, m) for m in before.periods):
+    for role in roles(facts, member, network).live:
+        fits_after = not all(certainly_outside(role, m) for m in after.live)
+        if fits_after or all(certainly_outside(role, m) for m in before.live):
             continue
+        if not after.live:
+            raise Conflict(
+                f"the role {role.named(network)} {describe(role.period)} ({role.role_id}) lies"
+                f" within {member}'s membership of {network}: retract or correct the role first"
+            )
         raise Conflict(
-            f"{member}'s membership of {network} would then be only {held(after.periods)},"
-            f" and the role {role.title(network)} {describe(role.period)} ({role.role_id})"
+            f"{member}'s membership of {network} would then be only {held(after.live)},"
+            f" and the role {role.named(network)} {describe(role.period)} ({role.role_id})"
             " would lie outside it: end or correct the role first"
         )

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from domain.commands import CorrectPartner, RegisterPartner, UpdatePartner
+from domain.commands import CorrectPartner, RegisterPartner, RetractPartner, UpdatePartner
 from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import DomainEvent, PartnerCorrected, PartnerRegistered, PartnerUpdated
+from domain.events import (
+    DomainEvent,
+    PartnerCorrected,
+    PartnerRegistered,
+    PartnerRetracted,
+    PartnerUpdated,
+)
 from domain.facts import Facts, Plan
-from domain.rules.checks import check_choice, check_key, check_text, corrected, optional_text
+from domain.rules.checks import (
+    check_choice,
+    check_key,
+    check_reason,
+    check_text,
+    corrected,
+    optional_text,
+)
 from domain.rules.declare import Returns, rule
 from domain.state.partners import Partner, partner
 from domain.streams import partner_stream
@@ -55,7 +68,7 @@ def register(facts: Facts, command: RegisterPartner) -> list[DomainEvent]:
     ]
 
 
-def plan_change(command: UpdatePartner | CorrectPartner) -> Plan:
+def plan_change(command: UpdatePartner | CorrectPartner | RetractPartner) -> Plan:
     return Plan(partner_stream(command.key))
 
 
@@ -102,3 +115,13 @@ def correct(facts: Facts, command: CorrectPartner) -> list[DomainEvent]:
             corrected_fields=changed,
         )
     ]
+
+
+def _partner_key(command: RetractPartner) -> tuple[ObjectKind, str]:
+    return ObjectKind.PARTNER, command.key
+
+
+@rule(RetractPartner, reads=plan_change, returns=PARTNER.before(), unreferenced=_partner_key)
+def retract(facts: Facts, command: RetractPartner) -> list[DomainEvent]:
+    check_reason(command.reason)
+    return [PartnerRetracted(key=require(facts, command.key).key)]

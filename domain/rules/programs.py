@@ -11,6 +11,7 @@ from domain.commands import (
     JoinProgram,
     LaunchProgram,
     LeaveProgram,
+    RetractProgram,
 )
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.events import (
@@ -20,14 +21,17 @@ from domain.events import (
     ProgramConcluded,
     ProgramCorrected,
     ProgramLaunched,
+    ProgramRetracted,
 )
 from domain.facts import Facts, Plan
+from domain.ids import participation_id, program_and_partner
 from domain.rules import partners
 from domain.rules.checks import (
     check_choice,
     check_key,
     check_on_or_after,
     check_order,
+    check_reason,
     check_text,
     check_texts,
     corrected,
@@ -111,7 +115,7 @@ def _check_partners(facts: Facts, lead: str, keys: Sequence[str]) -> list[str]:
 
 def _joined(program_key: str, partner: str, number: int, since: PartialDate) -> DomainEvent:
     return PartnerJoinedProgram(
-        participation_id=f"{program_key}/{partner}#{number}",
+        participation_id=participation_id(program_key, partner, number),
         program=program_key,
         partner=partner,
         since=since,
@@ -141,36 +145,39 @@ def join(facts: Facts, command: JoinProgram) -> list[DomainEvent]:
 
 
 def plan_leave(command: LeaveProgram) -> Plan:
-    return Plan(program_stream(command.program))
+    program, _partner = program_and_partner(command.participation_id)
+    return Plan(program_stream(program))
 
 
 @rule(LeaveProgram, reads=plan_leave, returns=PARTICIPATION)
 def leave(facts: Facts, command: LeaveProgram) -> list[DomainEvent]:
-    found = require(facts, command.program)
-    taking_part = found.of(command.partner)
-    if not taking_part:
-        raise NotFound(f"{command.partner} does not take part in program {found.key}")
-    current = taking_part[-1]
+    program, partner = program_and_partner(command.participation_id)
+    found = require(facts, program)
+    current = next(
+        (p for p in found.participations if p.participation_id == command.participation_id), None
+    )
+    if current is None:
+        raise NotFound(f"program {found.key} has no participation {command.participation_id!r}")
     if current.until is not None:
-        raise Conflict(f"{command.partner} already left program {found.key} ({current.until})")
-    check_order(f"{command.partner}'s part in program {found.key}", current.since, command.until)
+        raise Conflict(f"{partner} already left program {found.key} ({current.until})")
+    check_order(f"{partner}'s part in program {found.key}", current.since, command.until)
     return [
         PartnerLeftProgram(
             participation_id=current.participation_id,
             program=found.key,
-            partner=command.partner,
+            partner=partner,
             until=command.until,
         )
     ]
 
 
-def plan_conclude(command: ConcludeProgram) -> Plan:
-    return Plan(program_stream(command.program))
+def plan_own(command: ConcludeProgram | RetractProgram) -> Plan:
+    return Plan(program_stream(command.key))
 
 
-@rule(ConcludeProgram, reads=plan_conclude, returns=PROGRAM)
+@rule(ConcludeProgram, reads=plan_own, returns=PROGRAM)
 def conclude(facts: Facts, command: ConcludeProgram) -> list[DomainEvent]:
-    found = require(facts, command.program)
+    found = require(facts, command.key)
     if found.until is not None:
         raise Conflict(f"program {found.key} already concluded ({found.until})")
     check_order(f"program {found.key}", found.since, command.until)
@@ -184,12 +191,12 @@ def conclude(facts: Facts, command: ConcludeProgram) -> list[DomainEvent]:
 
 
 def plan_correct(command: CorrectProgram) -> Plan:
-    return Plan(program_stream(command.program), _partner_reads(command.lead, command.network))
+    return Plan(program_stream(command.key), _partner_reads(command.lead, command.network))
 
 
 @rule(CorrectProgram, reads=plan_correct, returns=PROGRAM)
 def correct(facts: Facts, command: CorrectProgram) -> list[DomainEvent]:
-    current = require(facts, command.program)
+    current = require(facts, command.key)
     values, changed = corrected(current, command, DETAILS, OPTIONAL)
     values = _check_values(values)
     # Only a changed lead or network was read (and needs checking) again.
@@ -198,3 +205,14 @@ def correct(facts: Facts, command: CorrectProgram) -> list[DomainEvent]:
     if "network" in changed:
         _check_network(facts, values["network"])
     return [ProgramCorrected(key=current.key, **values, corrected_fields=changed)]
+
+
+def _program_key(command: RetractProgram) -> tuple[ObjectKind, str]:
+    return ObjectKind.PROGRAM, command.key
+
+
+@rule(RetractProgram, reads=plan_own, returns=PROGRAM.before(), unreferenced=_program_key)
+def retract(facts: Facts, command: RetractProgram) -> list[DomainEvent]:
+    check_reason(command.reason)
+    found = require(facts, command.key)
+    return [ProgramRetracted(key=found.key)]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from domain.commands import AssignRole, CorrectRole, EndRole
-from domain.errors import Conflict, NotFound, ValidationError
-from domain.events import DomainEvent, RoleAssigned, RoleCorrected, RoleEnded
+from domain.commands import AssignRole, CorrectRole, EndRole, RetractRole
+from domain.errors import Conflict, ValidationError
+from domain.events import DomainEvent, RoleAssigned, RoleCorrected, RoleEnded, RoleRetracted
 from domain.facts import Facts, Plan
+from domain.ids import holder_and_network, role_id
 from domain.rules import bodies, partners
 from domain.rules.checks import (
     check_key,
     check_order,
+    check_reason,
     check_text,
     check_texts,
     corrected,
@@ -30,7 +32,7 @@ from domain.state.roles import Role, Roles, certainly_outside, roles
 from domain.streams import body_stream, membership_stream, partner_stream, role_stream
 from domain.vocabulary import ObjectKind
 
-FIELDS = ("position", "body", "holder_title", "since", "until", "held_as_of", "notes")
+FIELDS = ("title", "body", "holder_title", "since", "until", "held_as_of", "notes")
 OPTIONAL = ("body", "holder_title", "until", "held_as_of", "notes")
 ROLE = Returns.field(ObjectKind.ROLE, "role_id")
 
@@ -41,7 +43,7 @@ def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = Tru
     A correction that leaves the body as it was need not find it again: it was checked when
     the role was assigned, and the correction's plan reads a body only when it names one.
     """
-    title = role.title(state.network)
+    title = role.named(state.network)
     check_order(f"the role {title}", role.since, role.until)
     if role.held_as_of is not None and not could_hold_on(role.period, role.held_as_of):
         raise ValidationError(
@@ -50,8 +52,8 @@ def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = Tru
     if role.body is not None and body_named:
         bodies.require(facts, state.network, role.body)
     _check_membership(facts, state, role)
-    for other in state.roles:
-        same = (other.position, other.body) == (role.position, role.body)
+    for other in state.live:
+        same = (other.title, other.body) == (role.title, role.body)
         if same and other.role_id != role.role_id and other.period.overlaps(role.period) is True:
             raise Conflict(
                 f"{state.holder} already holds {title} {describe(other.period)}"
@@ -60,7 +62,7 @@ def check_role(facts: Facts, state: Roles, role: Role, *, body_named: bool = Tru
 
 
 def _check_membership(facts: Facts, state: Roles, role: Role) -> None:
-    periods = memberships(facts, state.holder, state.network).periods
+    periods = memberships(facts, state.holder, state.network).live
     if not periods:
         raise Conflict(
             f"{state.holder} is not a member of {state.network}; record the membership"
@@ -69,7 +71,7 @@ def _check_membership(facts: Facts, state: Roles, role: Role) -> None:
     if all(certainly_outside(role, membership) for membership in periods):
         raise Conflict(
             f"{state.holder} was a member of {state.network} only {held(periods)};"
-            f" the role {role.title(state.network)} {describe(role.period)} lies outside it"
+            f" the role {role.named(state.network)} {describe(role.period)} lies outside it"
         )
 
 
@@ -90,8 +92,8 @@ def assign(facts: Facts, command: AssignRole) -> list[DomainEvent]:
     partners.require(facts, holder)
     state = roles(facts, holder, network)
     role = Role(
-        role_id=f"{holder}@{network}#role-{len(state.roles) + 1}",
-        position=check_text("position", command.position),
+        role_id=role_id(holder, network, len(state.roles) + 1),
+        title=check_text("title", command.title),
         body=None if command.body is None else check_key("body", command.body),
         holder_title=optional_text("holder title", command.holder_title),
         since=command.since,
@@ -106,7 +108,7 @@ def assign(facts: Facts, command: AssignRole) -> list[DomainEvent]:
             holder=holder,
             network=network,
             body=role.body,
-            position=role.position,
+            position=role.title,
             holder_title=role.holder_title,
             since=role.since,
             held_as_of=role.held_as_of,
@@ -115,38 +117,22 @@ def assign(facts: Facts, command: AssignRole) -> list[DomainEvent]:
     ]
 
 
-def plan_end(command: EndRole) -> Plan:
-    return Plan(
-        role_stream(command.holder, command.network),
-        (membership_stream(command.holder, command.network),),
-    )
+def plan_end(command: EndRole | RetractRole) -> Plan:
+    holder, network = holder_and_network(command.role_id)
+    return Plan(role_stream(holder, network), (membership_stream(holder, network),))
 
 
-def _open_role(state: Roles, command: EndRole) -> Role:
-    if command.role_id is not None:
-        return state.find(command.role_id)
-    matching = [
-        role
-        for role in state.roles
-        if role.until is None
-        and command.position in (None, role.position)
-        and command.body in (None, role.body)
-    ]
-    if not matching:
-        raise NotFound(f"{state.holder} holds no open role like that in {state.network}")
-    if len(matching) > 1:
-        ids = ", ".join(role.role_id for role in matching)
-        raise ValidationError(f"{state.holder} holds several such roles ({ids}); name the role_id")
-    return matching[0]
+def _roles(facts: Facts, role: str) -> Roles:
+    return roles(facts, *holder_and_network(role))
 
 
 @rule(EndRole, reads=plan_end, returns=ROLE)
 def end(facts: Facts, command: EndRole) -> list[DomainEvent]:
-    state = roles(facts, command.holder, command.network)
-    role = _open_role(state, command)
+    state = _roles(facts, command.role_id)
+    role = state.find(command.role_id)
     if role.until is not None:
         raise Conflict(f"role {role.role_id} already ended ({role.until})")
-    check_order(f"the role {role.title(state.network)}", role.since, command.until)
+    check_order(f"the role {role.named(state.network)}", role.since, command.until)
     if role.held_as_of is not None and command.until.before(role.held_as_of) is True:
         raise ValidationError(
             f"role {role.role_id} held as of {role.held_as_of}; it cannot end in {command.until}"
@@ -158,22 +144,23 @@ def end(facts: Facts, command: EndRole) -> list[DomainEvent]:
             holder=state.holder,
             network=state.network,
             body=role.body,
-            position=role.position,
+            position=role.title,
             until=command.until,
         )
     ]
 
 
 def plan_correct(command: CorrectRole) -> Plan:
-    return _plan(command.holder, command.network, command.body)
+    holder, network = holder_and_network(command.role_id)
+    return _plan(holder, network, command.body)
 
 
 @rule(CorrectRole, reads=plan_correct, returns=ROLE)
 def correct(facts: Facts, command: CorrectRole) -> list[DomainEvent]:
-    state = roles(facts, command.holder, command.network)
+    state = _roles(facts, command.role_id)
     current = state.find(command.role_id)
     values, changed = corrected(current, command, FIELDS, OPTIONAL)
-    values["position"] = check_text("position", values["position"])
+    values["title"] = check_text("title", values["title"])
     values["holder_title"] = optional_text("holder title", values["holder_title"])
     values["notes"] = check_texts("notes", values["notes"])
     role = dataclasses.replace(current, **values)
@@ -184,12 +171,20 @@ def correct(facts: Facts, command: CorrectRole) -> list[DomainEvent]:
             holder=state.holder,
             network=state.network,
             body=role.body,
-            position=role.position,
+            position=role.title,
             holder_title=role.holder_title,
             since=role.since,
             until=role.until,
             held_as_of=role.held_as_of,
             notes=role.notes,
-            corrected_fields=changed,
+            corrected_fields=["position" if name == "title" else name for name in changed],
         )
     ]
+
+
+@rule(RetractRole, reads=plan_end, returns=ROLE.before())
+def retract(facts: Facts, command: RetractRole) -> list[DomainEvent]:
+    check_reason(command.reason)
+    state = _roles(facts, command.role_id)
+    role = state.find(command.role_id)
+    return [RoleRetracted(role_id=role.role_id, holder=state.holder, network=state.network)]

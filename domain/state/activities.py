@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from domain.events import (
     ActivityCorrected,
     ActivityRecorded,
+    ActivityRetracted,
     CommitmentAnnounced,
     CommitmentCorrected,
+    CommitmentRetracted,
     DomainEvent,
 )
 from domain.facts import Facts
@@ -62,6 +64,8 @@ def evolve(state: Activity | None, event: DomainEvent) -> Activity | None:
         case ActivityRecorded() | ActivityCorrected():
             values = {name: getattr(event, name) for name in ACTIVITY_FIELDS}
             return Activity(key=event.key, **values)
+        case ActivityRetracted():
+            return None
     return state
 
 
@@ -89,6 +93,8 @@ def evolve_commitment(state: Commitment | None, event: DomainEvent) -> Commitmen
         case CommitmentAnnounced() | CommitmentCorrected():
             values = {name: getattr(event, name) for name in COMMITMENT_FIELDS}
             return Commitment(key=event.key, **values)
+        case CommitmentRetracted():
+            return None
     return state
 
 

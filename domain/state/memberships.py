@@ -6,7 +6,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from domain.errors import NotFound
-from domain.events import DomainEvent, MembershipCorrected, MembershipEnded, MembershipStarted
+from domain.events import (
+    DomainEvent,
+    MembershipCorrected,
+    MembershipEnded,
+    MembershipRetracted,
+    MembershipStarted,
+)
 from domain.facts import Facts
 from domain.streams import membership_stream
 from events.dates import PartialDate, Period
@@ -18,6 +24,7 @@ class Membership:
     since: PartialDate
     until: PartialDate | None
     notes: list[str]
+    retracted: bool = False
 
     @property
     def period(self) -> Period:
@@ -32,9 +39,16 @@ class Memberships:
     network: str
     periods: tuple[Membership, ...] = ()
 
+    @property
+    def live(self) -> tuple[Membership, ...]:
+        """The periods the record holds (those not retracted)."""
+        return tuple(period for period in self.periods if not period.retracted)
+
     def find(self, membership_id: str) -> Membership:
         for period in self.periods:
             if period.membership_id == membership_id:
+                if period.retracted:
+                    raise NotFound(f"membership {membership_id!r} was retracted")
                 return period
         raise NotFound(f"{self.member} has no membership {membership_id!r} in {self.network}")
 
@@ -54,6 +68,9 @@ def evolve(state: Memberships, event: DomainEvent) -> Memberships:
         case MembershipCorrected():
             fixed = Membership(event.membership_id, event.since, event.until, list(event.notes))
             return state.replaced(fixed)
+        case MembershipRetracted():
+            withdrawn = dataclasses.replace(state.find(event.membership_id), retracted=True)
+            return state.replaced(withdrawn)
     return state
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.events import DomainEvent, PartnerCorrected, PartnerRegistered, PartnerUpdated
+from domain.events import (
+    DomainEvent,
+    PartnerCorrected,
+    PartnerRegistered,
+    PartnerRetracted,
+    PartnerUpdated,
+)
 from domain.facts import Facts
 from domain.streams import partner_stream
 
@@ -25,6 +31,8 @@ def evolve(state: Partner | None, event: DomainEvent) -> Partner | None:
             return Partner(
                 event.key, event.name, event.kind, event.country, event.region, event.description
             )
+        case PartnerRetracted():
+            return None
     return state
 
 

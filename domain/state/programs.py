@@ -13,6 +13,7 @@ from domain.events import (
     ProgramConcluded,
     ProgramCorrected,
     ProgramLaunched,
+    ProgramRetracted,
 )
 from domain.facts import Facts
 from domain.streams import program_stream
@@ -68,6 +69,8 @@ def evolve(state: Program | None, event: DomainEvent) -> Program | None:
                 for p in state.participations
             )
             return dataclasses.replace(state, participations=left)
+        case ProgramRetracted():
+            return None
     return state
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from domain.errors import NotFound
-from domain.events import DomainEvent, RoleAssigned, RoleCorrected, RoleEnded
+from domain.events import DomainEvent, RoleAssigned, RoleCorrected, RoleEnded, RoleRetracted
 from domain.facts import Facts
 from domain.state.memberships import Membership
 from domain.streams import role_stream
@@ -16,20 +16,22 @@ from events.dates import PartialDate, Period
 @dataclass(frozen=True)
 class Role:
     role_id: str
-    position: str
+    title: str  # the position held: "vice chair" (events name it `position`)
     body: str | None
     holder_title: str | None
     since: PartialDate
     until: PartialDate | None
     held_as_of: PartialDate | None
     notes: list[str]
+    retracted: bool = False
 
     @property
     def period(self) -> Period:
         return Period(self.since, self.until)
 
-    def title(self, network: str) -> str:
-        return f"{self.position} of {network}" + (f" {self.body}" if self.body else "")
+    def named(self, network: str) -> str:
+        """'vice chair of c40', 'member of c40 steering-committee'."""
+        return f"{self.title} of {network}" + (f" {self.body}" if self.body else "")
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,16 @@ class Roles:
     network: str
     roles: tuple[Role, ...] = ()
 
+    @property
+    def live(self) -> tuple[Role, ...]:
+        """The roles the record holds (those not retracted)."""
+        return tuple(role for role in self.roles if not role.retracted)
+
     def find(self, role_id: str) -> Role:
         for role in self.roles:
             if role.role_id == role_id:
+                if role.retracted:
+                    raise NotFound(f"role {role_id!r} was retracted")
                 return role
         raise NotFound(f"{self.holder} has no role {role_id!r} in {self.network}")
 
@@ -69,6 +78,8 @@ def evolve(state: Roles, event: DomainEvent) -> Roles:
         case RoleEnded():
             ended = dataclasses.replace(state.find(event.role_id), until=event.until)
             return state.replaced(ended)
+        case RoleRetracted():
+            return state.replaced(dataclasses.replace(state.find(event.role_id), retracted=True))
     return state
 
 

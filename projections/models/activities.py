@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.events import ActivityCorrected, ActivityRecorded
+from domain.events import ActivityCorrected, ActivityRecorded, ActivityRetracted
 from events.model import RecordedEvent
 from projections.framework import Projector
 from projections.models.metadata import read_metadata
 from projections.versions import (
     as_text,
+    close_versions,
     close_where,
     open_version,
     revise,
@@ -70,7 +71,7 @@ def activity_values(event: ActivityRecorded | ActivityCorrected) -> dict[str, An
 class ActivitiesProjector(Projector):
     name = "activities"
     TABLES = (activities, activity_participants)
-    handles = frozenset({"ActivityRecorded", "ActivityCorrected"})
+    handles = frozenset({"ActivityRecorded", "ActivityCorrected", "ActivityRetracted"})
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         table = self.table("activities")
@@ -85,6 +86,12 @@ class ActivitiesProjector(Projector):
                     connection, taking_part, taking_part.c.activity == decoded.key, event
                 )
                 await self._participants(connection, decoded, event)
+            case ActivityRetracted():
+                await close_versions(connection, table, decoded.key, event)
+                taking_part = self.table("activity_participants")
+                await close_where(
+                    connection, taking_part, taking_part.c.activity == decoded.key, event
+                )
 
     async def _participants(
         self,

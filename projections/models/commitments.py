@@ -7,11 +7,18 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.events import CommitmentAnnounced, CommitmentCorrected
+from domain.events import CommitmentAnnounced, CommitmentCorrected, CommitmentRetracted
 from events.model import RecordedEvent
 from projections.framework import Projector
 from projections.models.metadata import read_metadata
-from projections.versions import as_text, open_version, revise, valid_period, versioned_table
+from projections.versions import (
+    as_text,
+    close_versions,
+    open_version,
+    revise,
+    valid_period,
+    versioned_table,
+)
 
 commitments = versioned_table(
     "commitments",
@@ -43,7 +50,7 @@ def commitment_values(event: CommitmentAnnounced | CommitmentCorrected) -> dict[
 class CommitmentsProjector(Projector):
     name = "commitments"
     TABLES = (commitments,)
-    handles = frozenset({"CommitmentAnnounced", "CommitmentCorrected"})
+    handles = frozenset({"CommitmentAnnounced", "CommitmentCorrected", "CommitmentRetracted"})
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         table = self.table("commitments")
@@ -53,3 +60,5 @@ class CommitmentsProjector(Projector):
                 await open_version(connection, table, decoded.key, values, event)
             case CommitmentCorrected():
                 await revise(connection, table, decoded.key, commitment_values(decoded), event)
+            case CommitmentRetracted():
+                await close_versions(connection, table, decoded.key, event)

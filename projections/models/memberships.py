@@ -7,11 +7,23 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.events import MembershipCorrected, MembershipEnded, MembershipStarted
+from domain.events import (
+    MembershipCorrected,
+    MembershipEnded,
+    MembershipRetracted,
+    MembershipStarted,
+)
 from events.model import RecordedEvent
 from projections.framework import Projector
 from projections.models.metadata import read_metadata
-from projections.versions import as_text, open_version, revise, valid_period, versioned_table
+from projections.versions import (
+    as_text,
+    close_versions,
+    open_version,
+    revise,
+    valid_period,
+    versioned_table,
+)
 
 memberships = versioned_table(
     "memberships",
@@ -38,7 +50,9 @@ memberships = versioned_table(
 class MembershipsProjector(Projector):
     name = "memberships"
     TABLES = (memberships,)
-    handles = frozenset({"MembershipStarted", "MembershipEnded", "MembershipCorrected"})
+    handles = frozenset(
+        {"MembershipStarted", "MembershipEnded", "MembershipCorrected", "MembershipRetracted"}
+    )
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         table = self.table("memberships")
@@ -61,3 +75,5 @@ class MembershipsProjector(Projector):
                     **valid_period(decoded.since, decoded.until),
                 }
                 await revise(connection, table, decoded.membership_id, values, event)
+            case MembershipRetracted():
+                await close_versions(connection, table, decoded.membership_id, event)

@@ -13,11 +13,20 @@ from domain.events import (
     ProgramConcluded,
     ProgramCorrected,
     ProgramLaunched,
+    ProgramRetracted,
 )
 from events.model import RecordedEvent
 from projections.framework import Projector
 from projections.models.metadata import read_metadata
-from projections.versions import as_text, open_version, revise, valid_period, versioned_table
+from projections.versions import (
+    as_text,
+    close_versions,
+    close_where,
+    open_version,
+    revise,
+    valid_period,
+    versioned_table,
+)
 
 programs = versioned_table(
     "programs",
@@ -69,6 +78,7 @@ class ProgramsProjector(Projector):
             "ProgramConcluded",
             "PartnerJoinedProgram",
             "PartnerLeftProgram",
+            "ProgramRetracted",
         }
     )
 
@@ -90,6 +100,9 @@ class ProgramsProjector(Projector):
                     **valid_period(decoded.since, None),
                 }
                 await open_version(connection, members, decoded.participation_id, values, event)
+            case ProgramRetracted():
+                await close_versions(connection, table, decoded.key, event)
+                await close_where(connection, members, members.c.program == decoded.key, event)
             case PartnerLeftProgram():
                 await revise(
                     connection, members, decoded.participation_id, ends(decoded.until), event

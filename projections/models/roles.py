@@ -13,11 +13,20 @@ from domain.events import (
     RoleAssigned,
     RoleCorrected,
     RoleEnded,
+    RoleRetracted,
 )
+from domain.ids import body_key
 from events.model import RecordedEvent
 from projections.framework import Projector
 from projections.models.metadata import read_metadata
-from projections.versions import as_text, open_version, revise, valid_period, versioned_table
+from projections.versions import (
+    as_text,
+    close_versions,
+    open_version,
+    revise,
+    valid_period,
+    versioned_table,
+)
 
 roles = versioned_table(
     "roles",
@@ -46,10 +55,6 @@ bodies = versioned_table(
 )
 
 
-def body_key(network: str, body: str) -> str:
-    return f"{network}.{body}"
-
-
 def role_values(event: RoleAssigned | RoleCorrected) -> dict[str, Any]:
     return {
         "holder": event.holder,
@@ -66,7 +71,14 @@ class RolesProjector(Projector):
     name = "roles"
     TABLES = (roles, bodies)
     handles = frozenset(
-        {"RoleAssigned", "RoleEnded", "RoleCorrected", "BodyRegistered", "BodySizeRecorded"}
+        {
+            "RoleAssigned",
+            "RoleEnded",
+            "RoleCorrected",
+            "RoleRetracted",
+            "BodyRegistered",
+            "BodySizeRecorded",
+        }
     )
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
@@ -82,6 +94,8 @@ class RolesProjector(Projector):
             case RoleCorrected():
                 values = {**role_values(decoded), **valid_period(decoded.since, decoded.until)}
                 await revise(connection, table, decoded.role_id, values, event)
+            case RoleRetracted():
+                await close_versions(connection, table, decoded.role_id, event)
             case BodyRegistered():
                 values = {
                     "network": decoded.network,

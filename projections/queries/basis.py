@@ -12,7 +12,8 @@ import msgspec
 from sqlalchemy import Column, Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from projections.versions import certainly_holds, known_at, may_hold_on
+from events.dates import PartialDate
+from projections.versions import certainly_holds_within, known_at, may_hold_within
 
 Row = dict[str, Any]
 LIST_COLUMNS = frozenset(
@@ -31,43 +32,76 @@ MAX_LIMIT = 1000
 
 @dataclass(frozen=True)
 class Basis:
-    """Valid day (`as_of`) and record position (`position`) of a read; None means now."""
+    """What a read answers on: in valid time a day (`as_of`) or a period (`during`: what held
+    at some point of it), and a record position (`position`); None means now, any time."""
 
     as_of: date | None = None
     position: int | None = None
+    during: PartialDate | None = None
+
+    @property
+    def window(self) -> tuple[date, date] | None:
+        """The first and last day asked about in valid time (None: no day is asked)."""
+        if self.as_of is not None:
+            return self.as_of, self.as_of
+        if self.during is not None:
+            return self.during.earliest, self.during.latest
+        return None
 
     def where(self, table: Table, query: Select[Any]) -> Select[Any]:
         query = query.where(known_at(table, self.position))
-        if self.as_of is not None:
-            query = query.where(may_hold_on(table, self.as_of))
+        window = self.window
+        if window is not None:
+            query = query.where(may_hold_within(table, *window))
         return query
+
+    def certain(self, row: Mapping[str, Any]) -> bool:
+        """Does the record show that `row` held (on some day of the window)?"""
+        window = self.window
+        return True if window is None else certainly_holds_within(row, *window)
+
+    def on_record(self) -> Basis:
+        """The same record position, with no day asked about."""
+        return Basis(position=self.position)
 
 
 @dataclass(frozen=True)
 class Page:
-    """Keyset pagination: rows after the key `after`, at most `limit` of them."""
+    """Keyset pagination: at most `limit` rows after the key `after` and before `before`; the
+    first of them, or with `backward` the last."""
 
     after: str | None = None
     limit: int = 100
+    before: str | None = None
+    backward: bool = False
 
     def apply(self, table: Table, query: Select[Any], order: Sequence[Any] = ()) -> Select[Any]:
         if self.after is not None:
             query = query.where(table.c.key > self.after)
-        limit = max(0, min(self.limit, MAX_LIMIT))
-        return query.order_by(*order, table.c.key, table.c.slice).limit(limit + 1)
+        if self.before is not None:
+            query = query.where(table.c.key < self.before)
+        keys = [*order, table.c.key, table.c.slice]
+        if self.backward:
+            keys = [key.desc() for key in keys]
+        return query.order_by(*keys).limit(self.size + 1)
+
+    @property
+    def size(self) -> int:
+        return max(0, min(self.limit, MAX_LIMIT))
 
 
 def plain(row: Mapping[Any, Any], basis: Basis) -> Row:
     """A row as the API sees it: lists decoded, and whether the as-of answer is certain."""
     out = {k: (msgspec.json.decode(v) if k in LIST_COLUMNS else v) for k, v in row.items()}
-    out["certain"] = True if basis.as_of is None else certainly_holds(row, basis.as_of)
+    out["certain"] = basis.certain(row)
     return out
 
 
 def page_of(rows: Sequence[Mapping[Any, Any]], basis: Basis, page: Page) -> tuple[list[Row], bool]:
-    """The rows of one page and whether there are more after it."""
-    limit = max(0, min(page.limit, MAX_LIMIT))
-    return [plain(r, basis) for r in rows[:limit]], len(rows) > limit
+    """The rows of one page, in key order, and whether there are more beyond it (after it,
+    or before it when paging backward)."""
+    found = [plain(r, basis) for r in rows[: page.size]]
+    return (found[::-1] if page.backward else found), len(rows) > page.size
 
 
 @dataclass(frozen=True)

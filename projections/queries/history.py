@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Select, Table, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.vocabulary import ObjectKind
@@ -59,8 +59,16 @@ async def history(connection: AsyncConnection, key: str) -> list[Row]:
         for row in (await connection.execute(query)).mappings():
             found.append({**plain(row, Basis()), "object": str(kind)})
     found.sort(key=lambda row: (row["record_from"], row["slice"]))
-    made_by = await provenance(connection, {row["record_from"] for row in found})
-    return [{**row, "made_by": made_by[row["record_from"]]} for row in found]
+    ends = {row["record_to"] for row in found if row["record_to"] is not None}
+    events = await provenance(connection, {row["record_from"] for row in found} | ends)
+    return [
+        {
+            **row,
+            "made_by": events[row["record_from"]],
+            "closed_by": events.get(row["record_to"]) if row["record_to"] else None,
+        }
+        for row in found
+    ]
 
 
 async def provenance(connection: AsyncConnection, positions: set[int]) -> dict[int, Provenance]:
@@ -121,7 +129,8 @@ async def changes_between(
 
 async def changes_recorded(connection: AsyncConnection, after: int, until: int) -> list[Change]:
     """What the record changed between two positions: versions opened in (after, until],
-    told apart as recorded (new), corrected (by a correction event) or changed."""
+    told apart as recorded (new), corrected (by a correction event) or changed; and objects
+    retracted there (their versions closed with none opened in their place)."""
     found: list[Change] = []
     for kind, table in HISTORIES.items():
         query = select(table).where(table.c.record_from > after, table.c.record_from <= until)
@@ -129,8 +138,24 @@ async def changes_recorded(connection: AsyncConnection, after: int, until: int) 
             found.append(
                 Change(str(kind), _nature(row["event_type"]), row["key"], plain(row, Basis()))
             )
-    found.sort(key=lambda c: (c.row["record_from"], c.kind, c.key, c.row["slice"]))
+        for row in (await connection.execute(_withdrawn(table, after, until))).mappings():
+            found.append(Change(str(kind), "retracted", row["key"], plain(row, Basis())))
+    found.sort(key=lambda c: (_changed_at(c), c.kind, c.key, c.row["slice"]))
     return found
+
+
+def _withdrawn(table: Table, after: int, until: int) -> Select[Any]:
+    """The last versions of objects the record stopped holding in (after, until]."""
+    successor = table.alias("successor")
+    replaced = exists().where(
+        successor.c.key == table.c.key, successor.c.record_from == table.c.record_to
+    )
+    return select(table).where(table.c.record_to > after, table.c.record_to <= until, ~replaced)
+
+
+def _changed_at(change: Change) -> int:
+    position: int = change.row["record_to" if change.change == "retracted" else "record_from"]
+    return position
 
 
 def _nature(event_type: str) -> str:

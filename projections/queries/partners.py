@@ -14,7 +14,7 @@ from projections.queries.basis import Basis, Found, Page, Row, plain, run_page, 
 
 def _versions(basis: Basis):  # type: ignore[no-untyped-def]
     query = basis.where(partners, select(partners))
-    if basis.as_of is None:
+    if basis.window is None:
         # Without a day, the partner as it is now: the slice with no end.
         query = query.where(partners.c.valid_to.is_(None))
     return query

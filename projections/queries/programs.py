@@ -35,12 +35,14 @@ async def find_programs(
 ) -> Found:
     """Programs by field, partner taking part, and status ("active" or "concluded").
 
-    As of a day, active programs are those that may hold on it (`certain` says whether they
-    surely do) and concluded ones those whose end is on record and certainly before it.
+    As of a day (or during a period), active programs are those that may hold then
+    (`certain` says whether they surely do) and concluded ones those whose end is on record
+    and certainly before it (before the period began).
     """
-    if status == "concluded" and basis.as_of is not None:
-        ended = Basis(position=basis.position)  # they do not hold that day: no as-of filter
-        query = ended.where(programs, select(programs)).where(programs.c.valid_to_hi < basis.as_of)
+    window = basis.window
+    if status == "concluded" and window is not None:
+        ended = basis.on_record()  # they do not hold then: no valid-time filter
+        query = ended.where(programs, select(programs)).where(programs.c.valid_to_hi < window[0])
         basis = ended  # what they say is certain: they had ended
     else:
         query = basis.where(programs, select(programs))
@@ -50,9 +52,9 @@ async def find_programs(
         taking_part = basis.where(program_partners, select(program_partners.c.program))
         taking_part = taking_part.where(program_partners.c.partner == partner)
         query = query.where(programs.c.key.in_(taking_part) | (programs.c.lead == partner))
-    if status == "active" and basis.as_of is None:
+    if status == "active" and window is None:
         query = query.where(programs.c.valid_to.is_(None))
-    elif status == "concluded" and basis.as_of is None:
+    elif status == "concluded" and window is None:
         query = query.where(programs.c.valid_to.is_not(None))
     if search:
         query = query.where(text_match([programs.c.name, programs.c.description], search))
@@ -143,13 +145,26 @@ async def find_commitments(
     with_total: bool = False,
     by: str | None = None,
     activity: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> Found:
+    """Commitments by whom and at which activity, announced between `start` and `end`
+    (inclusive; `certain` then says whether the announcement date surely falls there)."""
     query = basis.where(commitments, select(commitments))
     if by is not None:
         query = query.where(commitments.c.by == by)
     if activity is not None:
         query = query.where(commitments.c.activity == activity)
-    return await run_page(connection, commitments, query, basis, page, with_total)
+    if start is not None:
+        query = query.where(commitments.c.valid_from_hi >= start)
+    if end is not None:
+        query = query.where(commitments.c.valid_from_lo <= end)
+    found = await run_page(connection, commitments, query, basis, page, with_total)
+    if start is not None or end is not None:
+        for row in found.rows:
+            announced = {**row, "valid_to_hi": row["valid_from_hi"]}  # on its one date
+            row["certain"] = row["certain"] and within(announced, start, end)
+    return found
 
 
 async def commitments_of(

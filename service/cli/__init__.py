@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib import metadata
 from typing import Any
 
 from service.cli import audit, projections, transfer
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coop", description="Coop: the cooperation record.")
+    parser.add_argument("--version", action="version", version=f"coop {_version()}")
     verbs = parser.add_subparsers(title="commands")
 
     serve = verbs.add_parser("serve", help="serve GraphQL over HTTP and WebSocket")
@@ -84,6 +86,14 @@ def _add_audit_verbs(verbs: Any) -> None:
     history.add_argument("key", metavar="KEY", help="partner, program, membership or role key")
     history.add_argument("--json", action="store_true", help="one JSON document")
     history.set_defaults(run=synchronous(audit.show_history))
+
+
+def _version() -> str:
+    """The installed distribution's version (as pyproject.toml gives it)."""
+    try:
+        return metadata.version("coop")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _create_token(_settings: Settings, args: argparse.Namespace) -> int:
