@@ -11,12 +11,14 @@ import pytest
 from domain.commands import RegisterPartner, RegisterSource, StartMembership, UpdatePartner
 from domain.errors import Conflict, NotFound
 from domain.handling import Commands
+from events.dates import PartialDate
 from events.model import SourceRef
 from service.migrate import upgrade
 from service.services import build_services
 from service.settings import Settings
 
 SOURCE = SourceRef("memo")
+UNKNOWN = PartialDate.parse("unknown")
 
 
 @pytest.fixture
@@ -70,7 +72,13 @@ async def test_a_key_reused_for_another_request_is_a_conflict(commands: Commands
 
 async def test_an_expected_version_that_does_not_match_is_a_conflict(commands: Commands) -> None:
     await commands.execute(tokyo(expected_version=0), "editor")
-    rename = UpdatePartner(source=SOURCE, key="tokyo", name="Tokyo Metropolis", expected_version=0)
+    rename = UpdatePartner(
+        source=SOURCE,
+        key="tokyo",
+        name="Tokyo Metropolis",
+        effective=PartialDate.parse("1943"),
+        expected_version=0,
+    )
     with pytest.raises(
         Conflict, match="'partner:tokyo' was expected at no stream yet, but it is at version 1"
     ):
@@ -90,6 +98,9 @@ async def test_domain_errors_keep_their_codes(commands: Commands) -> None:
 
 async def test_concurrent_writers_to_related_streams_all_land(commands: Commands) -> None:
     await commands.execute(tokyo(), "editor")
-    renames = [UpdatePartner(source=SOURCE, key="tokyo", description=f"take {n}") for n in range(5)]
+    renames = [
+        UpdatePartner(source=SOURCE, key="tokyo", description=f"take {n}", effective=UNKNOWN)
+        for n in range(5)
+    ]
     outcomes = await asyncio.gather(*(commands.execute(r, "editor") for r in renames))
     assert sorted(o.stream_version for o in outcomes) == [2, 3, 4, 5, 6]

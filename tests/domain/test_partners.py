@@ -67,7 +67,7 @@ def test_a_correction_names_the_partner_and_the_fields() -> None:
 
 def test_updating_an_unknown_partner_is_not_found() -> None:
     with pytest.raises(NotFound, match="partner 'osaka' is not registered"):
-        when([], UpdatePartner(source=SOURCE, key="osaka", name="Osaka City"))
+        when([], UpdatePartner(source=SOURCE, key="osaka", name="Osaka City", effective=d("2021")))
 
 
 def test_a_change_must_change_something_and_stay_valid() -> None:

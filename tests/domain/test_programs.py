@@ -102,7 +102,7 @@ def test_joining_and_leaving() -> None:
         since=d("2018"),
     )
     leave = LeaveProgram(
-        source=SOURCE, program="beijing-air-quality", partner="yangon", until=d("2019")
+        source=SOURCE, participation_id="beijing-air-quality/yangon#1", until=d("2019")
     )
     assert when([*launched(), joined], leave) == [
         PartnerLeftProgram(
@@ -112,7 +112,10 @@ def test_joining_and_leaving() -> None:
             until=d("2019"),
         )
     ]
-    with pytest.raises(NotFound, match="yangon does not take part"):
+    with pytest.raises(
+        NotFound,
+        match="program beijing-air-quality has no participation 'beijing-air-quality/yangon#1'",
+    ):
         when(launched(), leave)
 
 
@@ -132,23 +135,23 @@ def test_joining_twice_or_before_the_program_is_refused() -> None:
 
 
 def test_concluding_once_and_in_order() -> None:
-    conclude = ConcludeProgram(source=SOURCE, program="beijing-air-quality", until=d("2020"))
+    conclude = ConcludeProgram(source=SOURCE, key="beijing-air-quality", until=d("2020"))
     assert when(launched(), conclude) == [
         ProgramConcluded(key="beijing-air-quality", until=d("2020"))
     ]
     with pytest.raises(Conflict, match=r"already concluded \(2020\)"):
         when([*launched(), ProgramConcluded(key="beijing-air-quality", until=d("2020"))], conclude)
-    early = ConcludeProgram(source=SOURCE, program="beijing-air-quality", until=d("2014"))
+    early = ConcludeProgram(source=SOURCE, key="beijing-air-quality", until=d("2014"))
     with pytest.raises(ValidationError, match="before it starts"):
         when(launched(), early)
 
 
 def test_correcting_a_program_keeps_what_is_not_named() -> None:
     command = CorrectProgram(
-        source=SOURCE, reason="wrong field", program="beijing-air-quality", topics=["PM2.5"]
+        source=SOURCE, reason="wrong field", key="beijing-air-quality", topics=["PM2.5"]
     )
     (fixed,) = when(launched(), command)
     assert isinstance(fixed, ProgramCorrected)
     assert (fixed.topics, fixed.lead, fixed.corrected_fields) == (["PM2.5"], "tokyo", ["topics"])
     with pytest.raises(NotFound, match="partner 'osaka'"):
-        when(launched(), CorrectProgram(source=SOURCE, program="beijing-air-quality", lead="osaka"))
+        when(launched(), CorrectProgram(source=SOURCE, key="beijing-air-quality", lead="osaka"))
