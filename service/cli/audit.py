@@ -64,6 +64,7 @@ _PERIOD_COLUMNS = frozenset(
         "event_type",
         "certain",
         "made_by",
+        "closed_by",
     }
 )
 
@@ -100,10 +101,17 @@ def _version_lines(row: Row) -> list[str]:
         for name, value in row.items()
         if name not in _PERIOD_COLUMNS and value not in (None, [])
     ]
-    return [
+    lines = [
         f"  {row['object']} {row['key']}: valid {valid}; record {record}",
         f"    {'; '.join(values) or 'no further values'}",
     ]
+    closed: Provenance | None = row.get("closed_by")
+    if closed is not None and closed.type.endswith("Retracted"):
+        lines.append(
+            f"    retracted at position {closed.position} ({closed.type});"
+            f" reason: {closed.reason or 'none given'}"
+        )
+    return lines
 
 
 def _counted(number: int, noun: str) -> str:
