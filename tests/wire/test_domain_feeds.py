@@ -41,15 +41,17 @@ def source() -> object:
     return SourceRef(**SOURCE)
 
 
-async def join_osaka(services: Services) -> None:
+async def join_osaka(services: Services) -> str:
+    """Register Osaka and record it joining C40; the membership's id."""
     await services.commands.execute(
         RegisterPartner(key="osaka", name="Osaka", kind="city", source=source()),
         "test",  # type: ignore[arg-type]
     )
-    await services.commands.execute(
+    started = await services.commands.execute(
         StartMembership(member="osaka", network="c40", since=PartialDate(2015), source=source()),  # type: ignore[arg-type]
         "test",
     )
+    return str(started.events[0].data["membership_id"])
 
 
 async def test_membership_changes_replay_then_live_with_state(
@@ -59,12 +61,12 @@ async def test_membership_changes_replay_then_live_with_state(
         await client.subscribe(CHANGES, {"network": "c40", "after": 0})
         replayed = [(await client.next_data())["membershipChanges"] for _ in range(5)]
         assert {c["membership"]["network"]["key"] for c in replayed} == {"c40"}
-        await join_osaka(services)
+        membership_id = await join_osaka(services)
         live = (await client.next_data())["membershipChanges"]
         assert live["membership"]["member"]["key"] == "osaka"
         assert live["membership"]["since"] == "2015"
         await services.commands.execute(
-            EndMembership(member="osaka", network="c40", until=PartialDate(2020), source=source()),  # type: ignore[arg-type]
+            EndMembership(membership_id=membership_id, until=PartialDate(2020), source=source()),  # type: ignore[arg-type]
             "test",
         )
         ended = (await client.next_data())["membershipChanges"]

@@ -18,7 +18,7 @@ from tests.servers import Subscriber, free_port
 
 TOKENS = "editor:ed:ed-secret"
 FEED = "subscription($after: Int) { events(after: $after) { position streamId } }"
-REGISTER = """mutation($key: String!) { registerPartner(input: {key: $key, name: $key, kind: "city",
+REGISTER = """mutation($key: String!) { registerPartner(input: {key: $key, name: $key, kind: CITY,
   source: {document: "direct-entry"}}) { position } }"""
 
 
