@@ -18,7 +18,7 @@ from tests.api.conftest import Client
             "not both",
         ),
         (
-            '{ changes(from: "2010-01-01", to: "2009-12-31") { key } }',
+            '{ changes(from: "2010-01-01", to: "2009-12-31") { nodes { key } } }',
             "BAD_USER_INPUT",
             "ends (2009-12-31) before it starts (2010-01-01)",
         ),
@@ -27,8 +27,16 @@ from tests.api.conftest import Client
             "BAD_USER_INPUT",
             "before it starts",
         ),
-        ("{ recordedChanges(after: -1) { key } }", "BAD_USER_INPUT", "must be from 0"),
-        ("{ recordedChanges(after: 9, until: 3) { key } }", "BAD_USER_INPUT", "must be from 0"),
+        (
+            "{ recordedChanges(afterPosition: -1) { nodes { key } } }",
+            "BAD_USER_INPUT",
+            "must be from 0",
+        ),
+        (
+            "{ recordedChanges(afterPosition: 9, untilPosition: 3) { nodes { key } } }",
+            "BAD_USER_INPUT",
+            "must be from 0",
+        ),
         ("{ events(after: -5) { totalCount } }", "BAD_USER_INPUT", "0 or more"),
     ],
 )

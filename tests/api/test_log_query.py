@@ -40,7 +40,7 @@ async def test_events_query_pages_and_filters_the_log(
         await store.append(f"thing:{n % 2}", [ThingNamed(f"n{n}", ["t"])])
     query = """query($after: Int, $stream: String) {
       events(after: $after, first: 2, streamId: $stream) {
-        nodes { position streamId version type schemaVersion data prevHash hash }
+        nodes { position streamId streamVersion type schemaVersion data prevHash hash }
         pageInfo { hasNextPage endCursor }
         totalCount
       }
@@ -55,5 +55,5 @@ async def test_events_query_pages_and_filters_the_log(
     variables = {"after": 0, "stream": "thing:0"}
     body = {"query": query, "variables": variables}
     filtered = (await client.post("/graphql", json=body)).json()["data"]["events"]
-    assert [(n["position"], n["version"]) for n in filtered["nodes"]] == [(1, 1), (3, 2)]
+    assert [(n["position"], n["streamVersion"]) for n in filtered["nodes"]] == [(1, 1), (3, 2)]
     assert filtered["totalCount"] == 2

@@ -8,7 +8,7 @@ from tests.api.conftest import Client
 
 SOURCE = '{document: "tmg-international-cooperation", section: "INTERNATIONAL COOPERATION"}'
 REGISTER = (
-    """mutation($key: String!, $name: String!, $kind: String!, $idem: String, $expected: Int) {
+    """mutation($key: String!, $name: String!, $kind: PartnerKind!, $idem: String, $expected: Int) {
   registerPartner(input: {key: $key, name: $name, kind: $kind, country: "Japan",
                           idempotencyKey: $idem, expectedVersion: $expected,
                           source: %s, reason: "sister city"}) {
@@ -23,15 +23,22 @@ async def head(client: Client) -> int:
     return (await client.services.store.head()).position
 
 
+async def partner_id(client: Client, key: str) -> str:
+    """The partner's global id, as a client reads it before acting on the partner."""
+    data = await client.data("query($key: String!) { partner(key: $key) { id } }", {"key": key})
+    found: str = data["partner"]["id"]
+    return found
+
+
 async def test_an_editor_records_and_the_actor_is_the_token_name(client: Client) -> None:
     data = await client.data(
-        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "city"}, role="editor"
+        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "CITY"}, role="editor"
     )
     written = data["registerPartner"]
     assert written["partner"] == {
         "key": "osaka",
         "name": "Osaka",
-        "kind": "city",
+        "kind": "CITY",
         "country": "Japan",
     }
     assert (written["streamId"], written["streamVersion"], written["replayed"]) == (
@@ -59,7 +66,7 @@ async def test_an_editor_records_and_the_actor_is_the_token_name(client: Client)
 )
 async def test_writes_need_an_editor_or_admin(client: Client, role: str | None, code: str) -> None:
     before = await head(client)
-    body = await client.post(REGISTER, {"key": "osaka", "name": "Osaka", "kind": "city"}, role=role)
+    body = await client.post(REGISTER, {"key": "osaka", "name": "Osaka", "kind": "CITY"}, role=role)
     assert body["errors"][0]["extensions"]["code"] == code
     assert body["data"] is None
     assert await head(client) == before
@@ -78,10 +85,10 @@ async def test_a_bad_token_is_refused_before_anything_runs(client: Client) -> No
 @pytest.mark.parametrize(
     ("variables", "code", "says"),
     [
-        ({"key": "tokyo", "name": "Tokyo", "kind": "city"}, "CONFLICT", "tokyo"),
-        ({"key": "osaka", "name": " ", "kind": "city"}, "BAD_USER_INPUT", "name"),
+        ({"key": "tokyo", "name": "Tokyo", "kind": "CITY"}, "CONFLICT", "tokyo"),
+        ({"key": "osaka", "name": " ", "kind": "CITY"}, "BAD_USER_INPUT", "name"),
         ({"key": "osaka", "name": "Osaka", "kind": "planet"}, "BAD_USER_INPUT", "planet"),
-        ({"key": "Osaka City", "name": "Osaka", "kind": "city"}, "BAD_USER_INPUT", "Osaka City"),
+        ({"key": "Osaka City", "name": "Osaka", "kind": "CITY"}, "BAD_USER_INPUT", "Osaka City"),
     ],
 )
 async def test_refusals_say_what_is_wrong_and_write_nothing(
@@ -118,7 +125,7 @@ async def test_a_partial_date_that_is_not_one_is_refused(client: Client) -> None
 
 
 async def test_idempotent_retry_returns_the_first_result(client: Client) -> None:
-    variables = {"key": "osaka", "name": "Osaka", "kind": "city", "idem": "req-42"}
+    variables = {"key": "osaka", "name": "Osaka", "kind": "CITY", "idem": "req-42"}
     first = (await client.data(REGISTER, variables, role="editor"))["registerPartner"]
     again = (await client.data(REGISTER, variables, role="editor"))["registerPartner"]
     assert again["replayed"] is True
@@ -131,20 +138,19 @@ async def test_idempotent_retry_returns_the_first_result(client: Client) -> None
 async def test_a_retry_shows_what_the_first_write_left_even_after_later_changes(
     client: Client,
 ) -> None:
-    variables = {"key": "osaka", "name": "Osaka", "kind": "city", "idem": "req-43"}
+    variables = {"key": "osaka", "name": "Osaka", "kind": "CITY", "idem": "req-43"}
     first = (await client.data(REGISTER, variables, role="editor"))["registerPartner"]
-    rename = """mutation { updatePartner(input: {key: "osaka", name: "Osaka City",
-      kind: "city", country: "Japan"}) { partner { name } } }"""
-    assert (await client.data(rename, role="editor"))["updatePartner"]["partner"]["name"] == (
-        "Osaka City"
-    )
+    rename = """mutation($id: ID!) { updatePartner(input: {id: $id, effective: "2020",
+      name: "Osaka City", kind: CITY, country: "Japan"}) { partner { name } } }"""
+    renamed = await client.data(rename, {"id": await partner_id(client, "osaka")}, role="editor")
+    assert renamed["updatePartner"]["partner"]["name"] == "Osaka City"
     again = (await client.data(REGISTER, variables, role="editor"))["registerPartner"]
     assert again["replayed"] is True
     assert again["partner"] == first["partner"]
 
 
 async def test_a_key_replays_only_for_the_writer_who_used_it(client: Client) -> None:
-    variables = {"key": "osaka", "name": "Osaka", "kind": "city", "idem": "req-44"}
+    variables = {"key": "osaka", "name": "Osaka", "kind": "CITY", "idem": "req-44"}
     await client.data(REGISTER, variables, role="editor")
     for changed in ({}, {"name": "Osaka City"}):  # the same request, or another
         other = await client.post(REGISTER, {**variables, **changed}, role="admin")
@@ -155,18 +161,20 @@ async def test_a_key_replays_only_for_the_writer_who_used_it(client: Client) -> 
 
 async def test_expected_version_is_checked(client: Client) -> None:
     ok = await client.data(
-        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "city", "expected": 0}, role="editor"
+        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "CITY", "expected": 0}, role="editor"
     )
     assert ok["registerPartner"]["streamVersion"] == 1
     update = (
-        """mutation($expected: Int) { updatePartner(input: {key: "osaka", name: "Osaka City",
-      expectedVersion: $expected, source: %s}) { partner { name } streamVersion } }"""
+        """mutation($id: ID!, $expected: Int) { updatePartner(input: {id: $id,
+      effective: "2020", name: "Osaka City", expectedVersion: $expected, source: %s}) {
+      partner { name } streamVersion } }"""
         % SOURCE
     )
-    stale = await client.post(update, {"expected": 5}, role="editor")
+    osaka = await partner_id(client, "osaka")
+    stale = await client.post(update, {"id": osaka, "expected": 5}, role="editor")
     assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert "partner:osaka" in stale["errors"][0]["message"]
-    fresh = await client.data(update, {"expected": 1}, role="editor")
+    fresh = await client.data(update, {"id": osaka, "expected": 1}, role="editor")
     assert fresh["updatePartner"] == {"partner": {"name": "Osaka City"}, "streamVersion": 2}
 
 
@@ -200,7 +208,7 @@ async def test_a_read_only_instance_records_nothing(client: Client) -> None:
     client.services.settings = replace(client.services.settings, read_only=True)
     before = await head(client)
     body = await client.post(
-        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "city"}, role="editor"
+        REGISTER, {"key": "osaka", "name": "Osaka", "kind": "CITY"}, role="editor"
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "read-only" in body["errors"][0]["message"]

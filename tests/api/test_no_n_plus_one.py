@@ -19,7 +19,7 @@ from events.dates import PartialDate
 from service.services import Services
 from tests.api.conftest import Client
 
-NESTED = """{ partners(kind: "network", first: 100) { nodes { key
+NESTED = """{ partners(kind: NETWORK, first: 100) { nodes { key
   members(first: 100) { nodes { member { key
     programs(first: 100) { nodes { key
       activities(first: 100) { nodes { name } } } } } } } } } }"""
