@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,48 @@ SECRETS = {
 }
 GQL_RESPONSE = "application/graphql-response+json"
 SEED_DOCUMENT = "tmg-international-cooperation"
+
+
+# For each kind of object: a query that finds it (from its owner's key, where it has one),
+# the path to it (or to the list holding it) in the answer, and the field that tells it
+# apart in that list.
+ID_QUERIES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "partner": ("query($key: String!) { partner(key: $key) { id } }", ("partner",), None),
+    "program": ("query($key: String!) { program(key: $key) { id } }", ("program",), None),
+    "membership": (
+        "query($key: String!) { partner(key: $key) { memberships(first: 100) {"
+        " nodes { id membershipId } } } }",
+        ("partner", "memberships"),
+        "membershipId",
+    ),
+    "role": (
+        "query($key: String!) { partner(key: $key) { roles(first: 100) { nodes { id roleId } } } }",
+        ("partner", "roles"),
+        "roleId",
+    ),
+    "participation": (
+        "query($key: String!) { program(key: $key) { partners(first: 100) {"
+        " nodes { id participationId } } } }",
+        ("program", "partners"),
+        "participationId",
+    ),
+    "activity": (
+        "{ activities(first: 100) { nodes { id key } } }",
+        ("activities",),
+        "key",
+    ),
+    "commitment": (
+        "{ commitments(first: 100) { nodes { id key } } }",
+        ("commitments",),
+        "key",
+    ),
+}
+
+
+def absent_id(type_name: str, key: str) -> str:
+    """An id for an object the record does not hold, which no query can give a client: made
+    the way the API makes ids (base64url of "Type:key")."""
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode()
 
 
 def bearer(role: str | None) -> dict[str, str]:
@@ -81,6 +124,20 @@ class Coop:
         )
         event: dict[str, Any] = data["events"]["nodes"][0]
         return event
+
+    async def id_of(self, kind: str, key: str) -> str:
+        """The global id of a recorded object, found as a client finds it: by asking for the
+        object (or the list it is in) and reading its `id`. `key` is the object's key or
+        its own id (`tokyo@c40#1`, `tokyo@c40#role-1`, `program/partner#1`)."""
+        owner = key.split("@")[0].split("/")[0]
+        query, path, own = ID_QUERIES[kind]
+        answer: Any = await self.data(query, {"key": owner} if "$key" in query else None)
+        for step in path:
+            answer = answer[step]
+        if own is None:
+            return str(answer["id"])
+        (found,) = [node["id"] for node in answer["nodes"] if node[own] == key]
+        return str(found)
 
     async def mutate(
         self, name: str, input: dict[str, Any], selection: str, role: str | None = "editor"

@@ -12,7 +12,16 @@ from tests.acceptance.support import Coop
 
 Step = tuple[str, dict[str, Any]]  # a mutation's name and its input
 
-SEOUL = {"key": "seoul", "name": "Seoul", "kind": "city", "country": "South Korea"}
+
+@dataclass(frozen=True)
+class IdOf:
+    """In an input: the global id of an object already recorded, asked for when the step runs."""
+
+    kind: str
+    key: str
+
+
+SEOUL = {"key": "seoul", "name": "Seoul", "kind": "CITY", "country": "South Korea"}
 CITE = {"document": "qa-doc", "section": "One"}
 QA_DOC: Step = ("registerSource", {"key": "qa-doc", "title": "QA document", "sections": ["One"]})
 SEOUL_REGISTERED: Step = ("registerPartner", SEOUL)
@@ -23,7 +32,7 @@ TREASURER: Step = (
     {
         "holder": "seoul",
         "network": "c40",
-        "position": "treasurer",
+        "title": "treasurer",
         "body": "qa-board",
         "since": "2021-02",
     },
@@ -33,8 +42,8 @@ PROGRAM: Step = (
     {
         "key": "qa-program",
         "name": "QA program",
-        "field": "air_quality",
-        "kind": "bilateral_program",
+        "field": "AIR_QUALITY",
+        "kind": "BILATERAL_PROGRAM",
         "lead": "tokyo",
         "partners": ["seoul"],
         "since": "2019",
@@ -49,7 +58,7 @@ WORKSHOP: Step = (
     {
         "key": "qa-workshop",
         "name": "QA workshop",
-        "kind": "workshop",
+        "kind": "WORKSHOP",
         "on": "2021-02-03",
         "organiser": "tokyo",
         "participants": ["seoul"],
@@ -68,6 +77,10 @@ COMMITMENT: Step = (
     },
 )
 ROLE_ID = "seoul@c40#role-1"
+SEOUL_ID = IdOf("partner", "seoul")
+MEMBERSHIP_ID = IdOf("membership", "seoul@c40#1")
+PROGRAM_ID = IdOf("program", "qa-program")
+IN_ERROR = "recorded in error"
 
 
 @dataclass(frozen=True)
@@ -88,18 +101,21 @@ CASES = [
     ),
     Case(
         ("registerPartner", {**SEOUL, "source": CITE}),
-        "partner { key provenance { source { document section } } } streamVersion",
-        {"partner": {"key": "seoul", "provenance": [{"source": CITE}]}, "streamVersion": 1},
+        "partner { key provenance { nodes { source { document section } } } } streamVersion",
+        {
+            "partner": {"key": "seoul", "provenance": {"nodes": [{"source": CITE}]}},
+            "streamVersion": 1,
+        },
         [QA_DOC],
     ),
     Case(
-        ("updatePartner", {"key": "seoul", "name": "Seoul City", "effective": "2021"}),
+        ("updatePartner", {"id": SEOUL_ID, "name": "Seoul City", "effective": "2021"}),
         "partner { name } streamVersion",
         {"partner": {"name": "Seoul City"}, "streamVersion": 2},
         [SEOUL_REGISTERED],
     ),
     Case(
-        ("correctPartner", {"key": "seoul", "country": "Republic of Korea"}),
+        ("correctPartner", {"id": SEOUL_ID, "country": "Republic of Korea"}),
         "partner { country } streamVersion",
         {"partner": {"country": "Republic of Korea"}, "streamVersion": 2},
         [SEOUL_REGISTERED],
@@ -119,23 +135,27 @@ CASES = [
         [SEOUL_REGISTERED],
     ),
     Case(
-        (
-            "correctMembership",
-            {
-                "member": "seoul",
-                "network": "c40",
-                "membershipId": "seoul@c40#1",
-                "since": "2008-04",
-            },
-        ),
+        ("retractPartner", {"id": SEOUL_ID, "reason": IN_ERROR}),
+        "partner { key name } streamVersion",
+        {"partner": {"key": "seoul", "name": "Seoul"}, "streamVersion": 2},
+        [SEOUL_REGISTERED],
+    ),
+    Case(
+        ("correctMembership", {"id": MEMBERSHIP_ID, "since": "2008-04"}),
         "membership { since }",
         {"membership": {"since": "2008-04"}},
         [SEOUL_REGISTERED, IN_C40],
     ),
     Case(
-        ("endMembership", {"member": "seoul", "network": "c40", "until": "2023-06"}),
+        ("endMembership", {"id": MEMBERSHIP_ID, "until": "2023-06"}),
         "membership { until }",
         {"membership": {"until": "2023-06"}},
+        [SEOUL_REGISTERED, IN_C40],
+    ),
+    Case(
+        ("retractMembership", {"id": MEMBERSHIP_ID, "reason": IN_ERROR}),
+        "membership { membershipId since }",
+        {"membership": {"membershipId": "seoul@c40#1", "since": "2008-03"}},
         [SEOUL_REGISTERED, IN_C40],
     ),
     Case(BOARD, "body { key name }", {"body": {"key": "qa-board", "name": "QA Board"}}),
@@ -150,11 +170,11 @@ CASES = [
     ),
     Case(
         TREASURER,
-        "role { roleId position since holder { key } body { key } }",
+        "role { roleId title since holder { key } body { key } }",
         {
             "role": {
                 "roleId": ROLE_ID,
-                "position": "treasurer",
+                "title": "treasurer",
                 "since": "2021-02",
                 "holder": {"key": "seoul"},
                 "body": {"key": "qa-board"},
@@ -165,22 +185,22 @@ CASES = [
     Case(
         (
             "correctRole",
-            {
-                "holder": "seoul",
-                "network": "c40",
-                "roleId": ROLE_ID,
-                "body": "qa-board",
-                "holderTitle": "Mayor",
-            },
+            {"id": IdOf("role", ROLE_ID), "body": "qa-board", "holderTitle": "Mayor"},
         ),
         "role { holderTitle }",
         {"role": {"holderTitle": "Mayor"}},
         [SEOUL_REGISTERED, IN_C40, BOARD, TREASURER],
     ),
     Case(
-        ("endRole", {"holder": "seoul", "network": "c40", "roleId": ROLE_ID, "until": "2022"}),
+        ("endRole", {"id": IdOf("role", ROLE_ID), "until": "2022"}),
         "role { until }",
         {"role": {"until": "2022"}},
+        [SEOUL_REGISTERED, IN_C40, BOARD, TREASURER],
+    ),
+    Case(
+        ("retractRole", {"id": IdOf("role", ROLE_ID), "reason": IN_ERROR}),
+        "role { roleId title }",
+        {"role": {"roleId": ROLE_ID, "title": "treasurer"}},
         [SEOUL_REGISTERED, IN_C40, BOARD, TREASURER],
     ),
     Case(
@@ -189,7 +209,7 @@ CASES = [
         {
             "program": {
                 "key": "qa-program",
-                "status": "active",
+                "status": "ACTIVE",
                 "since": "2019",
                 "lead": {"key": "tokyo"},
                 "partners": {"nodes": [{"partner": {"key": "seoul"}}]},
@@ -198,15 +218,21 @@ CASES = [
         [SEOUL_REGISTERED],
     ),
     Case(
-        ("correctProgram", {"program": "qa-program", "name": "QA programme"}),
+        ("correctProgram", {"id": PROGRAM_ID, "name": "QA programme"}),
         "program { name }",
         {"program": {"name": "QA programme"}},
         [SEOUL_REGISTERED, PROGRAM],
     ),
     Case(
-        ("concludeProgram", {"program": "qa-program", "until": "2024"}),
+        ("concludeProgram", {"id": PROGRAM_ID, "until": "2024"}),
         "program { status until }",
-        {"program": {"status": "concluded", "until": "2024"}},
+        {"program": {"status": "CONCLUDED", "until": "2024"}},
+        [SEOUL_REGISTERED, PROGRAM],
+    ),
+    Case(
+        ("retractProgram", {"id": PROGRAM_ID, "reason": IN_ERROR}),
+        "program { key name }",
+        {"program": {"key": "qa-program", "name": "QA program"}},
         [SEOUL_REGISTERED, PROGRAM],
     ),
     Case(
@@ -222,7 +248,7 @@ CASES = [
         [SEOUL_REGISTERED, PROGRAM],
     ),
     Case(
-        ("leaveProgram", {"program": "qa-program", "partner": "beijing", "until": "2021"}),
+        ("leaveProgram", {"id": IdOf("participation", "qa-program/beijing#1"), "until": "2021"}),
         "participation { until }",
         {"participation": {"until": "2021"}},
         [SEOUL_REGISTERED, PROGRAM, BEIJING_JOINS],
@@ -242,44 +268,69 @@ CASES = [
         [SEOUL_REGISTERED, PROGRAM],
     ),
     Case(
-        ("correctActivity", {"key": "qa-workshop", "on": "2021-02-04"}),
+        ("correctActivity", {"id": IdOf("activity", "qa-workshop"), "on": "2021-02-04"}),
         "activity { on }",
         {"activity": {"on": "2021-02-04"}},
         [SEOUL_REGISTERED, PROGRAM, WORKSHOP],
     ),
     Case(
+        ("retractActivity", {"id": IdOf("activity", "qa-workshop"), "reason": IN_ERROR}),
+        "activity { key on }",
+        {"activity": {"key": "qa-workshop", "on": "2021-02-03"}},
+        [SEOUL_REGISTERED, PROGRAM, WORKSHOP],
+    ),
+    Case(
         COMMITMENT,
-        "commitment { statement on by { key } activity { key } collaborators { nodes { key } } }",
+        "commitment { statement on by { key } activity { key }"
+        " collaborators { nodes { name partner { key } } } }",
         {
             "commitment": {
                 "statement": "Cleaner air",
                 "on": "2021-02",
                 "by": {"key": "tokyo"},
                 "activity": {"key": "qa-workshop"},
-                "collaborators": {"nodes": [{"key": "seoul"}]},
+                "collaborators": {"nodes": [{"name": "seoul", "partner": {"key": "seoul"}}]},
             }
         },
         [SEOUL_REGISTERED, PROGRAM, WORKSHOP],
     ),
     Case(
-        ("correctCommitment", {"key": "qa-commitment", "statement": "Cleaner air by 2030"}),
+        (
+            "correctCommitment",
+            {"id": IdOf("commitment", "qa-commitment"), "statement": "Cleaner air by 2030"},
+        ),
         "commitment { statement }",
         {"commitment": {"statement": "Cleaner air by 2030"}},
+        [SEOUL_REGISTERED, PROGRAM, WORKSHOP, COMMITMENT],
+    ),
+    Case(
+        ("retractCommitment", {"id": IdOf("commitment", "qa-commitment"), "reason": IN_ERROR}),
+        "commitment { key statement }",
+        {"commitment": {"key": "qa-commitment", "statement": "Cleaner air"}},
         [SEOUL_REGISTERED, PROGRAM, WORKSHOP, COMMITMENT],
     ),
 ]
 
 
+async def resolved(coop: Coop, input: dict[str, Any]) -> dict[str, Any]:
+    """The input with each `IdOf` replaced by the id the API gives that object."""
+    return {
+        name: await coop.id_of(value.kind, value.key) if isinstance(value, IdOf) else value
+        for name, value in input.items()
+    }
+
+
 async def run(coop: Coop, steps: list[Step]) -> None:
     for name, input in steps:
-        await coop.ok(name, input, "position")
+        await coop.ok(name, await resolved(coop, input), "position")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.when[0] for case in CASES])
 async def test_a_command_writes_and_answers_what_it_wrote(coop: Coop, case: Case) -> None:
     await run(coop, case.given)
-    head = await coop.head()
     name, input = case.when
+    input = await resolved(coop, input)
+    head = await coop.head()
     payload = await coop.ok(name, input, f"{case.selection} position firstPosition replayed")
     assert payload["replayed"] is False
     assert payload["firstPosition"] == head + 1
@@ -298,12 +349,12 @@ async def test_what_the_commands_wrote_reads_back(coop: Coop) -> None:
         coop,
         [
             SEOUL_REGISTERED,
-            ("updatePartner", {"key": "seoul", "name": "Seoul City", "effective": "2021"}),
+            ("updatePartner", {"id": SEOUL_ID, "name": "Seoul City", "effective": "2021"}),
             IN_C40,
-            ("endMembership", {"member": "seoul", "network": "c40", "until": "2023-06"}),
+            ("endMembership", {"id": MEMBERSHIP_ID, "until": "2023-06"}),
             PROGRAM,
             WORKSHOP,
-            ("concludeProgram", {"program": "qa-program", "until": "2024"}),
+            ("concludeProgram", {"id": PROGRAM_ID, "until": "2024"}),
         ],
     )
     read = await coop.data(
@@ -313,6 +364,6 @@ async def test_what_the_commands_wrote_reads_back(coop: Coop) -> None:
     )
     assert read["partner"]["name"] == "Seoul City"
     assert read["partner"]["memberships"]["nodes"] == [{"since": "2008-03", "until": "2023-06"}]
-    assert read["partner"]["programs"]["nodes"] == [{"key": "qa-program", "status": "concluded"}]
-    assert read["program"]["status"] == "concluded"
+    assert read["partner"]["programs"]["nodes"] == [{"key": "qa-program", "status": "CONCLUDED"}]
+    assert read["program"]["status"] == "CONCLUDED"
     assert [n["key"] for n in read["program"]["activities"]["nodes"]] == ["qa-workshop"]

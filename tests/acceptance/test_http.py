@@ -91,7 +91,7 @@ async def test_variables_of_the_wrong_type_are_a_request_error(coop: Coop) -> No
 async def test_variables_and_operation_name(coop: Coop) -> None:
     document = (
         "query One($key: String!) { partner(key: $key) { key } } "
-        'query Two { partners(kind: "network") { totalCount } }'
+        "query Two { partners(kind: NETWORK) { totalCount } }"
     )
     response = await coop.post(document, {"key": "beijing"}, operationName="One")
     assert response.json()["data"] == {"partner": {"key": "beijing"}}
@@ -123,7 +123,7 @@ async def test_get_runs_queries(coop: Coop) -> None:
     # a query operation picked by name from a document that also holds a mutation
     document = (
         'query Q { partner(key: "tokyo") { key } } '
-        'mutation M { registerPartner(input: {key: "x", name: "X", kind: "city"}) { position } }'
+        'mutation M { registerPartner(input: {key: "x", name: "X", kind: CITY}) { position } }'
     )
     response = await coop.http.get(
         "/graphql",
@@ -187,9 +187,7 @@ async def test_request_id_is_echoed_or_made(coop: Coop) -> None:
 
 
 async def test_execution_errors_keep_the_data_entry_and_a_2xx_status(coop: Coop) -> None:
-    mutation = (
-        'mutation { registerPartner(input: {key: "x", name: "X", kind: "city"}) { position } }'
-    )
+    mutation = 'mutation { registerPartner(input: {key: "x", name: "X", kind: CITY}) { position } }'
     for accept in ("application/json", GQL_RESPONSE):
         response = await coop.post(mutation, headers={"accept": accept})
         assert response.status_code == 200, (accept, response.status_code)

@@ -14,7 +14,7 @@ EVENTS = """
 query($after: Int!, $first: Int, $streamId: String, $types: [String!]) {
   events(after: $after, first: $first, streamId: $streamId, types: $types) {
     totalCount
-    nodes { position streamId version eventId type schemaVersion data recordedAt prevHash hash }
+    nodes { position streamId streamVersion eventId type schemaVersion data recordedAt prevHash hash }
     pageInfo { hasNextPage endCursor }
   }
 }
@@ -62,7 +62,7 @@ async def test_events_filters_by_stream_and_type(coop: Coop) -> None:
     tokyo = await events(coop, streamId="partner:tokyo")
     assert tokyo["nodes"], "Tokyo's partner stream"
     assert {e["streamId"] for e in tokyo["nodes"]} == {"partner:tokyo"}
-    assert [e["version"] for e in tokyo["nodes"]] == list(range(1, len(tokyo["nodes"]) + 1))
+    assert [e["streamVersion"] for e in tokyo["nodes"]] == list(range(1, len(tokyo["nodes"]) + 1))
     assert tokyo["totalCount"] == len(tokyo["nodes"])
 
     registered = await events(coop, types=["PartnerRegistered"], first=100)
@@ -95,17 +95,15 @@ async def test_log_metadata_and_actors_are_for_auditors_only(coop: Coop) -> None
         assert '"seed"' not in str(body.get("data"))
         assert "'seed'" not in str(body.get("data"))
 
-    provenance = (
-        '{ partner(key: "tokyo") { provenance { position type actor source { document } } } }'
-    )
+    provenance = '{ partner(key: "tokyo") { provenance { nodes { position type actor source { document } } } } }'
     audited = await coop.data(provenance, role="auditor")
-    assert {p["actor"] for p in audited["partner"]["provenance"]} == {"seed"}
+    assert {p["actor"] for p in audited["partner"]["provenance"]["nodes"]} == {"seed"}
     for role in (None, "reader"):
         body = await coop.gql(provenance, role=role)
         shown = body.get("data") and body["data"]["partner"]
         if shown:
-            assert all(p["actor"] is None for p in shown["provenance"]), (role, shown)
-            assert shown["provenance"][0]["position"] == 2
+            assert all(p["actor"] is None for p in shown["provenance"]["nodes"]), (role, shown)
+            assert shown["provenance"]["nodes"][0]["position"] == 2
 
 
 async def test_audit_head_and_verify(coop: Coop) -> None:

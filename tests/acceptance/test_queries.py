@@ -38,7 +38,7 @@ async def test_tokyo_memberships_keep_the_sources_precision(coop: Coop) -> None:
         "member { key } } } } }"
     )
     tokyo = data["partner"]
-    assert (tokyo["key"], tokyo["kind"], tokyo["country"]) == ("tokyo", "city", "Japan")
+    assert (tokyo["key"], tokyo["kind"], tokyo["country"]) == ("tokyo", "CITY", "Japan")
     networks = by_network(tokyo)
     assert set(networks) == {"c40", "icap"}
     assert tokyo["memberships"]["totalCount"] == 2
@@ -237,7 +237,7 @@ async def test_node_fetches_every_kind_of_object_by_global_id(coop: Coop) -> Non
 
 
 async def test_root_filters(coop: Coop) -> None:
-    q = "query($k: String, $c: String, $r: String, $s: String) { partners(kind: $k, country: $c, region: $r, search: $s) { totalCount nodes { key } } }"
+    q = "query($k: PartnerKind, $c: String, $r: String, $s: String) { partners(kind: $k, country: $c, region: $r, search: $s) { totalCount nodes { key } } }"
 
     async def keys(**args: str) -> list[str]:
         data = await coop.data(
@@ -252,14 +252,14 @@ async def test_root_filters(coop: Coop) -> None:
         assert data["partners"]["totalCount"] == len(data["partners"]["nodes"])
         return [n["key"] for n in data["partners"]["nodes"]]
 
-    assert await keys(kind="network") == ["c40", "icap"]
+    assert await keys(kind="NETWORK") == ["c40", "icap"]
     assert await keys(country="United States") == ["los-angeles", "new-york"]
     assert await keys(region="Europe") == ["london", "paris"]
     assert await keys(search="york") == ["new-york"]
-    assert await keys(kind="city", region="Asia") == ["beijing", "tokyo", "yangon"]
+    assert await keys(kind="CITY", region="Asia") == ["beijing", "tokyo", "yangon"]
 
     programs = await coop.data(
-        '{ air: programs(field: "air_quality") { nodes { key } } '
+        "{ air: programs(field: AIR_QUALITY) { nodes { key } } "
         'yangon: programs(partner: "yangon") { nodes { key partners { nodes { partner { key } } } } } '
         'program(key: "c40-waste-to-resources") { name network { key } lead { key } status } }'
     )

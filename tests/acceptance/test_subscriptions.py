@@ -37,7 +37,8 @@ LIVE = 4.0  # seconds a live event may take: less than the 5 s re-read interval
 
 
 async def rename(coop: Coop, key: str, name: str) -> int:
-    payload = await coop.ok("updatePartner", {"key": key, "name": name})
+    input = {"id": await coop.id_of("partner", key), "name": name, "effective": "2021"}
+    payload = await coop.ok("updatePartner", input)
     position: int = payload["position"]
     return position
 
@@ -88,7 +89,7 @@ async def test_filtered_by_stream_and_type(coop: Coop) -> None:
             EVENTS, {"after": 37, "streamIds": ["partner:tokyo"], "types": ["PartnerUpdated"]}
         )
         await client.nothing_within(0.3)
-        await coop.ok("registerPartner", {"key": "seoul", "name": "Seoul", "kind": "city"})
+        await coop.ok("registerPartner", {"key": "seoul", "name": "Seoul", "kind": "CITY"})
         await rename(coop, "beijing", "Beijing filtered")
         await coop.ok("startMembership", {"member": "paris", "network": "icap", "since": "2012"})
         wanted = await rename(coop, "tokyo", "Tokyo filtered")
@@ -120,7 +121,7 @@ async def test_resume_after_a_disconnect_gets_exactly_what_was_missed(coop: Coop
 
 
 async def test_membership_changes_of_one_network(coop: Coop) -> None:
-    await coop.ok("registerPartner", {"key": "seoul", "name": "Seoul", "kind": "city"})
+    await coop.ok("registerPartner", {"key": "seoul", "name": "Seoul", "kind": "CITY"})
     async with Subscriber.connect(coop.base_url) as client:
         await client.subscribe(MEMBERSHIPS, {"network": "c40", "after": 0})
         replayed = [(await client.next())["membershipChanges"] for _ in range(5)]
@@ -139,16 +140,16 @@ async def test_membership_changes_of_one_network(coop: Coop) -> None:
 
         await coop.ok("startMembership", {"member": "seoul", "network": "icap", "since": "2011"})
         joined = await coop.ok(
-            "startMembership", {"member": "seoul", "network": "c40", "since": "2010"}
+            "startMembership",
+            {"member": "seoul", "network": "c40", "since": "2010"},
+            "position membership { id }",
         )
         change = (await client.next(LIVE))["membershipChanges"]
         assert change["position"] == joined["position"]
         assert change["membership"]["member"]["key"] == "seoul"
         assert change["membership"]["since"] == "2010"
 
-        ended = await coop.ok(
-            "endMembership", {"member": "seoul", "network": "c40", "until": "2020"}
-        )
+        ended = await coop.ok("endMembership", {"id": joined["membership"]["id"], "until": "2020"})
         change = (await client.next(LIVE))["membershipChanges"]
         assert change["position"] == ended["position"]
         assert change["membership"]["until"] == "2020"

@@ -12,13 +12,12 @@ from tests.acceptance.test_queries import MEMBERSHIPS, PAGE, by_network
 
 async def test_known_at_answers_as_the_record_stood(coop: Coop) -> None:
     seeded = await coop.last_event()
+    membership = await coop.id_of("membership", "tokyo@c40#1")
     await asyncio.sleep(0.05)
     correction = await coop.ok(
         "correctMembership",
         {
-            "member": "tokyo",
-            "network": "c40",
-            "membershipId": "tokyo@c40#1",
+            "id": membership,
             "since": "2007",
             "reason": "QA: the source was misread",
         },
@@ -58,7 +57,8 @@ async def test_known_at_answers_as_the_record_stood(coop: Coop) -> None:
 async def test_update_in_valid_time_and_in_record_time(coop: Coop) -> None:
     seeded = await coop.last_event()
     await asyncio.sleep(0.05)
-    await coop.ok("updatePartner", {"key": "tokyo", "name": "Tokyo QA", "effective": "2022"})
+    tokyo = await coop.id_of("partner", "tokyo")
+    await coop.ok("updatePartner", {"id": tokyo, "name": "Tokyo QA", "effective": "2022"})
     query = (
         'query($a: Date, $k: DateTime) { partner(key: "tokyo", asOf: $a, knownAt: $k) { name } }'
     )
@@ -110,45 +110,47 @@ async def test_limits_are_settings(start: Any) -> None:
 async def test_history_changes_and_recorded_changes(coop: Coop) -> None:
     before = (
         await coop.data(
-            '{ history(key: "tokyo@c40#1") { key version { eventType values recordFrom } } }'
+            '{ history(key: "tokyo@c40#1") { nodes { key version { eventType values position } } } }'
         )
-    )["history"]
+    )["history"]["nodes"]
     assert before
     assert all(entry["key"] == "tokyo@c40#1" for entry in before)
+    membership = await coop.id_of("membership", "tokyo@c40#1")
     head = await coop.head()
-    await coop.ok(
-        "correctMembership",
-        {"member": "tokyo", "network": "c40", "membershipId": "tokyo@c40#1", "since": "2006-04"},
-    )
+    await coop.ok("correctMembership", {"id": membership, "since": "2006-04"})
     after = (
         await coop.data(
-            '{ history(key: "tokyo@c40#1") { key version { eventType recordFrom recordTo } } }'
+            '{ history(key: "tokyo@c40#1") { nodes { key version { eventType position'
+            " supersededAtPosition } } } }"
         )
-    )["history"]
+    )["history"]["nodes"]
     assert len(after) > len(before)
-    assert any(entry["version"]["recordFrom"] == head + 1 for entry in after)
+    assert any(entry["version"]["position"] == head + 1 for entry in after)
 
     changes = (
-        await coop.data('{ changes(from: "2009-01-01", to: "2009-12-31") { kind change key } }')
-    )["changes"]
+        await coop.data(
+            '{ changes(from: "2009-01-01", to: "2009-12-31") { nodes { kind change key } } }'
+        )
+    )["changes"]["nodes"]
     assert "tokyo@icap#1" in {c["key"] for c in changes}, changes
-    quiet = (await coop.data('{ changes(from: "2010-01-01", to: "2010-12-31") { key } }'))[
-        "changes"
-    ]
+    quiet = (
+        await coop.data('{ changes(from: "2010-01-01", to: "2010-12-31") { nodes { key } } }')
+    )["changes"]["nodes"]
     assert "tokyo@icap#1" not in {c["key"] for c in quiet}
 
     recorded = (
         await coop.data(
-            "query($a: Int!) { recordedChanges(after: $a) { key kind change } }", {"a": head}
+            "query($a: Int!) { recordedChanges(afterPosition: $a) { nodes { key kind change } } }",
+            {"a": head},
         )
-    )["recordedChanges"]
+    )["recordedChanges"]["nodes"]
     assert [c["key"] for c in recorded] == ["tokyo@c40#1"], recorded
 
 
 async def test_cursors_are_keysets_not_offsets(coop: Coop) -> None:
     first = (await coop.data(PAGE, {"first": 4}))["partners"]
     assert [n["key"] for n in first["nodes"]] == ["beijing", "c40", "icap", "london"]
-    await coop.ok("registerPartner", {"key": "aachen", "name": "Aachen", "kind": "city"})
+    await coop.ok("registerPartner", {"key": "aachen", "name": "Aachen", "kind": "CITY"})
     second = (await coop.data(PAGE, {"first": 4, "after": first["pageInfo"]["endCursor"]}))[
         "partners"
     ]
@@ -158,17 +160,16 @@ async def test_cursors_are_keysets_not_offsets(coop: Coop) -> None:
 
 async def test_changes_between_two_days_as_the_record_stood(coop: Coop) -> None:
     seeded = await coop.last_event()
+    membership = await coop.id_of("membership", "tokyo@c40#1")
     await asyncio.sleep(0.05)
-    await coop.ok(
-        "correctMembership",
-        {"member": "tokyo", "network": "c40", "membershipId": "tokyo@c40#1", "since": "2007"},
-    )
+    await coop.ok("correctMembership", {"id": membership, "since": "2007"})
     data = await coop.data(
-        'query($k: DateTime) { now: changes(from: "2006-01-01", to: "2006-12-31") { key change } '
-        'then: changes(from: "2006-01-01", to: "2006-12-31", knownAt: $k) { key change } '
-        'moved: changes(from: "2007-01-01", to: "2007-12-31") { key change } }',
+        'query($k: DateTime) { now: changes(from: "2006-01-01", to: "2006-12-31")'
+        " { nodes { key change } } "
+        'then: changes(from: "2006-01-01", to: "2006-12-31", knownAt: $k) { nodes { key change } } '
+        'moved: changes(from: "2007-01-01", to: "2007-12-31") { nodes { key change } } }',
         {"k": seeded["recordedAt"]},
     )
-    assert "tokyo@c40#1" not in {c["key"] for c in data["now"]}
-    assert {"key": "tokyo@c40#1", "change": "started"} in data["then"]
-    assert {"key": "tokyo@c40#1", "change": "started"} in data["moved"]
+    assert "tokyo@c40#1" not in {c["key"] for c in data["now"]["nodes"]}
+    assert {"key": "tokyo@c40#1", "change": "STARTED"} in data["then"]["nodes"]
+    assert {"key": "tokyo@c40#1", "change": "STARTED"} in data["moved"]["nodes"]
