@@ -21,7 +21,7 @@ async def test_get_serves_queries(client: Client) -> None:
 
 
 async def test_get_refuses_mutations(client: Client) -> None:
-    query = 'mutation { registerPartner(input: {key: "x", name: "X", kind: "city"}) { position } }'
+    query = 'mutation { registerPartner(input: {key: "x", name: "X", kind: CITY}) { position } }'
     response = await client.http.get("/graphql", params={"query": query})
     assert response.status_code == 405
     assert "errors" in response.json()
