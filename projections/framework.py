@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from sqlalchemy import (
     BigInteger,
@@ -54,7 +54,15 @@ class Projector(ABC):
 
     name: ClassVar[str]
     TABLES: ClassVar[tuple[Table, ...]]
-    handles: ClassVar[frozenset[str]]
+    handles: ClassVar[frozenset[type]]
+    """The event classes `apply` folds; every other event passes this projector by."""
+    handled: ClassVar[frozenset[str]]
+    """The type names of `handles`, as the log spells them."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "handles" in cls.__dict__:
+            cls.handled = frozenset(event.__name__ for event in cls.handles)
 
     def __init__(self, tables: Mapping[str, Table] | None = None) -> None:
         self.tables = dict(tables or {table.name: table for table in self.TABLES})
@@ -65,6 +73,10 @@ class Projector(ABC):
     @abstractmethod
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         """Fold one event (`decoded` is its domain object) into this model's tables."""
+
+    def unhandled(self, decoded: object) -> NoReturn:
+        """For `apply`'s last `case _:`: an event in `handles` that no branch folds."""
+        raise TypeError(f"the {self.name} projector has no fold for {type(decoded).__name__}")
 
     def shadowed(self) -> Projector:
         """The same projector writing into fresh tables, for a rebuild."""
@@ -209,7 +221,7 @@ async def _fold(
     recorded: Sequence[RecordedEvent],
 ) -> None:
     for event in recorded:
-        interested = [p for p in projectors if event.type in p.handles]
+        interested = [p for p in projectors if event.type in p.handled]
         if interested:
             decoded = store.types.decode(event)
             for projector in interested:

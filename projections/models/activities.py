@@ -71,7 +71,7 @@ def activity_values(event: ActivityRecorded | ActivityCorrected) -> dict[str, An
 class ActivitiesProjector(Projector):
     name = "activities"
     TABLES = (activities, activity_participants)
-    handles = frozenset({"ActivityRecorded", "ActivityCorrected", "ActivityRetracted"})
+    handles = frozenset({ActivityRecorded, ActivityCorrected, ActivityRetracted})
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         table = self.table("activities")
@@ -92,6 +92,8 @@ class ActivitiesProjector(Projector):
                 await close_where(
                     connection, taking_part, taking_part.c.activity == decoded.key, event
                 )
+            case _:
+                self.unhandled(decoded)
 
     async def _participants(
         self,

@@ -50,7 +50,7 @@ def commitment_values(event: CommitmentAnnounced | CommitmentCorrected) -> dict[
 class CommitmentsProjector(Projector):
     name = "commitments"
     TABLES = (commitments,)
-    handles = frozenset({"CommitmentAnnounced", "CommitmentCorrected", "CommitmentRetracted"})
+    handles = frozenset({CommitmentAnnounced, CommitmentCorrected, CommitmentRetracted})
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         table = self.table("commitments")
@@ -62,3 +62,5 @@ class CommitmentsProjector(Projector):
                 await revise(connection, table, decoded.key, commitment_values(decoded), event)
             case CommitmentRetracted():
                 await close_versions(connection, table, decoded.key, event)
+            case _:
+                self.unhandled(decoded)

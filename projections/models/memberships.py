@@ -51,7 +51,7 @@ class MembershipsProjector(Projector):
     name = "memberships"
     TABLES = (memberships,)
     handles = frozenset(
-        {"MembershipStarted", "MembershipEnded", "MembershipCorrected", "MembershipRetracted"}
+        {MembershipStarted, MembershipEnded, MembershipCorrected, MembershipRetracted}
     )
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
@@ -77,3 +77,5 @@ class MembershipsProjector(Projector):
                 await revise(connection, table, decoded.membership_id, values, event)
             case MembershipRetracted():
                 await close_versions(connection, table, decoded.membership_id, event)
+            case _:
+                self.unhandled(decoded)

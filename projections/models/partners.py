@@ -46,9 +46,7 @@ def details(event: PartnerRegistered | PartnerUpdated | PartnerCorrected) -> dic
 class PartnersProjector(Projector):
     name = "partners"
     TABLES = (partners,)
-    handles = frozenset(
-        {"PartnerRegistered", "PartnerUpdated", "PartnerCorrected", "PartnerRetracted"}
-    )
+    handles = frozenset({PartnerRegistered, PartnerUpdated, PartnerCorrected, PartnerRetracted})
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         table = self.table("partners")
@@ -67,3 +65,5 @@ class PartnersProjector(Projector):
                 await revise(connection, table, decoded.key, details(decoded), event)
             case PartnerRetracted():
                 await close_versions(connection, table, decoded.key, event)
+            case _:
+                self.unhandled(decoded)

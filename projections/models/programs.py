@@ -73,12 +73,12 @@ class ProgramsProjector(Projector):
     TABLES = (programs, program_partners)
     handles = frozenset(
         {
-            "ProgramLaunched",
-            "ProgramCorrected",
-            "ProgramConcluded",
-            "PartnerJoinedProgram",
-            "PartnerLeftProgram",
-            "ProgramRetracted",
+            ProgramLaunched,
+            ProgramCorrected,
+            ProgramConcluded,
+            PartnerJoinedProgram,
+            PartnerLeftProgram,
+            ProgramRetracted,
         }
     )
 
@@ -107,3 +107,5 @@ class ProgramsProjector(Projector):
                 await revise(
                     connection, members, decoded.participation_id, ends(decoded.until), event
                 )
+            case _:
+                self.unhandled(decoded)

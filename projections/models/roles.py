@@ -71,14 +71,7 @@ class RolesProjector(Projector):
     name = "roles"
     TABLES = (roles, bodies)
     handles = frozenset(
-        {
-            "RoleAssigned",
-            "RoleEnded",
-            "RoleCorrected",
-            "RoleRetracted",
-            "BodyRegistered",
-            "BodySizeRecorded",
-        }
+        {RoleAssigned, RoleEnded, RoleCorrected, RoleRetracted, BodyRegistered, BodySizeRecorded}
     )
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
@@ -110,3 +103,5 @@ class RolesProjector(Projector):
                 size = {"size": decoded.size, "size_as_of": str(decoded.as_of)}
                 key = body_key(decoded.network, decoded.body)
                 await revise(connection, self.table("bodies"), key, size, event)
+            case _:
+                self.unhandled(decoded)

@@ -26,7 +26,7 @@ sources = versioned_table(
 class SourcesProjector(Projector):
     name = "sources"
     TABLES = (sources,)
-    handles = frozenset({"SourceRegistered"})
+    handles = frozenset({SourceRegistered})
 
     async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
         match decoded:
@@ -39,3 +39,5 @@ class SourcesProjector(Projector):
                     **valid_period(None, None),
                 }
                 await open_version(connection, self.table("sources"), decoded.key, values, event)
+            case _:
+                self.unhandled(decoded)

@@ -106,7 +106,7 @@ async def test_a_failing_projector_fails_the_append_and_leaves_nothing(services:
     class Broken(Projector):
         name = "broken"
         TABLES = ()
-        handles = frozenset({"PartnerRegistered"})
+        handles = frozenset({PartnerRegistered})
 
         async def apply(self, connection, event, decoded):  # type: ignore[no-untyped-def]
             raise RuntimeError("projector bug")
@@ -144,3 +144,25 @@ async def test_a_rebuild_leaves_the_tables_named_as_the_migrations_made_them(
             )
         found = set(names)
     assert not [name for name in found if "rebuild" in name], found
+
+
+def test_every_event_type_is_folded_by_a_projector() -> None:
+    """A new event with no projector step would otherwise pass every read model by."""
+    from domain.events import cooperation_events
+    from projections.models import built_in_projectors
+
+    folded = set().union(*(p.handled for p in built_in_projectors()))
+    assert sorted(set(cooperation_events.names()) - folded) == []
+
+
+async def test_an_event_a_projector_declares_but_does_not_fold_is_named() -> None:
+    from domain.events import PartnerRegistered, SourceRegistered
+    from projections.models.sources import SourcesProjector
+
+    class Forgetful(SourcesProjector):
+        handles = frozenset({SourceRegistered, PartnerRegistered})
+
+    assert Forgetful.handled == {"SourceRegistered", "PartnerRegistered"}
+    stray = PartnerRegistered(key="kyoto", name="Kyoto", kind="city")
+    with pytest.raises(TypeError, match="sources projector has no fold for PartnerRegistered"):
+        await Forgetful().apply(None, None, stray)  # type: ignore[arg-type]
