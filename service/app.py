@@ -12,8 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -26,6 +27,7 @@ from schema.context import Context
 from schema.extensions import coded
 from schema.root import Limits, build_schema
 from service.auth import BadToken, principal_for
+from service.browser.graphiql import STATIC, graphiql_html
 from service.observability import RequestContext
 from service.persisted import PersistedQueries, PersistedQueryError
 from service.services import Services, build_services
@@ -95,6 +97,10 @@ class CoopGraphQL(GraphQL[Context, None]):
             response["extensions"] = result.extensions
         return response
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from Coop's own files: the page makes no request to another host."""
+        return HTMLResponse(graphiql_html())
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
         media_type = getattr(sub_response, "media_type", None)
@@ -105,6 +111,16 @@ class CoopGraphQL(GraphQL[Context, None]):
 
 def _wants_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE in request.headers.get("accept", "")
+
+
+def _wants_graphiql(request: Request) -> bool:
+    """A browser's GET without a query (Strawberry's own test for showing its IDE)."""
+    accept = request.headers.get("accept", "")
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and ("text/html" in accept or "*/*" in accept)
+    )
 
 
 def _request_error(result: ExecutionResult) -> bool:
@@ -136,6 +152,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     graphql = CoopGraphQL(services)
 
     async def graphql_http(request: Request) -> Response:
+        if _wants_graphiql(request):
+            # The page holds no data: it is served without a token, which is typed into it.
+            return HTMLResponse(graphiql_html())
         try:
             principal: Principal = principal_for(settings, request.headers.get("authorization"))
         except BadToken as error:
@@ -182,6 +201,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(RequestContext, metrics=services.metrics)],
         lifespan=lifespan,
