@@ -45,14 +45,51 @@ class PartnerChange:
     partner: Partner | None
 
 
+async def _check_position(info: Info, after: int | None) -> None:
+    if after is None:
+        return
+    if after < 0:
+        raise bad_input(f"after ({after}) is a log position: 0 or more")
+    head = (await info.context.services.store.head()).position
+    if after > head:
+        raise bad_input(
+            f"after ({after}) is beyond the log's head ({head}): this log never had that"
+            " position (was it restored or replaced?); resume from a position you were sent"
+        )
+
+
+async def _check_filters(info: Info, types: list[str] | None, streams: list[str] | None) -> None:
+    store = info.context.services.store
+    unknown = sorted({name for name in types or [] if name not in store.types})
+    if unknown:
+        raise bad_input(
+            f"unknown event types {unknown}; the log knows {', '.join(store.types.names())}"
+        )
+    for stream in streams or []:
+        if await store.stream_version(stream) is None:
+            raise bad_input(f"no stream {stream!r} in the log")
+
+
+async def _check_partners(info: Info, **keys: str | None) -> None:
+    """Each given key names a partner on record (the subscription would wait forever)."""
+    given = {argument: key for argument, key in keys.items() if key is not None}
+    if not given:
+        return
+    fetch = by_key(tables.partners)
+    async with info.context.services.engine.connect() as connection:
+        found = await fetch(connection, list(given.values()), Basis())
+    for argument, key in given.items():
+        if key not in found:
+            raise bad_input(f"{argument}: no partner with the key {key!r}")
+
+
 async def _follow(
     info: Info,
     after: int | None,
     types: list[str] | None,
     streams: list[str] | None,
 ) -> AsyncIterator[RecordedEvent]:
-    if after is not None and after < 0:
-        raise bad_input(f"after ({after}) is a log position: 0 or more")
+    await _check_position(info, after)
     services = info.context.services
     try:
         async for event in services.feed.follow(after, types=types, streams=streams):
@@ -85,6 +122,7 @@ class FeedSubscription:
         stream_ids: list[str] | None = None,
         types: list[str] | None = None,
     ) -> AsyncGenerator[Event, None]:
+        await _check_filters(info, types, stream_ids)
         async for event in _follow(info, after, types, stream_ids):
             yield Event.from_recorded(event)
 
@@ -98,6 +136,7 @@ class FeedSubscription:
         member: str | None = None,
         after: int | None = None,
     ) -> AsyncGenerator[MembershipChange, None]:
+        await _check_partners(info, network=network, member=member)
         streams = [f"membership:{member}@{network}"] if member and network else None
         async for event in _follow(info, after, MEMBERSHIP_EVENTS, streams):
             data = event.data
@@ -116,6 +155,7 @@ class FeedSubscription:
     async def partner_changes(
         self, info: Info, key: str | None = None, after: int | None = None
     ) -> AsyncGenerator[PartnerChange, None]:
+        await _check_partners(info, key=key)
         streams = [f"partner:{key}"] if key else None
         async for event in _follow(info, after, PARTNER_EVENTS, streams):
             basis = Basis(position=event.position)

@@ -6,9 +6,13 @@ import asyncio
 import contextlib
 from typing import Any, cast
 
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
 from service.services import Services
@@ -32,6 +36,18 @@ class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
             metrics = self.services.metrics
             metrics.connections.inc()
 
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: Any
+    ) -> None:
+        """A subscription refused before its first event (its arguments, say) ends with the
+        protocol's `error` message, not a `next` carrying the errors."""
+        async for result in result_source:
+            refused = isinstance(result, ExecutionResult) and result.data is None
+            if refused and result.errors and _is_subscription(operation):
+                result = PreExecutionError(data=None, errors=result.errors)
+            await super()._send_result_stream(operation, _once_then(result, result_source))
+            return
+
     async def _ping(self) -> None:
         with contextlib.suppress(Exception):
             while True:
@@ -46,3 +62,18 @@ class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.services.metrics.connections.dec()
         await super().shutdown()
         await self.context.close()  # the connection the subscriptions' fields read through
+
+
+async def _once_then(first: Any, rest: Any) -> Any:
+    yield first
+    async for item in rest:
+        yield item
+
+
+def _is_subscription(operation: Operation[Context, None]) -> bool:
+    try:
+        document = parse(operation.query)
+    except GraphQLError:
+        return False
+    found = get_operation_ast(document, operation.operation_name)
+    return found is not None and found.operation == OperationType.SUBSCRIPTION

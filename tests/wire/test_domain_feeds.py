@@ -76,13 +76,39 @@ async def test_membership_changes_replay_then_live_with_state(
 
 
 async def test_partner_changes_for_one_key(services: Services, server: str) -> None:
-    query = 'subscription { partnerChanges(key: "osaka") { position partner { name } } }'
+    before = (await services.store.head()).position
+    await join_osaka(services)
+    query = (
+        'subscription($after: Int) { partnerChanges(key: "osaka", after: $after) {'
+        " position partner { name } } }"
+    )
     async with Subscriber.connect(server) as client:
-        await client.subscribe(query)
-        await asyncio.sleep(0.2)
-        await join_osaka(services)
+        await client.subscribe(query, {"after": before})
         change = (await client.next_data())["partnerChanges"]
     assert change["partner"]["name"] == "Osaka"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('partnerChanges(key: "nope") { position }', "key: no partner with the key 'nope'"),
+        ('membershipChanges(network: "nope") { position }', "network: no partner with the key"),
+        (
+            'membershipChanges(network: "c40", member: "atlantis") { position }',
+            "member: no partner with the key 'atlantis'",
+        ),
+        ("membershipChanges(after: 100000) { position }", "beyond the log's head"),
+    ],
+)
+async def test_keys_not_on_record_are_refused_with_a_message(
+    server: str, query: str, message: str
+) -> None:
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(f"subscription {{ {query} }}")
+        answer = await client.receive()
+    assert answer["type"] == "error", answer
+    assert answer["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message in answer["payload"][0]["message"]
 
 
 async def test_each_operation_on_a_socket_echoes_only_its_own_basis(
@@ -98,7 +124,7 @@ async def test_each_operation_on_a_socket_echoes_only_its_own_basis(
         other = await client.receive()
         assert list(other["payload"]["extensions"]["basis"]) == ["partners"]
         await client.receive()  # complete
-        query = 'subscription { partnerChanges(key: "osaka") { position partner { name } } }'
+        query = "subscription { partnerChanges { position partner { name } } }"
         await client.subscribe(query, id="changes")
         await asyncio.sleep(0.2)
         await join_osaka(services)

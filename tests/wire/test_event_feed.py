@@ -69,10 +69,10 @@ async def test_resume_after_disconnect_has_no_gap_and_no_duplicate(
 
 
 async def test_filtered_subscription(store: EventStore, server: str) -> None:
+    await append_things(store, ["x"], stream="thing:b")  # a stream must exist to be followed
     async with Subscriber.connect(server) as client:
         await client.subscribe(FEED, {"types": ["ThingDated"], "streams": ["thing:b"]})
         await asyncio.sleep(0.2)  # the subscription starts "from now on"
-        await append_things(store, ["x"], stream="thing:b")
         await store.append("thing:a", [ThingDated("wrong stream", None)])
         await store.append("thing:b", [ThingDated("right", None)])
         event = (await client.next_data())["events"]
@@ -92,10 +92,35 @@ async def test_slow_subscriber_does_not_hold_back_a_fast_one(
     assert fast_seen == slow_seen == list(range(1, 61))
 
 
-async def test_a_negative_position_is_refused_with_a_message(server: str) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"after": -5}, "0 or more"),
+        ({"after": 4}, "after (4) is beyond the log's head (3)"),
+        ({"types": ["ThingNamed", "Nope"]}, "unknown event types ['Nope']"),
+        ({"streams": ["thing:a", "thing:nope"]}, "no stream 'thing:nope' in the log"),
+    ],
+)
+async def test_arguments_that_would_wait_forever_are_refused_with_a_message(
+    store: EventStore, server: str, arguments: dict[str, object], message: str
+) -> None:
+    await append_things(store, ["a", "b", "c"])
     async with Subscriber.connect(server) as client:
-        await client.subscribe("subscription { events(after: -5) { position } }")
-        message = await client.receive()
-    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "0 or more" in errors[0]["message"]
+        await client.subscribe(FEED, arguments)
+        answer = await client.receive()
+        # The socket stays usable: a good subscription on it is answered.
+        await client.subscribe(FEED, {"after": 2}, id="2")
+        good = await client.receive()
+    assert answer["type"] == "error", answer
+    assert answer["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message in answer["payload"][0]["message"]
+    assert good["payload"]["data"]["events"]["position"] == 3
+
+
+async def test_after_at_the_head_is_accepted(store: EventStore, server: str) -> None:
+    await append_things(store, ["a", "b"])
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(FEED, {"after": 2})
+        await asyncio.sleep(0.2)
+        await append_things(store, ["c"])
+        assert (await client.next_data())["events"]["position"] == 3
