@@ -39,6 +39,7 @@ programs = versioned_table(
     Column("network", String(100)),
     Column("description", Text),
     Index("ix_programs_field", "field", "record_to"),
+    Index("ix_programs_lead", "lead", "record_from", "record_to"),
 )
 
 program_partners = versioned_table(
