@@ -312,10 +312,13 @@ class EventStore:
         async with self.engine.connect() as connection:
             return await _stream_version(connection, stream_id)
 
-    async def head(self) -> Head:
-        """The last position, its hash and record time (position 0 on an empty log)."""
-        async with self.engine.connect() as connection:
+    async def head(self, connection: AsyncConnection | None = None) -> Head:
+        """The last position, its hash and record time (position 0 on an empty log); read on
+        `connection` when given, so a reader sees the head on the connection it reads with."""
+        if connection is not None:
             return await _head(connection)
+        async with self.engine.connect() as own:
+            return await _head(own)
 
     async def read_all(
         self,

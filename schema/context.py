@@ -124,10 +124,12 @@ class Context:
             yield operation.connection
 
     async def head(self) -> int:
-        """The log head as this operation first saw it."""
+        """The log head as this operation first saw it, read on the operation's connection."""
         operation = self.operation
         if operation.head is None:
-            operation.head = (await self.services.store.head()).position
+            async with self.db() as connection:
+                if operation.head is None:
+                    operation.head = (await self.services.store.head(connection)).position
         return operation.head
 
     async def refresh(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -56,6 +57,14 @@ class Limits:
     max_tokens: int = 2000
 
 
+def limit_rules(limits: Limits) -> list[Any]:
+    """The depth and alias rules, made once per schema: the validation cache is keyed by the
+    rule classes, and a limiter made per request makes new ones, so nothing would hit."""
+    depth = QueryDepthLimiter(max_depth=limits.max_query_depth)
+    aliases = MaxAliasesLimiter(max_alias_count=limits.max_aliases)
+    return [*depth.validation_rules, *aliases.validation_rules]
+
+
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     limits = limits or Limits()
     return CoopSchema(
@@ -66,8 +75,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             RequestScope,
-            partial(QueryDepthLimiter, max_depth=limits.max_query_depth),
-            partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+            partial(AddValidationRules, limit_rules(limits)),
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import sqlalchemy
 from graphql import GraphQLError
+from strawberry.schema import schema as strawberry_schema
 
 from schema.extensions import MASKED, coded
 from tests.api.conftest import Client
@@ -130,3 +134,39 @@ async def test_require_auth_for_reads(client: Client) -> None:
         )
     assert anonymous.status_code == 401
     assert reader.json()["data"]["partners"]["totalCount"] > 0
+
+
+async def test_a_document_seen_before_is_not_validated_again(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[object] = []
+    validate = strawberry_schema.validate
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        validated.append(args[1])
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting)
+    query = '{ partner(key: "c40") { name members(first: 2) { totalCount } } }'
+    for _ in range(3):
+        assert (await client.data(query))["partner"]["name"]
+    assert len(validated) <= 1
+
+
+async def test_a_query_reads_the_head_and_its_answer_on_one_connection(client: Client) -> None:
+    checkouts: list[object] = []
+
+    def count(*args: Any) -> None:
+        checkouts.append(args)
+
+    engine = client.services.engine.sync_engine
+    sqlalchemy.event.listen(engine, "checkout", count)
+    try:
+        body = await client.post(
+            '{ partner(key: "c40", atPosition: 3) { name } partners(first: 2) { totalCount } }'
+        )
+    finally:
+        sqlalchemy.event.remove(engine, "checkout", count)
+    assert "errors" not in body
+    assert body["extensions"]["basis"]["partner"]["position"] == 3
+    assert len(checkouts) == 1
