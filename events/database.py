@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +35,15 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def private_file(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
+        # A new database file is readable by its owner alone (SQLite would make it 0644);
+        # its -wal and -shm files take the same mode from it.
+        name = cargs[0] if cargs else cparams.get("database")
+        if isinstance(name, str) and name and name != ":memory:" and not cparams.get("uri"):
+            with contextlib.suppress(FileExistsError, FileNotFoundError):
+                os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves, so writers can take the lock up front.

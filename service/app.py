@@ -22,6 +22,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from domain.errors import ErrorCode
+from events.faults import database_unavailable
 from schema.access import ANONYMOUS, Principal
 from schema.context import Context
 from schema.extensions import coded
@@ -130,15 +131,21 @@ def _request_error(result: ExecutionResult) -> bool:
 
 
 async def readiness(services: Services) -> JSONResponse:
-    """Ready when the database answers and every projection has caught up with the log."""
+    """Ready when the database answers and every projection has caught up with the log. Not
+    ready says why as a class (`reason`), never with the driver's words: those go to the log."""
     try:
         behind = {s.name: s.lag for s in await services.projections.status() if s.lag > 0}
     except Exception as error:  # the database is unreachable or not migrated
         log.warning("not ready: %s", error)
-        return JSONResponse({"ready": False, "database": str(error)}, status_code=503)
+        reason = "database_unavailable" if database_unavailable(error) else "database_error"
+        return _not_ready(reason)
     if behind:
-        return JSONResponse({"ready": False, "projections_behind": behind}, status_code=503)
+        return _not_ready("projections_behind", projections_behind=behind)
     return JSONResponse({"ready": True})
+
+
+def _not_ready(reason: str, **details: object) -> JSONResponse:
+    return JSONResponse({"ready": False, "reason": reason, **details}, status_code=503)
 
 
 def _unauthenticated(message: str) -> JSONResponse:

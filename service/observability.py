@@ -6,11 +6,13 @@ import contextvars
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.redaction import redacted
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -92,11 +94,19 @@ class _WithRequestId(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr, each with the request id it was written under."""
-    handler = logging.StreamHandler()
+class _RedactingJsonFormatter(JsonFormatter):
+    """JSON lines with the password of any URL in them (a message, a traceback) hidden."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redacted(super().format(record))
+
+
+def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """JSON lines on stderr (or `stream`), each with the request id it was written under, no
+    password."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
-        JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s")
+        _RedactingJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s")
     )
     handler.addFilter(_WithRequestId())
     root = logging.getLogger()

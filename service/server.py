@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 
 import uvicorn
 from starlette.applications import Starlette
 
+from service.operations.database import Refused
 from service.services import Services
 
 
@@ -28,3 +30,28 @@ class CoopServer(uvicorn.Server):
 def server_for(app: Starlette, host: str, port: int, **options: object) -> CoopServer:
     config = uvicorn.Config(app, host=host, port=port, lifespan="on", **options)  # type: ignore[arg-type]
     return CoopServer(config, app.state.services)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port`, for the server to listen on; refused in one line
+    when the port is taken or the address is not this machine's."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise Refused(
+            f"--host {host} is not an address here: {error.strerror}", usage=True
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise Refused(
+                f"port {port} on {host} is in use (another `coop serve`?): stop what holds it,"
+                " or choose another with --port",
+                unavailable=True,
+            ) from None
+        raise Refused(f"cannot listen on {host}:{port}: {error.strerror}", usage=True) from None
+    return sock

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from events.database import async_url
+from service.redaction import masked, redacted
 
 ROLES = ("reader", "editor", "auditor", "admin")
 DEFAULT_DATABASE_URL = "sqlite:///coop.db"
@@ -19,9 +21,15 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
+    """A token the service accepts, known by the SHA-256 of its secret (hex)."""
+
     role: str
     name: str
-    secret: str
+    digest: str
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class Settings:
         try:
             async_url(url)
         except Exception as error:
-            raise SettingsError(f"COOP_DATABASE_URL={url!r} is not usable: {error}") from None
+            raise SettingsError(
+                redacted(f"COOP_DATABASE_URL={masked(url)!r} is not usable: {error}")
+            ) from None
         return cls(
             database_url=url,
             tokens=parse_tokens(env.get("COOP_API_TOKENS", "")),
@@ -60,24 +70,38 @@ class Settings:
 
 
 def parse_tokens(text: str) -> tuple[Token, ...]:
-    """`role:token` pairs, comma-separated; a token may be named `role:name:token`."""
+    """Comma-separated entries: `role:token`, `role:name:token`, or `role:name:sha256:<hex>`
+    (the token kept only as its SHA-256, as `coop tokens create` prints it)."""
     tokens = []
     for number, item in enumerate(filter(None, (part.strip() for part in text.split(","))), 1):
-        parts = item.split(":")
-        if len(parts) not in (2, 3) or not all(parts):
-            raise SettingsError(
-                f"COOP_API_TOKENS entry {number} is not 'role:token' or 'role:name:token'"
-            )
-        role, secret = parts[0], parts[-1]
-        if role not in ROLES:
-            raise SettingsError(
-                f"COOP_API_TOKENS entry {number} has role {role!r}; roles are {', '.join(ROLES)}"
-            )
-        # An unnamed token is named by a digest of it, never by any part of the secret.
-        digest = hashlib.sha256(secret.encode()).hexdigest()[:10]
-        name = parts[1] if len(parts) == 3 else f"{role}-{digest}"
-        tokens.append(Token(role, name, secret))
+        tokens.append(_token(number, item.split(":")))
     return tuple(tokens)
+
+
+def _token(number: int, parts: list[str]) -> Token:
+    hashed_shape = "'role:name:sha256:<64 hex digits>'"
+    shape = f"'role:token', 'role:name:token' or {hashed_shape}"
+    hashed = len(parts) == 4 and parts[2] == "sha256"
+    if not (len(parts) in (2, 3) or hashed) or not all(parts):
+        raise SettingsError(f"COOP_API_TOKENS entry {number} is not {shape}")
+    if len(parts) == 3 and parts[1] == "sha256":  # a digest would be taken for the token
+        raise SettingsError(f"COOP_API_TOKENS entry {number}: a hashed entry is {hashed_shape}")
+    role = parts[0]
+    if role not in ROLES:
+        raise SettingsError(
+            f"COOP_API_TOKENS entry {number} has role {role!r}; roles are {', '.join(ROLES)}"
+        )
+    if hashed:
+        if not _SHA256.fullmatch(parts[3]):
+            raise SettingsError(f"COOP_API_TOKENS entry {number} is not {shape}")
+        return Token(role, parts[1], parts[3].lower())
+    digest = token_digest(parts[-1])
+    # An unnamed token is named by a digest of it, never by any part of the secret.
+    name = parts[1] if len(parts) == 3 else f"{role}-{digest[:10]}"
+    return Token(role, name, digest)
+
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -1,23 +1,10 @@
-"""The command line's own verbs: settings errors and tokens."""
+"""The command line's own verbs: settings errors (tokens: tests/operator/test_secrets.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from service.cli import main
-from service.settings import parse_tokens
-
-
-def test_tokens_create_prints_an_entry_the_settings_accept(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["tokens", "create", "--role", "editor", "--name", "alice"]) == 0
-    line = capsys.readouterr().out.strip()
-    (token,) = parse_tokens(line)
-    assert (token.role, token.name) == ("editor", "alice")
-    assert len(token.secret) >= 32
-    assert main(["tokens", "create", "--role", "editor"]) == 0
-    assert capsys.readouterr().out.strip() != line
 
 
 def test_a_bad_setting_stops_the_command_with_its_name(

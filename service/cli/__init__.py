@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from importlib import metadata
 from typing import Any
 
 from service.cli import audit, projections, transfer
-from service.cli.common import OK, USAGE, add_range, masked, synchronous
+from service.cli.common import FAILED, OK, USAGE, add_range, reported, synchronous
+from service.operations.database import check_sqlite_folder, opened
+from service.redaction import masked
 from service.services import build_services
 from service.settings import ROLES, Settings, SettingsError
 
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = verbs.add_parser("serve", help="serve GraphQL over HTTP and WebSocket")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve_until_stopped)
 
     db = verbs.add_parser("db", help="database schema").add_subparsers(title="db commands")
     upgrade = db.add_parser("upgrade", help="apply migrations up to the latest")
@@ -48,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_audit_verbs(verbs)
 
     tokens = verbs.add_parser("tokens", help="API tokens").add_subparsers(title="tokens commands")
-    create = tokens.add_parser("create", help="print a new COOP_API_TOKENS entry")
+    create = tokens.add_parser(
+        "create", help="make a token: print its COOP_API_TOKENS entry (hashed) and the token"
+    )
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", help="recorded as the actor of what the token writes")
     create.set_defaults(run=_create_token)
@@ -99,25 +102,45 @@ def _version() -> str:
 def _create_token(_settings: Settings, args: argparse.Namespace) -> int:
     from service.auth import new_token
 
-    print(new_token(args.role, args.name))
-    print("coop: add this entry to COOP_API_TOKENS (comma-separated) and restart", file=sys.stderr)
+    entry, token = new_token(args.role, args.name)
+    print(f"entry: {entry}")
+    print(f"token: {token}")
+    print(
+        "coop: add the entry to COOP_API_TOKENS (comma-separated) and restart; give the token"
+        " to its holder: it is shown only now, the entry keeps only its SHA-256",
+        file=sys.stderr,
+    )
     return OK
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def _serve_until_stopped(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        return synchronous(_serve)(settings, args)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly, then raised it again
+        return OK
+
+
+@reported
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve an existing, migrated database (never make one) on a port that is free."""
     from service.app import create_app
     from service.observability import configure_logging, log_config
-    from service.server import server_for
+    from service.server import listening_socket, server_for
 
-    configure_logging()
+    async with opened(settings):
+        pass  # the database exists, answers and has the latest schema
+    sock = listening_socket(args.host, args.port)
+    configure_logging()  # from here on the server logs; until here, one line says why not
     server = server_for(create_app(settings), args.host, args.port, log_config=log_config())
-    asyncio.run(server.serve())
-    return OK
+    await server.serve(sockets=[sock])
+    return OK if server.started else FAILED
 
 
+@reported
 async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     from service.migrate import upgrade
 
+    check_sqlite_folder(settings.database_url)
     services = build_services(settings)
     try:
         await upgrade(services.engine)
@@ -127,19 +150,18 @@ async def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return OK
 
 
+@reported
 async def _seed(settings: Settings, _args: argparse.Namespace) -> int:
     from domain.errors import DomainError
     from service.seeding import load_seed
 
-    services = build_services(settings)
-    try:
+    async with opened(settings) as services:
         await services.projections.catch_up()
-        report = await load_seed(services.commands)
-    except DomainError as error:
-        print(f"coop: the seed was refused: {error}", file=sys.stderr)
-        return 1
-    finally:
-        await services.close()
+        try:
+            report = await load_seed(services.commands)
+        except DomainError as error:
+            print(f"coop: the seed was refused: {error}", file=sys.stderr)
+            return FAILED
     print(f"coop: {report}")
     return OK
 

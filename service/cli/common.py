@@ -11,42 +11,45 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TextIO
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
-from service.operations.database import Refused
+from service.operations.database import Refused, refusal_for
+from service.redaction import redacted
 from service.settings import Settings
 
-OK, FAILED, USAGE = 0, 1, 2  # exit codes: success; a check or an input failed; cannot run
+# Exit codes (the README lists them): success; a check or an input failed; the command cannot
+# run as asked (a bad setting, a missing or unmigrated database, a missing file); something
+# it needs is unavailable now (the database cannot be reached, the port is in use).
+OK, FAILED, USAGE, UNAVAILABLE = 0, 1, 2, 3
 
 Verb = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
-def masked(database_url: str) -> str:
-    """The database URL with its password hidden, as every message shows it."""
-    return make_url(database_url).render_as_string(hide_password=True)
-
-
 def reported(verb: Verb) -> Verb:
-    """Print a refusal (or a database that cannot be reached) as one line, return its code."""
+    """Print a refusal (or a database that cannot be used) as one line, return its code."""
 
     @functools.wraps(verb)
     async def run(settings: Settings, args: argparse.Namespace) -> int:
         try:
             return await verb(settings, args)
         except Refused as refusal:
-            print(f"coop: {refusal}", file=sys.stderr)
-            return USAGE if refusal.usage else FAILED
-        except (ConnectionError, TimeoutError, DBAPIError) as error:
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            where = masked(settings.database_url)
-            print(f"coop: the database at {where} failed: {first}", file=sys.stderr)
-            return FAILED
-        except OSError as error:
-            print(f"coop: {error}", file=sys.stderr)
-            return FAILED
+            return refused(refusal)
+        except (SQLAlchemyError, OSError) as error:
+            meaning = refusal_for(error, settings.database_url)
+            if meaning is None:
+                print(f"coop: {redacted(str(error))}", file=sys.stderr)
+                return FAILED
+            return refused(meaning)
 
     return run
+
+
+def refused(refusal: Refused) -> int:
+    """Print the refusal as one line; its exit code."""
+    print(f"coop: {redacted(str(refusal))}", file=sys.stderr)
+    if refusal.unavailable:
+        return UNAVAILABLE
+    return USAGE if refusal.usage else FAILED
 
 
 def synchronous(verb: Verb) -> Callable[[Settings, argparse.Namespace], int]:

@@ -9,21 +9,63 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.faults import causes, database_unavailable, sqlstate
 from service.migrate import current_revision
+from service.redaction import masked, redacted
 from service.services import Services, build_services
 from service.settings import Settings
 
 
 class Refused(Exception):
     """A verb cannot go on: the message says why and what to do. `usage` marks a verb that
-    cannot run as asked (a missing file, a range backwards), not a check that failed."""
+    cannot run as asked (a missing file, a range backwards), not a check that failed;
+    `unavailable` one that may succeed later (the database cannot be reached now)."""
 
-    def __init__(self, message: str, *, usage: bool = False) -> None:
+    def __init__(self, message: str, *, usage: bool = False, unavailable: bool = False) -> None:
         super().__init__(message)
         self.usage = usage
+        self.unavailable = unavailable
+
+
+def refusal_for(error: BaseException, database_url: str) -> Refused | None:
+    """What a database error means to an operator, in one line that says what to do; None
+    when `error` is not about the database."""
+    if not any(isinstance(c, exc.SQLAlchemyError | OSError) for c in causes(error)):
+        return None
+    url = make_url(database_url)
+    where, state = masked(database_url), sqlstate(error)
+    first = redacted(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    if state == "3D000":
+        return Refused(
+            f"the PostgreSQL database {url.database!r} does not exist at {where}: create it"
+            f" (`createdb {url.database}`), then run `coop db upgrade`",
+            usage=True,
+        )
+    if state in ("28000", "28P01"):
+        return Refused(
+            f"the database at {where} refused user {url.username!r}: check the user and"
+            " password in COOP_DATABASE_URL",
+            usage=True,
+        )
+    if state == "42P01" or "no such table" in first:
+        return Refused(
+            f"the database at {where} has no Coop schema: run `coop db upgrade`", usage=True
+        )
+    try:
+        check_sqlite_folder(database_url)
+    except Refused as refusal:
+        return refusal
+    if database_unavailable(error):
+        return Refused(
+            f"the database at {where} cannot be reached ({first}): start it, or check the host"
+            " and port in COOP_DATABASE_URL, then try again",
+            unavailable=True,
+        )
+    return Refused(f"the database at {where} failed: {first}")
 
 
 @asynccontextmanager
@@ -43,8 +85,24 @@ def check_file_exists(database_url: str) -> None:
     url = make_url(database_url)
     local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     if local and not Path(str(url.database)).exists():
+        check_sqlite_folder(database_url)
         raise Refused(
-            f"there is no database file {url.database} (`coop db upgrade` makes one)", usage=True
+            f"there is no database file {url.database}: run `coop db upgrade` to make one",
+            usage=True,
+        )
+
+
+def check_sqlite_folder(database_url: str) -> None:
+    """Refuse an SQLite file whose folder does not exist, naming the folder."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    folder = Path(str(url.database)).parent
+    if not folder.is_dir():
+        raise Refused(
+            f"there is no folder {folder} for the SQLite database {url.database}: create it,"
+            " or set COOP_DATABASE_URL to a file in a folder that exists",
+            usage=True,
         )
 
 
@@ -60,7 +118,8 @@ async def require_schema(engine: AsyncEngine) -> None:
     found = await current_revision(engine)
     if found != latest:
         state = "has no Coop schema" if found is None else f"is at schema {found}, not {latest}"
-        raise Refused(f"the database {state}: run `coop db upgrade` first", usage=True)
+        where = engine.url.set(drivername=engine.dialect.name).render_as_string(hide_password=True)
+        raise Refused(f"the database at {where} {state}: run `coop db upgrade`", usage=True)
 
 
 def check_range(after: int, until: int | None) -> None:
