@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from domain import rules
 from domain.commands import Command
-from domain.errors import Conflict, ValidationError, VersionConflict
+from domain.errors import Conflict, DomainError, ValidationError, VersionConflict
 from domain.events import DomainEvent
 from domain.facts import Facts, Plan
 from domain.vocabulary import ObjectKind
@@ -81,8 +81,17 @@ class Commands:
             return earlier
         for _attempt in range(MAX_ATTEMPTS):
             loaded = await self._load(plan)
-            _check_expected_version(command, plan.target, loaded.versions[plan.target])
-            decided = rules.decide(loaded.facts, command)
+            try:
+                _check_expected_version(command, plan.target, loaded.versions[plan.target])
+                decided = rules.decide(loaded.facts, command)
+            except DomainError:
+                # A simultaneous retry of this very request may have landed since the key
+                # was looked up: what the rule refuses then is that write, and its result
+                # is the answer.
+                earlier = await self._earlier_outcome(command, plan, actor)
+                if earlier is not None:
+                    return earlier
+                raise
             try:
                 result = await self._append(command, actor, plan, loaded, decided)
             except ConcurrencyConflict as conflict:
