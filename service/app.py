@@ -29,6 +29,7 @@ from schema.extensions import coded
 from schema.root import Limits, build_schema
 from service.auth import BadToken, principal_for
 from service.browser.graphiql import STATIC, graphiql_html
+from service.browser.pages import Browser
 from service.observability import RequestContext
 from service.persisted import PersistedQueries, PersistedQueryError
 from service.services import Services, build_services
@@ -157,6 +158,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """Wire one application for `settings`; tests pass their own database through settings."""
     services = services or build_services(settings)
     graphql = CoopGraphQL(services)
+    browser = Browser(settings, services, graphql.schema)
 
     async def graphql_http(request: Request) -> Response:
         if _wants_graphiql(request):
@@ -209,6 +211,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *browser.routes(),
         ],
         middleware=[Middleware(RequestContext, metrics=services.metrics)],
         lifespan=lifespan,

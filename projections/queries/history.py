@@ -187,3 +187,20 @@ def versions_of(
         return found
 
     return fetch
+
+
+async def corrected_keys(
+    connection: AsyncConnection, kind: ObjectKind, keys: Sequence[str], position: int | None
+) -> set[str]:
+    """Those of `keys` whose record holds a correction (up to `position`, when given)."""
+    if not keys:
+        return set()
+    table = HISTORIES[kind]
+    query = (
+        select(table.c.key)
+        .where(table.c.key.in_(list(keys)), table.c.event_type.like("%Corrected"))
+        .distinct()
+    )
+    if position is not None:
+        query = query.where(table.c.record_from <= position)
+    return set(await connection.scalars(query))

@@ -1,0 +1,174 @@
+"""The record browser: read-only pages at /, each a GraphQL question to the API's schema,
+and the drawings as standalone SVG at stable addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+from strawberry.schema.base import BaseSchema
+
+from schema.access import Principal
+from service.auth import BadToken, principal_for
+from service.browser import documents
+from service.browser.graphiql import STATIC
+from service.browser.reading import Moment, Reader, ReadRefused
+from service.browser.templating import templates
+from service.browser.timelines import Timelines
+from service.services import Services
+from service.settings import Settings
+
+SVG = "image/svg+xml"
+Page = Callable[[Request, Principal, Moment], Awaitable[Response]]
+
+
+class Browser:
+    """The pages and drawings of one application."""
+
+    def __init__(self, settings: Settings, services: Services, schema: BaseSchema) -> None:
+        self.settings = settings
+        self.services = services
+        self.reader = Reader(services, schema)
+        self.timelines = Timelines(services)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self._page(self.home)),
+            Route("/partners/{key}", self._page(self.partner)),
+            Route("/timeline/{key}.svg", self._page(self.timeline_svg)),
+            Route("/members/{key}.svg", self._page(self.members_svg)),
+            Route("/sources", self._page(self.sources)),
+            Route("/events/{position:int}", self._page(self.event)),
+            Route("/favicon.ico", icon),
+        ]
+
+    def _page(self, page: Page) -> Callable[[Request], Awaitable[Response]]:
+        """A page with the caller and the moment read from the request, and a refusal shown
+        as a page that says what was wrong."""
+
+        async def serve(request: Request) -> Response:
+            try:
+                principal = self._principal(request)
+                moment = Moment.from_query(request.query_params)
+                return await page(request, principal, moment)
+            except ReadRefused as refused:
+                return self._render(
+                    "error.html", request, Moment(), status=refused.status, message=refused.message
+                )
+
+        return serve
+
+    def _principal(self, request: Request) -> Principal:
+        settings = self.settings
+        try:
+            principal = principal_for(settings, request.headers.get("authorization"))
+        except BadToken as error:
+            raise ReadRefused(str(error), 401) from None
+        if settings.require_auth_for_reads and not principal.authenticated:
+            raise ReadRefused("this service requires a bearer token for every request", 401)
+        return principal
+
+    def _render(
+        self, template: str, request: Request, moment: Moment, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        html = (
+            templates()
+            .get_template(template)
+            .render(request=request, moment=moment, path=request.url.path, **values)
+        )
+        headers = {"www-authenticate": "Bearer"} if status == 401 else None
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    async def _read(
+        self, document: str, variables: dict[str, Any], principal: Principal, moment: Moment
+    ) -> tuple[dict[str, Any], int]:
+        """The answer to `document` at the moment's record position, and that position: one
+        position for the whole page, the drawings included."""
+        position = await self.timelines.position(moment)
+        given = {"asOf": moment.variables["asOf"], "atPosition": position, **variables}
+        return await self.reader.read(document, given, principal), position
+
+    async def home(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        search = request.query_params.get("q", "").strip() or None
+        after = request.query_params.get("after") or None
+        variables = {"search": search, "after": after}
+        data, position = await self._read(documents.HOME, variables, principal, moment)
+        head = await self.timelines.position(Moment())
+        return self._render(
+            "home.html",
+            request,
+            moment,
+            partners=data["partners"],
+            search=search or "",
+            position=position,
+            head=head,
+        )
+
+    async def partner(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        key = request.path_params["key"]
+        data, position = await self._read(documents.PARTNER, {"key": key}, principal, moment)
+        partner = data["partner"]
+        if partner is None:
+            raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
+        today = _today()
+        timeline = await self.timelines.timeline(key, moment, today)
+        chart = None
+        if partner["members"]["totalCount"]:
+            chart = await self.timelines.chart(key, moment, today)
+        head = await self.timelines.position(Moment())
+        return self._render(
+            "partner.html",
+            request,
+            moment,
+            partner=partner,
+            position=position,
+            head=head,
+            timeline=timeline,
+            chart=chart,
+        )
+
+    async def timeline_svg(
+        self, request: Request, principal: Principal, moment: Moment
+    ) -> Response:
+        svg = await self.timelines.timeline(request.path_params["key"], moment, _today())
+        return Response(svg, media_type=SVG, headers=_cache(moment))
+
+    async def members_svg(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        chart = await self.timelines.chart(request.path_params["key"], moment, _today())
+        return Response(chart.svg, media_type=SVG, headers=_cache(moment))
+
+    async def sources(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        position = await self.timelines.position(moment)
+        variables = {"atPosition": position}
+        data = await self.reader.read(documents.SOURCES, variables, principal)
+        return self._render(
+            "sources.html", request, moment, sources=data["sources"]["nodes"], position=position
+        )
+
+    async def event(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        wanted = request.path_params["position"]
+        data = await self.reader.read(documents.EVENT, {"after": wanted - 1}, principal)
+        found = [event for event in data["events"]["nodes"] if event["position"] == wanted]
+        if not found:
+            raise ReadRefused(f"there is no event at log position {wanted}", 404)
+        return self._render("event.html", request, moment, event=found[0])
+
+
+async def icon(_request: Request) -> Response:
+    """What a browser asks for beside any page, the standalone drawings included."""
+    return FileResponse(STATIC / "browser" / "icon.svg", media_type=SVG)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _cache(moment: Moment) -> dict[str, str]:
+    """A drawing at a given log position never changes; one of the record now may."""
+    if moment.at_position is not None:
+        return {"cache-control": "public, max-age=86400"}
+    return {"cache-control": "no-cache"}
