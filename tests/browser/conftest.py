@@ -105,5 +105,7 @@ async def tab(chromium: Browser, site: Coop, request: pytest.FixtureRequest) -> 
         yield tab
     finally:
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        # A standalone drawing is no HTML page: Chromium takes only its viewport.
+        whole = await page.evaluate("document.contentType") == "text/html"
+        await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=whole)
         await context.close()
