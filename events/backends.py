@@ -9,10 +9,13 @@ and how a rebuilt table takes the place of the live one.
 from __future__ import annotations
 
 import contextlib
+import functools
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Executable, Integer, Table, bindparam, column, func, insert, select, text
 from sqlalchemy.dialects import postgresql
@@ -33,6 +36,14 @@ class HeadRow:
     hash: str
     recorded_at: Any
     version: int | None
+
+
+class LogRow(NamedTuple):
+    position: int
+    type: str
+    schema_version: int
+    data: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,38 @@ class Backend(ABC):
         self, connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
     ) -> None:
         """Write many rows of `table` in as few statements as the engine allows."""
+
+    @abstractmethod
+    async def write_rows(
+        self, connection: AsyncConnection, table: Table, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Write many rows of `table`, each a tuple of Python values in the table's column
+        order, by the engine's fastest bulk path, in the caller's transaction."""
+
+    @abstractmethod
+    async def update_rows(
+        self,
+        connection: AsyncConnection,
+        table: Table,
+        set_columns: Sequence[str],
+        where_columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """For each row (the new values of `set_columns`, then the values of `where_columns`
+        that pick the row out), update `table`, in as few statements as the engine allows."""
+
+    @abstractmethod
+    async def read_log(
+        self,
+        connection: AsyncConnection,
+        after: int,
+        until: int,
+        limit: int,
+        types: Sequence[str] | None,
+    ) -> list[LogRow]:
+        """A page of the log by keyset: position, type, schema version, payload text and
+        record time of up to `limit` events after `after` up to `until`, of `types` when
+        given. Read through the driver, for the bulk paths that read every event."""
 
     @abstractmethod
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
@@ -134,6 +177,58 @@ class SQLite(Backend):
         if rows:
             await connection.execute(insert(table), list(rows))
 
+    async def write_rows(
+        self, connection: AsyncConnection, table: Table, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        names = ", ".join(f'"{column.name}"' for column in table.columns)
+        marks = ", ".join("?" for _ in table.columns)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        await (await _sqlite_driver(connection)).executemany(sql, rows)
+
+    async def update_rows(
+        self,
+        connection: AsyncConnection,
+        table: Table,
+        set_columns: Sequence[str],
+        where_columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        if not rows:
+            return
+        changes = ", ".join(f'"{name}" = ?' for name in set_columns)
+        which = " AND ".join(f'"{name}" = ?' for name in where_columns)
+        sql = f'UPDATE "{table.name}" SET {changes} WHERE {which}'
+        await (await _sqlite_driver(connection)).executemany(sql, rows)
+
+    async def read_log(
+        self,
+        connection: AsyncConnection,
+        after: int,
+        until: int,
+        limit: int,
+        types: Sequence[str] | None,
+    ) -> list[LogRow]:
+        only = f" AND type IN ({', '.join('?' for _ in types)})" if types else ""
+        sql = (
+            "SELECT position, type, schema_version, data, recorded_at FROM events"
+            f" WHERE position > ? AND position <= ?{only} ORDER BY position LIMIT ?"
+        )
+        cursor = await (await _sqlite_driver(connection)).execute(
+            sql, (after, until, *(types or ()), limit)
+        )
+        try:
+            found = await cursor.fetchall()
+        finally:
+            await cursor.close()
+        page, text, moment = [], None, None
+        for position, kind, version, data, at in found:
+            if at != text:  # an append's events share one record time
+                text, moment = at, datetime.fromisoformat(at).replace(tzinfo=UTC)
+            page.append(LogRow(position, kind, version, data, moment))  # type: ignore[arg-type]
+        return page
+
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         return None  # one process per SQLite file serves subscribers; it wakes them itself
 
@@ -164,6 +259,23 @@ class SQLite(Backend):
             await connection.run_sync(index.create)
 
 
+async def _sqlite_driver(connection: AsyncConnection) -> Any:
+    """The aiosqlite connection under `connection`, in the same transaction."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
+def _sqlite_moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# Dates and times handed to sqlite3 as they are (the bulk paths do) are spelled as
+# SQLAlchemy spells them: dates as ISO text, times as naive UTC text with microseconds, so
+# rows written in bulk read back and sort as any other. (SQLAlchemy converts its own values
+# before sqlite3 sees them.) A log repeats its times: one spelling serves each.
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(datetime, functools.lru_cache(maxsize=1 << 12)(_sqlite_moment))
+
+
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 # The lock and the head in one call (migration 0004): a VOLATILE function reads the head
@@ -180,6 +292,7 @@ _PG_TRIGGERS = text(
 # pg_trigger.tgtype bits: before, delete, update, truncate.
 _BEFORE, _ACTIONS = 2, {"DELETE": 8, "UPDATE": 16, "TRUNCATE": 32}
 _PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+_COPY_FROM = 500  # rows: fewer go in one INSERT ... unnest
 
 
 def unnest_insert(table: Table) -> str:
@@ -233,11 +346,71 @@ class PostgreSQL(Backend):
     ) -> None:
         if not rows:
             return
+        columns = tuple([row[c.name] for row in rows] for c in table.columns)
+        await connection.exec_driver_sql(self._insert(table), columns)
+
+    async def write_rows(
+        self, connection: AsyncConnection, table: Table, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        if len(rows) < _COPY_FROM:  # a COPY asks for the column types first: a round trip
+            columns = tuple(list(values) for values in zip(*rows, strict=True))
+            await connection.exec_driver_sql(self._insert(table), columns)
+            return
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        names = [column.name for column in table.columns]
+        await driver.copy_records_to_table(table.name, records=rows, columns=names)
+
+    async def update_rows(
+        self,
+        connection: AsyncConnection,
+        table: Table,
+        set_columns: Sequence[str],
+        where_columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        if not rows:
+            return
+        names = [*set_columns, *where_columns]
+        arrays = ", ".join(
+            f"${number}::{_array_type(table.c[name].type)}[]"
+            for number, name in enumerate(names, start=1)
+        )
+        aliases = ", ".join(f"v{number}" for number in range(len(names)))
+        changes = ", ".join(f'"{name}" = u.v{n}' for n, name in enumerate(set_columns))
+        which = " AND ".join(
+            f't."{name}" = u.v{n}' for n, name in enumerate(where_columns, start=len(set_columns))
+        )
+        sql = (
+            f'UPDATE "{table.name}" AS t SET {changes}'
+            f" FROM unnest({arrays}) AS u({aliases}) WHERE {which}"
+        )
+        columns = tuple(list(values) for values in zip(*rows, strict=True))
+        await connection.exec_driver_sql(sql, columns)
+
+    async def read_log(
+        self,
+        connection: AsyncConnection,
+        after: int,
+        until: int,
+        limit: int,
+        types: Sequence[str] | None,
+    ) -> list[LogRow]:
+        only = " AND type = ANY($4::text[])" if types else ""
+        sql = (
+            "SELECT position, type, schema_version, data, recorded_at FROM events"
+            f" WHERE position > $1 AND position <= $2{only} ORDER BY position LIMIT $3"
+        )
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        found = await driver.fetch(sql, after, until, limit, *([list(types)] if types else []))
+        return [LogRow(*row) for row in found]
+
+    def _insert(self, table: Table) -> str:
         statement = self._inserts.get(table.name)
         if statement is None:
             statement = self._inserts[table.name] = unnest_insert(table)
-        columns = tuple([row[c.name] for row in rows] for c in table.columns)
-        await connection.exec_driver_sql(statement, columns)
+        return statement
 
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         await connection.execute(

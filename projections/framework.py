@@ -2,7 +2,8 @@
 
 Built-in projectors run inside every append's transaction (read-your-writes). A projector
 that is behind (new, or after a failure) is caught up from its checkpoint in pages; a
-rebuild fills fresh tables from the log and switches them in only when complete.
+rebuild fills fresh tables from the log, with every open row version in memory, and
+switches them in only when complete. All of them run each projector's one pure `fold`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NamedTuple, NoReturn
 
 from sqlalchemy import (
     BigInteger,
@@ -21,20 +22,24 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    func,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
 from events.backends import backend_of
 from events.chain import canonical_json
 from events.database import write_transaction
 from events.model import RecordedEvent
+from events.registry import EventTypes
 from events.store import EventStore
-from events.tables import UTCDateTime
+from events.tables import UTCDateTime, events
+from projections.versions import Rows, Stamp
 
 checkpoint_metadata = MetaData()
 checkpoints = Table(
@@ -47,15 +52,35 @@ checkpoints = Table(
 
 SHADOW = "__rebuild"
 Progress = Callable[[int, int, float], None]
+"""Called with (position reached, position to reach, positions a second)."""
+PAGE = 5000  # events a page of the bulk paths
+_LOAD_AT_ONCE = 500  # keys one statement of the live path loads
+_WRITE_AT_ONCE = 50_000  # rows one bulk write takes
+_ENDS, _IDENTITY = ("record_to", "recorded_to"), ("key", "record_from", "slice")
+
+
+Touch = tuple[str, str, Any]
+"""(table, column, value): the open versions of a table a fold may read, by key or by a
+column of the projector's `BY`."""
+Folded = Mapping[str, Rows]
+"""A projector's tables in memory, by table name, as `fold` reads and changes them."""
 
 
 class Projector(ABC):
-    """One read model: its tables, the event types it folds, and how it folds each."""
+    """One read model: its tables, the event types it folds, and how it folds each.
+
+    `fold` is pure: it reads and changes the open row versions in memory (`Rows`). The live
+    path loads the versions its few events `touches` and writes back what the fold made; a
+    rebuild keeps every open version in memory from the first event to the last. Both run
+    this one fold.
+    """
 
     name: ClassVar[str]
     TABLES: ClassVar[tuple[Table, ...]]
+    BY: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Columns, per table, by which `fold` closes versions other than by their key."""
     handles: ClassVar[frozenset[type]]
-    """The event classes `apply` folds; every other event passes this projector by."""
+    """The event classes `fold` folds; every other event passes this projector by."""
     handled: ClassVar[frozenset[str]]
     """The type names of `handles`, as the log spells them."""
 
@@ -70,12 +95,20 @@ class Projector(ABC):
     def table(self, name: str) -> Table:
         return self.tables[name]
 
+    def rows(self) -> dict[str, Rows]:
+        """This model's tables in memory, empty."""
+        return {name: Rows(table, self.BY.get(name, ())) for name, table in self.tables.items()}
+
     @abstractmethod
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        """Fold one event (`decoded` is its domain object) into this model's tables."""
+    def touches(self, decoded: Any) -> Iterable[Touch]:
+        """The open versions folding `decoded` may read or close."""
+
+    @abstractmethod
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        """Fold one event (`decoded` is its domain object) into this model's rows."""
 
     def unhandled(self, decoded: object) -> NoReturn:
-        """For `apply`'s last `case _:`: an event in `handles` that no branch folds."""
+        """For `fold`'s last `case _:`: an event in `handles` that no branch folds."""
         raise TypeError(f"the {self.name} projector has no fold for {type(decoded).__name__}")
 
     def shadowed(self) -> Projector:
@@ -101,6 +134,43 @@ class Status:
         return self.head - self.position
 
 
+class Logged(NamedTuple):
+    """What a fold takes from an event the bulk paths read (a RecordedEvent gives the same)."""
+
+    position: int
+    recorded_at: datetime
+    type: str
+
+
+@dataclass(frozen=True)
+class TableDiff:
+    """How a rebuilt table differs from the live one: row counts, rows in one and not the
+    other, and the first keys that differ with their versions on each side."""
+
+    table: str
+    live_rows: int
+    rebuilt_rows: int
+    only_live: int
+    only_rebuilt: int
+    first: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]
+
+    @property
+    def same(self) -> bool:
+        return self.only_live == 0 and self.only_rebuilt == 0
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild did: the projections, up to which position, how many events it read,
+    the differences found before switching (when asked), and whether it switched."""
+
+    names: list[str]
+    head: int
+    events: int
+    diffs: list[TableDiff] | None
+    switched: bool
+
+
 class Projections:
     """Runs a set of projectors against one store."""
 
@@ -124,7 +194,7 @@ class Projections:
         rows = await connection.execute(select(checkpoints.c.name, checkpoints.c.position))
         due = [self.projectors[n] for n, p in rows if p == before and n in self.projectors]
         if due:
-            await _fold(connection, self.store, due, recorded)
+            await fold_events(connection, self.store.types, due, recorded)
             await _advance(connection, [p.name for p in due], before, recorded[-1])
 
     async def ensure_checkpoints(self) -> None:
@@ -144,61 +214,96 @@ class Projections:
             rows = await connection.execute(select(checkpoints.c.name, checkpoints.c.position))
             return {name: position for name, position in rows}
 
-    async def catch_up(self, page: int = 1000) -> int:
-        """Bring every projector that is behind up to the head; returns events folded."""
+    async def catch_up(self, page: int = PAGE, progress: Progress | None = None) -> int:
+        """Bring every projector that is behind up to the head, a page at a time, each page
+        folded and its checkpoint advanced in one transaction; returns events folded."""
         await self.ensure_checkpoints()
-        folded = 0
-        for name in sorted(self.projectors):
-            folded += await self._catch_up_one(self.projectors[name], page)
-        return folded
-
-    async def _catch_up_one(self, projector: Projector, page: int) -> int:
         folded = 0
         while True:
             # Under the write lock, so no append can slip between the read and the checkpoint.
             async with write_transaction(self.store.engine) as connection:
-                position = await connection.scalar(
-                    select(checkpoints.c.position).where(checkpoints.c.name == projector.name)
-                )
-                batch = await self.store.read_all(after=position or 0, limit=page)
-                if not batch:
+                query = select(checkpoints.c.name, checkpoints.c.position)
+                positions = {name: at for name, at in await connection.execute(query)}
+                behind = {n: positions.get(n, 0) for n in self.projectors}
+                after = min(behind.values(), default=0)
+                head = await _head_position(connection)
+                if after >= head:
                     return folded
-                await _fold(connection, self.store, [projector], batch)
-                await _advance(connection, [projector.name], position or 0, batch[-1])
+                due = [self.projectors[n] for n, p in behind.items() if p == after]
+                batch = await self.store.read_all(after=after, limit=page)
+                await fold_events(connection, self.store.types, due, batch)
+                await _advance(connection, [p.name for p in due], after, batch[-1])
             folded += len(batch)
-
-    async def rebuild(self, name: str, progress: Progress | None = None, page: int = 1000) -> int:
-        """Refold one projector from the log into fresh tables; switch only when complete."""
-        live = self.get(name)
-        fresh = live.shadowed()
-        await self._create_fresh(fresh)
-        start = (await self.store.head()).position
-        started, done = time.monotonic(), 0
-        after = 0
-        while after < start:
-            batch = await self.store.read_all(after=after, until=start, limit=page)
-            if not batch:
-                break
-            async with self.store.engine.begin() as connection:
-                await _fold(connection, self.store, [fresh], batch)
-            after, done = batch[-1].position, done + len(batch)
             if progress is not None:
-                progress(done, start, done / max(time.monotonic() - started, 1e-9))
-        async with write_transaction(self.store.engine) as connection:
-            rest = await self.store.read_all(after=after, limit=10**9)
-            if rest:
-                await _fold(connection, self.store, [fresh], rest)
-            head = rest[-1].position if rest else after
-            await _switch(connection, live, fresh)
-            await connection.execute(
-                update(checkpoints).where(checkpoints.c.name == name).values(position=head)
-            )
-        return done + len(rest)
+                progress(batch[-1].position, head, 0.0)
 
-    async def _create_fresh(self, fresh: Projector) -> None:
-        async with self.store.engine.begin() as connection:
-            tables = list(fresh.tables.values())
+    async def rebuild(self, name: str, progress: Progress | None = None, page: int = PAGE) -> int:
+        """Refold one projector from the log into fresh tables; switch only when complete."""
+        return (await self.rebuild_many([name], progress, page)).events
+
+    async def rebuild_many(
+        self,
+        names: Sequence[str],
+        progress: Progress | None = None,
+        page: int = PAGE,
+        *,
+        diff: bool = False,
+        dry_run: bool = False,
+    ) -> Rebuilt:
+        """Refold projectors from the log into fresh tables in one pass, and switch them in
+        together, atomically, when complete (blue/green).
+
+        Every open row version is kept in memory while the log is read in pages; each page
+        writes the versions it finished in bulk, and the versions still open at the end are
+        written last, before the indexes are made. The events appended meanwhile are folded
+        under the write lock by the live path, then (with `diff`) the fresh tables are
+        compared with the live ones; `dry_run` stops there and drops the fresh tables.
+        """
+        live = [self.get(name) for name in names]
+        fresh = [projector.shadowed() for projector in live]
+        await self._create_fresh(fresh)
+        try:
+            start = (await self.store.head()).position
+            read = await _fold_from_scratch(self.store, fresh, start, page, progress)
+            async with write_transaction(self.store.engine, lock=False) as connection:
+                for projector in fresh:
+                    for table in projector.tables.values():
+                        for index in table.indexes:
+                            await connection.run_sync(index.create)
+            async with write_transaction(self.store.engine) as connection:
+                rest = await self.store.read_all(after=start, limit=10**9)
+                await fold_events(connection, self.store.types, fresh, rest)
+                head = rest[-1].position if rest else start
+                diffs = None
+                if diff or dry_run:
+                    diffs = [
+                        await compare(connection, table, projector.tables[table.name])
+                        for old, projector in zip(live, fresh, strict=True)
+                        for table in old.TABLES
+                    ]
+                if not dry_run:
+                    for old, projector in zip(live, fresh, strict=True):
+                        await _switch(connection, old, projector)
+                    await connection.execute(
+                        update(checkpoints)
+                        .where(checkpoints.c.name.in_(list(names)))
+                        .values(position=head)
+                    )
+        finally:
+            if dry_run:
+                await self._drop(fresh)
+        return Rebuilt(list(names), head, read + len(rest), diffs, not dry_run)
+
+    async def _create_fresh(self, fresh: Sequence[Projector]) -> None:
+        """Empty fresh tables, without their indexes (made once the rows are in)."""
+        tables = [table for projector in fresh for table in projector.tables.values()]
+        async with write_transaction(self.store.engine, lock=False) as connection:
             await connection.run_sync(_recreate, tables)
+
+    async def _drop(self, fresh: Sequence[Projector]) -> None:
+        tables = [table for projector in fresh for table in projector.tables.values()]
+        async with write_transaction(self.store.engine, lock=False) as connection:
+            await connection.run_sync(_drop, tables)
 
     async def digest(self, name: str) -> str:
         """A hash of the read model's whole content, the same on every engine."""
@@ -209,23 +314,162 @@ class Projections:
 
 
 def _recreate(connection: Connection, tables: list[Table]) -> None:
+    _drop(connection, tables)
+    for table in tables:
+        connection.execute(CreateTable(table))
+
+
+def _drop(connection: Connection, tables: list[Table]) -> None:
     for table in tables:
         table.drop(connection, checkfirst=True)
-        table.create(connection)
 
 
-async def _fold(
+async def _head_position(connection: AsyncConnection) -> int:
+    position: int | None = await connection.scalar(select(func.max(events.c.position)))
+    return position or 0
+
+
+async def fold_events(
     connection: AsyncConnection,
-    store: EventStore,
+    types: EventTypes,
     projectors: Sequence[Projector],
     recorded: Sequence[RecordedEvent],
 ) -> None:
-    for event in recorded:
-        interested = [p for p in projectors if event.type in p.handled]
-        if interested:
-            decoded = store.types.decode(event)
-            for projector in interested:
-                await projector.apply(connection, event, decoded)
+    """The live path (an append's events, a page caught up): per projector, load the open
+    versions the events touch, fold the events, write what the fold made, in the caller's
+    transaction."""
+    decoded: dict[int, Any] = {}
+    for projector in projectors:
+        mine = []
+        for event in recorded:
+            if event.type in projector.handled:
+                value = decoded.get(event.position)
+                if value is None:
+                    value = decoded[event.position] = types.decode(event)
+                mine.append((event, value))
+        if not mine:
+            continue
+        rows = projector.rows()
+        touched = [touch for _, value in mine for touch in projector.touches(value)]
+        await _load(connection, projector, rows, touched)
+        for event, value in mine:
+            projector.fold(rows, event, value)
+        await write_folded(connection, rows.values())
+
+
+async def _load(
+    connection: AsyncConnection, projector: Projector, rows: Folded, touched: Iterable[Touch]
+) -> None:
+    wanted: dict[tuple[str, str], set[Any]] = {}
+    for name, column, value in touched:
+        wanted.setdefault((name, column), set()).add(value)
+    for (name, column), values in wanted.items():
+        table = projector.tables[name]
+        ordered = sorted(values)
+        for first in range(0, len(ordered), _LOAD_AT_ONCE):
+            chunk = ordered[first : first + _LOAD_AT_ONCE]
+            query = select(table).where(table.c[column].in_(chunk), table.c.record_to.is_(None))
+            rows[name].load(tuple(row) for row in await connection.execute(query))
+
+
+async def write_folded(connection: AsyncConnection, folded: Iterable[Rows]) -> None:
+    """Write what a live fold made: the ends of versions the tables held, and every version
+    the fold opened (closed since or still open), each table in bulk."""
+    backend = backend_of(connection)
+    for rows in folded:
+        if rows.ended:
+            await backend.update_rows(connection, rows.table, _ENDS, _IDENTITY, rows.ended)
+        await backend.write_rows(connection, rows.table, rows.written())
+
+
+async def _fold_from_scratch(
+    store: EventStore,
+    projectors: Sequence[Projector],
+    until: int,
+    page: int,
+    progress: Progress | None,
+) -> int:
+    """Fold the log up to `until` into empty tables, every open version kept in memory:
+    each page (one transaction) writes the versions it finished; the versions open at the
+    end are written last. Returns the events folded."""
+    working = [(projector, projector.rows()) for projector in projectors]
+    interested: dict[str, list[tuple[Projector, Folded]]] = {}
+    for projector, tables in working:
+        for name in projector.handled:
+            interested.setdefault(name, []).append((projector, tables))
+    every = [table for _, tables in working for table in tables.values()]
+    wanted = None if set(store.types.names()) <= interested.keys() else sorted(interested)
+    decode = store.types.decode_text
+    backend = backend_of(store.engine)
+    started, after, folded = time.monotonic(), 0, 0
+    while after < until:
+        async with write_transaction(store.engine, lock=False) as connection:
+            batch = await backend.read_log(connection, after, until, page, wanted)
+            for position, kind, version, data, recorded_at in batch:
+                targets = interested.get(kind)
+                if targets is None:
+                    continue
+                value = decode(kind, version, data)
+                stamp = Logged(position, recorded_at, kind)
+                for projector, into in targets:
+                    projector.fold(into, stamp, value)
+            for table in every:
+                await backend.write_rows(connection, table.table, table.take_finished())
+        if not batch:
+            break
+        after, folded = batch[-1].position, folded + len(batch)
+        if progress is not None:
+            progress(after, until, after / max(time.monotonic() - started, 1e-9))
+    async with write_transaction(store.engine, lock=False) as connection:
+        for table in every:
+            opened = table.take_open()
+            for first in range(0, len(opened), _WRITE_AT_ONCE):
+                chunk = opened[first : first + _WRITE_AT_ONCE]
+                await backend.write_rows(connection, table.table, chunk)
+    if progress is not None and after < until:
+        progress(until, until, until / max(time.monotonic() - started, 1e-9))
+    return folded
+
+
+async def compare(
+    connection: AsyncConnection, live: Table, fresh: Table, first: int = 3
+) -> TableDiff:
+    """How `fresh` differs from `live`, row by row, in the database."""
+    order = [column.name for column in live.primary_key.columns]
+
+    async def count(query: Any) -> int:
+        return (await connection.scalar(select(func.count()).select_from(query.subquery()))) or 0
+
+    only_live = select(live).except_(select(fresh))
+    only_fresh = select(fresh).except_(select(live))
+    keys: set[str] = set()
+    for query in (only_live, only_fresh):
+        sample = query.subquery()
+        found = await connection.scalars(
+            select(sample.c.key).distinct().order_by(sample.c.key).limit(first)
+        )
+        keys.update(found)
+    shown = []
+    for key in sorted(keys)[:first]:
+        sides = []
+        for one, other in ((live, fresh), (fresh, live)):
+            differing = (
+                select(one).where(one.c.key == key).except_(select(other).where(other.c.key == key))
+            )
+            sample = differing.subquery()
+            result = await connection.execute(
+                select(sample).order_by(*(sample.c[n] for n in order))
+            )
+            sides.append([{k: _plain(v) for k, v in row.items()} for row in result.mappings()])
+        shown.append((key, sides[0], sides[1]))
+    return TableDiff(
+        table=live.name,
+        live_rows=(await connection.scalar(select(func.count()).select_from(live))) or 0,
+        rebuilt_rows=(await connection.scalar(select(func.count()).select_from(fresh))) or 0,
+        only_live=await count(only_live),
+        only_rebuilt=await count(only_fresh),
+        first=shown,
+    )
 
 
 async def _advance(

@@ -2,15 +2,15 @@
 
 A row version holds in the world over its valid period (partial dates kept as text, with
 the first and last day each may mean) and in the record over its record period (the log
-positions, and times, from which and until which the record said so). Nothing is updated
-in place but the end of a record period: a change closes the open version and opens a new one.
+positions, and times, from which and until which the record said so). Projectors change
+versions through `Rows`, in memory, so the live path and a rebuild fold alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -22,22 +22,13 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    insert,
-    select,
-    update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import SchemaItem
 from sqlalchemy.sql import ColumnElement
 
 from events.chain import canonical_json
 from events.dates import LATEST, PartialDate
-from events.model import RecordedEvent
 from events.tables import UTCDateTime
-
-RECORD_COLUMNS = frozenset(
-    {"key", "slice", "record_from", "record_to", "recorded_from", "recorded_to", "event_type"}
-)
 
 
 def versioned_table(name: str, metadata: MetaData, *items: SchemaItem) -> Table:
@@ -69,10 +60,25 @@ def versioned_table(name: str, metadata: MetaData, *items: SchemaItem) -> Table:
     )
 
 
-def valid_period(since: PartialDate | None, until: PartialDate | None) -> dict[str, Any]:
+def valid_period(since: PartialDate | None, until: PartialDate | None) -> Mapping[str, Any]:
     """Columns for a valid period: `since` None or unknown is an unknown start; `until` None
-    is open (still holds)."""
-    since = since or PartialDate()
+    is open (still holds). One mapping per period, shared: spread it, never change it."""
+    # By identity: a decoded log shares one PartialDate per spelling (events.registry), and
+    # hashing one by value costs more than the whole lookup. The entry keeps both alive.
+    known = _periods.get((id(since), id(until)))
+    if known is not None and known[0] is since and known[1] is until:
+        return known[2]
+    if len(_periods) >= 1 << 16:
+        _periods.clear()
+    period = _period(since or PartialDate(), until)
+    _periods[id(since), id(until)] = (since, until, period)
+    return period
+
+
+_periods: dict[tuple[int, int], tuple[Any, Any, Mapping[str, Any]]] = {}
+
+
+def _period(since: PartialDate, until: PartialDate | None) -> Mapping[str, Any]:
     return {
         "valid_from": str(since) if since.known else None,
         "valid_from_lo": since.earliest,
@@ -88,105 +94,202 @@ def as_text(values: list[str]) -> str:
     return canonical_json(values)
 
 
-async def open_version(
-    connection: AsyncConnection,
-    table: Table,
-    key: str,
-    values: Mapping[str, Any],
-    event: RecordedEvent,
-    slice: int = 0,
-) -> None:
-    """Start a version of `key` from this event on."""
-    record = {
-        "record_from": event.position,
-        "slice": slice,
-        "record_to": None,
-        "recorded_from": event.recorded_at,
-        "recorded_to": None,
-        "event_type": event.type,
-    }
-    await connection.execute(insert(table).values(key=key, **values, **record))
+class Stamp(Protocol):
+    """What a fold takes from an event besides its payload (a RecordedEvent is one)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def type(self) -> str: ...
 
 
-async def open_versions(
-    connection: AsyncConnection, table: Table, key: str
-) -> list[dict[str, Any]]:
-    """The versions of `key` the record holds now, in valid-time order."""
-    query = (
-        select(table)
-        .where(table.c.key == key, table.c.record_to.is_(None))
-        .order_by(table.c.valid_from_lo, table.c.slice)
-    )
-    return [dict(row) for row in (await connection.execute(query)).mappings()]
+Version = tuple[Any, ...]
+"""One row version: the table's column values in the table's column order."""
+
+# The columns every versioned table starts with, and where the record columns are.
+_SHARED = [column.name for column in versioned_table("versioned", MetaData()).columns]
+_KEY, _VALID_FROM_LO, _RECORD_FROM, _SLICE, _RECORD_TO = map(
+    _SHARED.index, ["key", "valid_from_lo", "record_from", "slice", "record_to"]
+)
+_RECORDED_FROM, _RECORDED_TO, _EVENT_TYPE = map(
+    _SHARED.index, ["recorded_from", "recorded_to", "event_type"]
+)
 
 
-async def close_versions(
-    connection: AsyncConnection, table: Table, key: str, event: RecordedEvent
-) -> None:
-    """From this event on, the record no longer says what the open versions of `key` say."""
-    await close_where(connection, table, table.c.key == key, event)
+class Rows:
+    """The open versions of one read table, by key, and the versions a fold has finished.
 
-
-async def close_where(
-    connection: AsyncConnection, table: Table, which: ColumnElement[bool], event: RecordedEvent
-) -> None:
-    """Close the record period of every open version that matches `which`."""
-    await connection.execute(
-        update(table)
-        .where(which, table.c.record_to.is_(None))
-        .values(record_to=event.position, recorded_to=event.recorded_at)
-    )
-
-
-def kept_values(version: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in version.items() if k not in RECORD_COLUMNS}
-
-
-async def revise(
-    connection: AsyncConnection,
-    table: Table,
-    key: str,
-    changes: Mapping[str, Any],
-    event: RecordedEvent,
-) -> bool:
-    """Close the open version of `key` and open one with `changes`. False if none is open.
-
-    Where earlier changes left several valid-time slices, the latest one is revised and
-    the others are carried over as they were.
+    A fold changes versions only through these methods, in memory: the live path loads the
+    open versions its events touch and writes the result back; a rebuild keeps every open
+    version here from the first event to the last. Nothing is updated in place but the end
+    of a record period: a change closes the open versions and opens new ones.
     """
-    versions = await open_versions(connection, table, key)
-    if not versions:
-        return False
-    await close_versions(connection, table, key, event)
-    for slice, version in enumerate(versions):
-        latest = slice == len(versions) - 1
-        values = {**kept_values(version), **(changes if latest else {})}
-        await open_version(connection, table, key, values, event, slice)
-    return True
+
+    def __init__(self, table: Table, by: Sequence[str] = ()) -> None:
+        self.table = table
+        self.names = [column.name for column in table.columns]
+        self.at = {name: number for number, name in enumerate(self.names)}
+        assert self.names[: len(_SHARED)] == _SHARED, f"{table.name} is not versioned"
+        self.open: dict[str, list[Version]] = {}
+        self.finished: list[Version] = []
+        """Versions closed by the fold that the table does not hold yet: written as they are."""
+        self.stored: set[tuple[str, int, int]] = set()
+        """(key, record_from, slice) of the open versions the table already holds."""
+        self.ended: list[tuple[Any, ...]] = []
+        """(record_to, recorded_to, key, record_from, slice) of stored versions now closed."""
+        self.by: dict[str, dict[Any, set[str]]] = {column: {} for column in by}
+
+    # --- reading and loading
+
+    def versions(self, key: str) -> list[Version]:
+        """The versions of `key` the record holds now, in valid-time order."""
+        return sorted(self.open.get(key, ()), key=_valid_order)
+
+    def value(self, version: Version, column: str) -> Any:
+        return version[self.at[column]]
+
+    def load(self, versions: Iterable[Version]) -> None:
+        """Take open versions the table holds (a live fold loads those its events touch)."""
+        for version in versions:
+            key = version[_KEY]
+            identity = (key, version[_RECORD_FROM], version[_SLICE])
+            if identity in self.stored:
+                continue
+            self.stored.add(identity)
+            self._keep(key, version)
+
+    # --- folding
+
+    def open_version(
+        self, key: str, values: Mapping[str, Any], event: Stamp, slice: int = 0
+    ) -> None:
+        """Start a version of `key` from this event on."""
+        row = list(map(values.get, self.names))  # the columns `values` does not give: None
+        row[_KEY] = key
+        self._start(row, event, slice)
+
+    def close(self, key: str, event: Stamp) -> None:
+        """From this event on, the record no longer says what the open versions of `key` say."""
+        versions = self.open.pop(key, None)
+        if not versions:
+            return
+        for version in versions:
+            if self.by:
+                for column, keys in self.by.items():
+                    keys[version[self.at[column]]].discard(key)
+            identity = (key, version[_RECORD_FROM], version[_SLICE])
+            if self.stored and identity in self.stored:
+                self.stored.discard(identity)
+                self.ended.append((event.position, event.recorded_at, *identity))
+            else:
+                self.finished.append(
+                    (
+                        *version[:_RECORD_TO],
+                        event.position,
+                        version[_RECORDED_FROM],
+                        event.recorded_at,
+                        *version[_RECORDED_TO + 1 :],
+                    )
+                )
+
+    def close_where(self, column: str, value: Any, event: Stamp) -> None:
+        """Close every open version whose `column` (one of `by`) is `value`."""
+        for key in list(self.by[column].get(value, ())):
+            self.close(key, event)
+
+    def revise(self, key: str, changes: Mapping[str, Any], event: Stamp) -> bool:
+        """Close the open versions of `key` and open them again with `changes`. False if none
+        is open.
+
+        Where earlier changes left several valid-time slices, the latest one is revised and
+        the others are carried over as they were.
+        """
+        versions = self.versions(key)
+        if not versions:
+            return False
+        self.close(key, event)
+        last = len(versions) - 1
+        for slice, version in enumerate(versions):
+            self._again(version, changes if slice == last else {}, event, slice)
+        return True
+
+    def change_from(
+        self, key: str, changes: Mapping[str, Any], effective: PartialDate, event: Stamp
+    ) -> bool:
+        """A change that took effect in the world on `effective`: the latest slice ends there
+        and a new one with `changes` starts there."""
+        versions = self.versions(key)
+        if not versions:
+            return False
+        self.close(key, event)
+        *earlier, latest = versions
+        for slice, version in enumerate(earlier):
+            self._again(version, {}, event, slice)
+        self._again(latest, _end(effective), event, len(earlier))
+        before = {name: latest[self.at[name]] for name in _VALID_TO}
+        start = {**changes, **_start(effective, before)}
+        self._again(latest, start, event, len(earlier) + 1)
+        return True
+
+    # --- what the fold produced
+
+    def written(self) -> list[Version]:
+        """Versions to insert: those closed by the fold, and those it opened and left open."""
+        stored = self.stored
+        opened = [
+            version
+            for versions in self.open.values()
+            for version in versions
+            if not stored or (version[_KEY], version[_RECORD_FROM], version[_SLICE]) not in stored
+        ]
+        return self.finished + opened
+
+    def take_finished(self) -> list[Version]:
+        finished, self.finished = self.finished, []
+        return finished
+
+    def take_open(self) -> list[Version]:
+        """Every open version, forgotten here (a rebuild writes them at its end)."""
+        opened = [version for versions in self.open.values() for version in versions]
+        self.open, self.by = {}, {column: {} for column in self.by}
+        return opened
+
+    # --- inside
+
+    def _again(self, old: Version, changes: Mapping[str, Any], event: Stamp, slice: int) -> None:
+        row = list(old)
+        at = self.at
+        for name, value in changes.items():
+            row[at[name]] = value
+        self._start(row, event, slice)
+
+    def _start(self, row: list[Any], event: Stamp, slice: int) -> None:
+        row[_RECORD_FROM] = event.position
+        row[_SLICE] = slice
+        row[_RECORD_TO] = None
+        row[_RECORDED_FROM] = event.recorded_at
+        row[_RECORDED_TO] = None
+        row[_EVENT_TYPE] = event.type
+        self._keep(row[_KEY], tuple(row))
+
+    def _keep(self, key: str, version: Version) -> None:
+        versions = self.open.get(key)
+        if versions is None:
+            self.open[key] = [version]
+        else:
+            versions.append(version)
+        if self.by:
+            for column, keys in self.by.items():
+                keys.setdefault(version[self.at[column]], set()).add(key)
 
 
-async def change_from(
-    connection: AsyncConnection,
-    table: Table,
-    key: str,
-    changes: Mapping[str, Any],
-    effective: PartialDate,
-    event: RecordedEvent,
-) -> bool:
-    """A change that took effect in the world on `effective`: the latest slice ends there and
-    a new one with `changes` starts there."""
-    versions = await open_versions(connection, table, key)
-    if not versions:
-        return False
-    await close_versions(connection, table, key, event)
-    *earlier, latest = versions
-    slices = [kept_values(v) for v in earlier]
-    before = kept_values(latest)
-    slices.append({**before, **_end(effective)})
-    slices.append({**before, **changes, **_start(effective, before)})
-    for slice, values in enumerate(slices):
-        await open_version(connection, table, key, values, event, slice)
-    return True
+def _valid_order(version: Version) -> tuple[Any, Any]:
+    return version[_VALID_FROM_LO], version[_SLICE]
+
+
+_VALID_TO = ("valid_to", "valid_to_lo", "valid_to_hi")
 
 
 def _end(until: PartialDate) -> dict[str, Any]:

@@ -5,21 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import ActivityCorrected, ActivityRecorded, ActivityRetracted
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import (
-    as_text,
-    close_versions,
-    close_where,
-    open_version,
-    revise,
-    valid_period,
-    versioned_table,
-)
+from projections.versions import Rows, Stamp, as_text, valid_period, versioned_table
 
 activities = versioned_table(
     "activities",
@@ -73,36 +63,34 @@ class ActivitiesProjector(Projector):
     TABLES = (activities, activity_participants)
     handles = frozenset({ActivityRecorded, ActivityCorrected, ActivityRetracted})
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        table = self.table("activities")
+    BY = {"activity_participants": ("activity",)}
+
+    def touches(self, decoded: Any) -> list[Touch]:
+        return [
+            ("activities", "key", decoded.key),
+            ("activity_participants", "activity", decoded.key),
+        ]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        table, taking_part = rows["activities"], rows["activity_participants"]
         match decoded:
             case ActivityRecorded():
-                await open_version(connection, table, decoded.key, activity_values(decoded), event)
-                await self._participants(connection, decoded, event)
+                table.open_version(decoded.key, activity_values(decoded), event)
+                self._participants(taking_part, decoded, event)
             case ActivityCorrected():
-                await revise(connection, table, decoded.key, activity_values(decoded), event)
-                taking_part = self.table("activity_participants")
-                await close_where(
-                    connection, taking_part, taking_part.c.activity == decoded.key, event
-                )
-                await self._participants(connection, decoded, event)
+                table.revise(decoded.key, activity_values(decoded), event)
+                taking_part.close_where("activity", decoded.key, event)
+                self._participants(taking_part, decoded, event)
             case ActivityRetracted():
-                await close_versions(connection, table, decoded.key, event)
-                taking_part = self.table("activity_participants")
-                await close_where(
-                    connection, taking_part, taking_part.c.activity == decoded.key, event
-                )
+                table.close(decoded.key, event)
+                taking_part.close_where("activity", decoded.key, event)
             case _:
                 self.unhandled(decoded)
 
-    async def _participants(
-        self,
-        connection: AsyncConnection,
-        decoded: ActivityRecorded | ActivityCorrected,
-        event: RecordedEvent,
+    def _participants(
+        self, table: Rows, decoded: ActivityRecorded | ActivityCorrected, event: Stamp
     ) -> None:
         """One row per partner taking part (the organiser too), on the activity's date."""
-        table = self.table("activity_participants")
         partners = dict.fromkeys(p for p in [decoded.organiser, *decoded.participants] if p)
         for partner in partners:
             values = {
@@ -110,4 +98,4 @@ class ActivitiesProjector(Projector):
                 "partner": partner,
                 **valid_period(decoded.on, decoded.on),
             }
-            await open_version(connection, table, f"{decoded.key}/{partner}", values, event)
+            table.open_version(f"{decoded.key}/{partner}", values, event)

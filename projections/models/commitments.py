@@ -5,20 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import CommitmentAnnounced, CommitmentCorrected, CommitmentRetracted
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import (
-    as_text,
-    close_versions,
-    open_version,
-    revise,
-    valid_period,
-    versioned_table,
-)
+from projections.versions import Stamp, as_text, valid_period, versioned_table
 
 commitments = versioned_table(
     "commitments",
@@ -52,15 +43,18 @@ class CommitmentsProjector(Projector):
     TABLES = (commitments,)
     handles = frozenset({CommitmentAnnounced, CommitmentCorrected, CommitmentRetracted})
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        table = self.table("commitments")
+    def touches(self, decoded: Any) -> list[Touch]:
+        return [("commitments", "key", decoded.key)]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        table = rows["commitments"]
         match decoded:
             case CommitmentAnnounced():
                 values = commitment_values(decoded)
-                await open_version(connection, table, decoded.key, values, event)
+                table.open_version(decoded.key, values, event)
             case CommitmentCorrected():
-                await revise(connection, table, decoded.key, commitment_values(decoded), event)
+                table.revise(decoded.key, commitment_values(decoded), event)
             case CommitmentRetracted():
-                await close_versions(connection, table, decoded.key, event)
+                table.close(decoded.key, event)
             case _:
                 self.unhandled(decoded)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
     MembershipCorrected,
@@ -13,17 +12,9 @@ from domain.events import (
     MembershipRetracted,
     MembershipStarted,
 )
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import (
-    as_text,
-    close_versions,
-    open_version,
-    revise,
-    valid_period,
-    versioned_table,
-)
+from projections.versions import Rows, Stamp, as_text, valid_period, versioned_table
 
 memberships = versioned_table(
     "memberships",
@@ -54,8 +45,11 @@ class MembershipsProjector(Projector):
         {MembershipStarted, MembershipEnded, MembershipCorrected, MembershipRetracted}
     )
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        table = self.table("memberships")
+    def touches(self, decoded: Any) -> list[Touch]:
+        return [("memberships", "key", decoded.membership_id)]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        table: Rows = rows["memberships"]
         match decoded:
             case MembershipStarted():
                 values = {
@@ -64,18 +58,18 @@ class MembershipsProjector(Projector):
                     "notes": as_text(decoded.notes),
                     **valid_period(decoded.since, None),
                 }
-                await open_version(connection, table, decoded.membership_id, values, event)
+                table.open_version(decoded.membership_id, values, event)
             case MembershipEnded():
                 period = valid_period(None, decoded.until)
                 ends = {k: v for k, v in period.items() if k.startswith("valid_to")}
-                await revise(connection, table, decoded.membership_id, ends, event)
+                table.revise(decoded.membership_id, ends, event)
             case MembershipCorrected():
                 values = {
                     "notes": as_text(decoded.notes),
                     **valid_period(decoded.since, decoded.until),
                 }
-                await revise(connection, table, decoded.membership_id, values, event)
+                table.revise(decoded.membership_id, values, event)
             case MembershipRetracted():
-                await close_versions(connection, table, decoded.membership_id, event)
+                table.close(decoded.membership_id, event)
             case _:
                 self.unhandled(decoded)

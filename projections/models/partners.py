@@ -5,21 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import PartnerCorrected, PartnerRegistered, PartnerRetracted, PartnerUpdated
 from events.dates import PartialDate
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import (
-    change_from,
-    close_versions,
-    open_version,
-    revise,
-    valid_period,
-    versioned_table,
-)
+from projections.versions import Stamp, valid_period, versioned_table
 
 partners = versioned_table(
     "partners",
@@ -48,22 +39,23 @@ class PartnersProjector(Projector):
     TABLES = (partners,)
     handles = frozenset({PartnerRegistered, PartnerUpdated, PartnerCorrected, PartnerRetracted})
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        table = self.table("partners")
+    def touches(self, decoded: Any) -> list[Touch]:
+        return [("partners", "key", decoded.key)]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        table = rows["partners"]
         match decoded:
             case PartnerRegistered():
                 values = {**details(decoded), **valid_period(None, None)}
-                await open_version(connection, table, decoded.key, values, event)
+                table.open_version(decoded.key, values, event)
             case PartnerUpdated(effective=PartialDate() as effective):
                 # A change in the world from a date (perhaps one no source gives).
-                await change_from(
-                    connection, table, decoded.key, details(decoded), effective, event
-                )
+                table.change_from(decoded.key, details(decoded), effective, event)
             case PartnerUpdated() | PartnerCorrected():
                 # A correction, or an update recorded before updates had to be dated: the
                 # values hold for all valid time.
-                await revise(connection, table, decoded.key, details(decoded), event)
+                table.revise(decoded.key, details(decoded), event)
             case PartnerRetracted():
-                await close_versions(connection, table, decoded.key, event)
+                table.close(decoded.key, event)
             case _:
                 self.unhandled(decoded)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
     PartnerJoinedProgram,
@@ -15,18 +14,9 @@ from domain.events import (
     ProgramLaunched,
     ProgramRetracted,
 )
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import (
-    as_text,
-    close_versions,
-    close_where,
-    open_version,
-    revise,
-    valid_period,
-    versioned_table,
-)
+from projections.versions import Stamp, as_text, valid_period, versioned_table
 
 programs = versioned_table(
     "programs",
@@ -83,30 +73,42 @@ class ProgramsProjector(Projector):
         }
     )
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        table, members = self.table("programs"), self.table("program_partners")
+    BY = {"program_partners": ("program",)}
+
+    def touches(self, decoded: Any) -> list[Touch]:
+        match decoded:
+            case PartnerJoinedProgram() | PartnerLeftProgram():
+                return [("program_partners", "key", decoded.participation_id)]
+            case ProgramRetracted():
+                return [
+                    ("programs", "key", decoded.key),
+                    ("program_partners", "program", decoded.key),
+                ]
+            case _:
+                return [("programs", "key", decoded.key)]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        table, members = rows["programs"], rows["program_partners"]
         match decoded:
             case ProgramLaunched():
                 values = {**program_values(decoded), **valid_period(decoded.since, None)}
-                await open_version(connection, table, decoded.key, values, event)
+                table.open_version(decoded.key, values, event)
             case ProgramCorrected():
                 values = {**program_values(decoded), **valid_period(decoded.since, decoded.until)}
-                await revise(connection, table, decoded.key, values, event)
+                table.revise(decoded.key, values, event)
             case ProgramConcluded():
-                await revise(connection, table, decoded.key, ends(decoded.until), event)
+                table.revise(decoded.key, ends(decoded.until), event)
             case PartnerJoinedProgram():
                 values = {
                     "program": decoded.program,
                     "partner": decoded.partner,
                     **valid_period(decoded.since, None),
                 }
-                await open_version(connection, members, decoded.participation_id, values, event)
+                members.open_version(decoded.participation_id, values, event)
             case ProgramRetracted():
-                await close_versions(connection, table, decoded.key, event)
-                await close_where(connection, members, members.c.program == decoded.key, event)
+                table.close(decoded.key, event)
+                members.close_where("program", decoded.key, event)
             case PartnerLeftProgram():
-                await revise(
-                    connection, members, decoded.participation_id, ends(decoded.until), event
-                )
+                members.revise(decoded.participation_id, ends(decoded.until), event)
             case _:
                 self.unhandled(decoded)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, Integer, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
     BodyRegistered,
@@ -16,17 +15,9 @@ from domain.events import (
     RoleRetracted,
 )
 from domain.ids import body_key
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import (
-    as_text,
-    close_versions,
-    open_version,
-    revise,
-    valid_period,
-    versioned_table,
-)
+from projections.versions import Stamp, as_text, valid_period, versioned_table
 
 roles = versioned_table(
     "roles",
@@ -74,21 +65,28 @@ class RolesProjector(Projector):
         {RoleAssigned, RoleEnded, RoleCorrected, RoleRetracted, BodyRegistered, BodySizeRecorded}
     )
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
-        table = self.table("roles")
+    def touches(self, decoded: Any) -> list[Touch]:
+        match decoded:
+            case BodyRegistered() | BodySizeRecorded():
+                return [("bodies", "key", body_key(decoded.network, decoded.body))]
+            case _:
+                return [("roles", "key", decoded.role_id)]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
+        table = rows["roles"]
         match decoded:
             case RoleAssigned():
                 values = {**role_values(decoded), **valid_period(decoded.since, None)}
-                await open_version(connection, table, decoded.role_id, values, event)
+                table.open_version(decoded.role_id, values, event)
             case RoleEnded():
                 period = valid_period(None, decoded.until)
                 ends = {k: v for k, v in period.items() if k.startswith("valid_to")}
-                await revise(connection, table, decoded.role_id, ends, event)
+                table.revise(decoded.role_id, ends, event)
             case RoleCorrected():
                 values = {**role_values(decoded), **valid_period(decoded.since, decoded.until)}
-                await revise(connection, table, decoded.role_id, values, event)
+                table.revise(decoded.role_id, values, event)
             case RoleRetracted():
-                await close_versions(connection, table, decoded.role_id, event)
+                table.close(decoded.role_id, event)
             case BodyRegistered():
                 values = {
                     "network": decoded.network,
@@ -98,10 +96,10 @@ class RolesProjector(Projector):
                     **valid_period(None, None),
                 }
                 key = body_key(decoded.network, decoded.body)
-                await open_version(connection, self.table("bodies"), key, values, event)
+                rows["bodies"].open_version(key, values, event)
             case BodySizeRecorded():
                 size = {"size": decoded.size, "size_as_of": str(decoded.as_of)}
                 key = body_key(decoded.network, decoded.body)
-                await revise(connection, self.table("bodies"), key, size, event)
+                rows["bodies"].revise(key, size, event)
             case _:
                 self.unhandled(decoded)

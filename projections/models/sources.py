@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, String, Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import SourceRegistered
-from events.model import RecordedEvent
-from projections.framework import Projector
+from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import as_text, open_version, valid_period, versioned_table
+from projections.versions import Stamp, as_text, valid_period, versioned_table
 
 sources = versioned_table(
     "sources",
@@ -28,7 +26,10 @@ class SourcesProjector(Projector):
     TABLES = (sources,)
     handles = frozenset({SourceRegistered})
 
-    async def apply(self, connection: AsyncConnection, event: RecordedEvent, decoded: Any) -> None:
+    def touches(self, decoded: Any) -> list[Touch]:
+        return [("sources", "key", decoded.key)]
+
+    def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
         match decoded:
             case SourceRegistered():
                 values = {
@@ -38,6 +39,6 @@ class SourcesProjector(Projector):
                     "sections": as_text(decoded.sections),
                     **valid_period(None, None),
                 }
-                await open_version(connection, self.table("sources"), decoded.key, values, event)
+                rows["sources"].open_version(decoded.key, values, event)
             case _:
                 self.unhandled(decoded)

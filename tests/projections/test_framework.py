@@ -108,7 +108,10 @@ async def test_a_failing_projector_fails_the_append_and_leaves_nothing(services:
         TABLES = ()
         handles = frozenset({PartnerRegistered})
 
-        async def apply(self, connection, event, decoded):  # type: ignore[no-untyped-def]
+        def touches(self, decoded):  # type: ignore[no-untyped-def]
+            return []
+
+        def fold(self, rows, event, decoded):  # type: ignore[no-untyped-def]
             raise RuntimeError("projector bug")
 
     await record_sample(services.store)
@@ -155,7 +158,7 @@ def test_every_event_type_is_folded_by_a_projector() -> None:
     assert sorted(set(cooperation_events.names()) - folded) == []
 
 
-async def test_an_event_a_projector_declares_but_does_not_fold_is_named() -> None:
+def test_an_event_a_projector_declares_but_does_not_fold_is_named() -> None:
     from domain.events import PartnerRegistered, SourceRegistered
     from projections.models.sources import SourcesProjector
 
@@ -165,4 +168,4 @@ async def test_an_event_a_projector_declares_but_does_not_fold_is_named() -> Non
     assert Forgetful.handled == {"SourceRegistered", "PartnerRegistered"}
     stray = PartnerRegistered(key="kyoto", name="Kyoto", kind="city")
     with pytest.raises(TypeError, match="sources projector has no fold for PartnerRegistered"):
-        await Forgetful().apply(None, None, stray)  # type: ignore[arg-type]
+        Forgetful().fold({}, None, stray)  # type: ignore[arg-type]
