@@ -66,6 +66,17 @@ def _add_audit_verbs(verbs: Any) -> None:
     status.set_defaults(run=synchronous(projections.status))
     rebuild = which.add_parser("rebuild", help="refold from the log, switch when complete")
     rebuild.add_argument("name", nargs="?", help="one projection (all when omitted)")
+    rebuild.add_argument(
+        "--diff",
+        action="store_true",
+        help="before switching, show how the rebuilt tables differ from the live ones",
+    )
+    rebuild.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="rebuild beside the live tables, show the differences, switch nothing"
+        " (exit 1 when they differ)",
+    )
     rebuild.set_defaults(run=synchronous(projections.rebuild))
 
     verify = verbs.add_parser("verify", help="check the hash chain, the guards, a replay")

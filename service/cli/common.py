@@ -74,8 +74,12 @@ def add_range(parser: argparse.ArgumentParser) -> None:
 
 
 class ProgressLine:
-    """Events done and their rate on stderr: redrawn in place on a terminal; elsewhere a line
-    every few seconds and one at the end, or nothing at all when `terminal_only`."""
+    """Work done, its rate and the time left, on stderr: a bar redrawn in place on a
+    terminal; elsewhere a plain line every few seconds and one at the end, or nothing at all
+    when `terminal_only`. Every form starts with "LABEL: DONE/TOTAL events, " and ends with
+    the rate, "N events/s"."""
+
+    BAR = 24
 
     def __init__(self, label: str, *, terminal_only: bool = False) -> None:
         self.label = label
@@ -86,7 +90,7 @@ class ProgressLine:
         self.started = self.shown = time.monotonic()
         self.done = self.total = 0
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, _rate: float = 0.0) -> None:
         self.done, self.total = done, total
         now = time.monotonic()
         if self.enabled and now - self.shown >= self.interval:
@@ -98,7 +102,32 @@ class ProgressLine:
             self._show(time.monotonic(), "\n")
 
     def _show(self, now: float, end: str) -> None:
-        rate = self.done / max(now - self.started, 1e-6)
-        text = f"{self.label}: {self.done:,}/{self.total:,} events, {rate:,.0f} events/s"
-        self.stream.write(("\r" + text + "\x1b[K" if self.live else text) + end)
+        self.stream.write(self.text(now - self.started) + end)
         self.stream.flush()
+
+    def text(self, elapsed: float) -> str:
+        """The line after `elapsed` seconds, as this stream shows it."""
+        done, total = self.done, self.total
+        rate = done / max(elapsed, 1e-6)
+        share = min(done / total, 1.0) if total else 1.0
+        left = (total - done) / rate if rate > 0 and total > done else 0.0
+        where = (
+            f"{share:.0%}, ETA {_duration(left)}"
+            if done < total
+            else f"100%, took {_duration(elapsed)}"
+        )
+        if self.live:
+            filled = round(share * self.BAR)
+            where = f"[{'#' * filled}{'.' * (self.BAR - filled)}] {where}"
+        text = f"{self.label}: {done:,}/{total:,} events, {where}, {rate:,.0f} events/s"
+        return "\r" + text + "\x1b[K" if self.live else text
+
+
+def _duration(seconds: float) -> str:
+    """0:07, 12:30, 1:02:03."""
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    minutes, seconds_left = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds_left:02d}"
+    return f"{minutes}:{seconds_left:02d}"

@@ -1,11 +1,13 @@
-"""`coop projections status` and `coop projections rebuild [NAME]`."""
+"""`coop projections status` and `coop projections rebuild [NAME] [--diff] [--dry-run]`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
-from projections.framework import Projections
-from service.cli.common import OK, ProgressLine, reported
+from projections.framework import Projections, TableDiff
+from service.cli.common import FAILED, OK, ProgressLine, reported
 from service.operations.database import Refused, opened
 from service.settings import Settings
 
@@ -25,21 +27,47 @@ async def status(settings: Settings, _args: argparse.Namespace) -> int:
 
 @reported
 async def rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    diff, dry_run = args.diff or args.dry_run, args.dry_run
     async with opened(settings) as services:
         projections = services.projections
         names = chosen(projections, args.name)
         await projections.ensure_checkpoints()
-        for name in names:
-            await _rebuild(projections, name)
-        head = (await services.store.head()).position
-    print(f"coop: rebuilt {', '.join(names)} up to position {head}")
+        line = ProgressLine(f"rebuild {', '.join(names) if len(names) < 3 else 'all'}")
+        rebuilt = await projections.rebuild_many(names, line, diff=diff, dry_run=dry_run)
+        line.finish()
+    if rebuilt.diffs is not None:
+        print_diffs(rebuilt.diffs)
+    differ = rebuilt.diffs is not None and not all(d.same for d in rebuilt.diffs)
+    if dry_run:
+        verdict = "they differ" if differ else "they are the same"
+        print(
+            f"coop: rebuilt {', '.join(names)} up to position {rebuilt.head} beside the live"
+            f" tables and compared them: {verdict}; dry run, the live tables are untouched"
+        )
+        return FAILED if differ else OK
+    print(f"coop: rebuilt {', '.join(names)} up to position {rebuilt.head}")
     return OK
 
 
-async def _rebuild(projections: Projections, name: str) -> None:
-    line = ProgressLine(f"rebuild {name}")
-    await projections.rebuild(name, lambda done, total, _rate: line(done, total))
-    line.finish()
+def print_diffs(diffs: list[TableDiff]) -> None:
+    """Rows per table on each side, then the first keys that differ with both versions."""
+    width = max(len("table"), *(len(d.table) for d in diffs))
+    print(
+        f"{'table':<{width}}  {'live rows':>10}  {'rebuilt rows':>12}"
+        f"  {'only live':>10}  {'only rebuilt':>12}"
+    )
+    for d in diffs:
+        print(
+            f"{d.table:<{width}}  {d.live_rows:>10}  {d.rebuilt_rows:>12}"
+            f"  {d.only_live:>10}  {d.only_rebuilt:>12}"
+        )
+    for d in diffs:
+        for key, live, rebuilt in d.first:
+            print(f"{d.table} key {key}:")
+            for side, versions in (("live", live), ("rebuilt", rebuilt)):
+                shown: list[dict[str, Any] | None] = [*versions] or [None]  # None: no version
+                for version in shown:
+                    print(f"  {side + ':':<8} {json.dumps(version, sort_keys=True, default=str)}")
 
 
 def chosen(projections: Projections, name: str | None) -> list[str]:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
+import pytest
+from sqlalchemy import inspect, text
+
+from service.cli.common import ProgressLine
 from service.services import Services
 from tests.audit.conftest import HEAD, Coop
+from tests.audit.test_transfer import Terminal
 
 
 async def test_status_lists_each_checkpoint_and_its_lag(sampled_url: str, coop: Coop) -> None:
@@ -26,9 +34,73 @@ async def test_rebuild_shows_a_rate_and_keeps_every_digest(
     assert one.err.rstrip().endswith("events/s")
     every = await coop(database_url, "projections", "rebuild")
     assert every.code == 0
-    assert every.err.count("events/s") == 7
+    assert every.err.count("events/s") == 1  # all seven in one pass over the log
+    assert f"rebuild all: {HEAD}/{HEAD} events, 100%, took " in every.err
     assert f"up to position {HEAD}" in every.out
     assert await sampled.projections.digests() == before
     unknown = await coop(database_url, "projections", "rebuild", "nope")
     assert unknown.code == 2
     assert "no projection named 'nope'" in unknown.err
+
+
+async def test_a_dry_run_shows_what_differs_and_switches_nothing(
+    sampled: Services, database_url: str, coop: Coop
+) -> None:
+    before = await sampled.projections.digests()
+    same = await coop(database_url, "projections", "rebuild", "--dry-run")
+    assert same.code == 0, same.err
+    assert "they are the same; dry run" in same.out
+    rows = {line.split()[0]: line.split()[1:] for line in same.out.splitlines()[1:11]}
+    assert rows["memberships"][0] == rows["memberships"][1] != "0"
+    assert {row[2] for row in rows.values()} == {row[3] for row in rows.values()} == {"0"}
+
+    # The live table drifts from the log (a hand edit): the rebuild from the log differs.
+    async with sampled.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE memberships SET notes = '[\"edited\"]' WHERE key = 'city-2@c40#1'")
+        )
+    drifted = await sampled.projections.digests()
+    dry = await coop(database_url, "projections", "rebuild", "memberships", "--dry-run")
+    assert dry.code == 1, dry.err
+    assert dry.out.splitlines()[1].split() == ["memberships", "7", "7", "1", "1"]
+    shown = dry.out.splitlines()[2:5]
+    assert shown[0] == "memberships key city-2@c40#1:"
+    assert shown[1].startswith("  live:")
+    assert '"notes": "[\\"edited\\"]"' in shown[1]
+    assert shown[2].startswith("  rebuilt:")
+    assert '"notes": "[\\"n2\\"]"' in shown[2]
+    assert "dry run, the live tables are untouched" in dry.out
+    assert await sampled.projections.digests() == drifted
+    assert await _tables_named("rebuild", sampled) == []
+
+    switched = await coop(database_url, "projections", "rebuild", "memberships", "--diff")
+    assert switched.code == 0, switched.err
+    assert switched.out.splitlines()[1].split() == ["memberships", "7", "7", "1", "1"]
+    assert f"rebuilt memberships up to position {HEAD}" in switched.out
+    assert await sampled.projections.digests() == before
+
+
+async def _tables_named(part: str, services: Services) -> list[str]:
+    async with services.engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    return [name for name in names if part in name]
+
+
+def test_the_progress_line_shows_a_bar_a_share_and_the_time_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for stream, live in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        line = ProgressLine("rebuild all")
+        line.done, line.total = 250, 1000
+        text = line.text(elapsed=10.0)  # 25 events/s: 750 left take 30 s
+        plain = "rebuild all: 250/1,000 events, 25%, ETA 0:30, 25 events/s"
+        if live:
+            bar = "[" + "#" * 6 + "." * 18 + "] "
+            assert text == "\r" + plain.replace("25%", bar + "25%") + "\x1b[K"
+        else:
+            assert text == plain
+        line.done = 1000
+        assert line.text(elapsed=3725.0).endswith(
+            "100%, took 1:02:05, 0 events/s" + "\x1b[K" * live
+        )
