@@ -33,10 +33,10 @@ query PartnerPage($key: String!, {TIME}) {{
   partner(key: $key, {AT}) {{
     key name kind country region description validFrom validTo recordedAt
     ...origin
-    memberships(first: 100) {{ totalCount nodes {{ ...membership }} }}
-    roles(first: 100) {{ totalCount nodes {{ ...role }} }}
-    members(first: 100) {{ totalCount nodes {{ ...membership }} }}
-    officeholders(first: 100) {{ totalCount nodes {{ ...role }} }}
+    memberships(first: 100) {{ totalCount nodes {{ ...membership network {{ key name }} }} }}
+    roles(first: 100) {{ totalCount nodes {{ ...role network {{ key name }} }} }}
+    members(first: 100) {{ totalCount nodes {{ ...membership member {{ key name country }} }} }}
+    officeholders(first: 100) {{ totalCount nodes {{ ...role holder {{ key name }} }} }}
     bodies(first: 100) {{
       totalCount
       nodes {{ key name description size sizeAsOf ...origin }}
@@ -72,15 +72,11 @@ query PartnerPage($key: String!, {TIME}) {{
     + """
 fragment membership on Membership {
   membershipId since until certain notes
-  network { key name }
-  member { key name country }
   ...origin
 }
 
 fragment role on Role {
   roleId title holderTitle since until heldAsOf certain notes
-  network { key name }
-  holder { key name }
   body { name }
   ...origin
 }

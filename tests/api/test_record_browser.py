@@ -153,7 +153,10 @@ async def test_the_members_chart_counts_each_year(client: Client) -> None:
 async def test_sources_and_events_pages(client: Client) -> None:
     sources = await page(client, "/sources")
     assert 'id="tmg-international-cooperation"' in sources
-    assert "<li>Cooperation with C40</li>" in sources
+    section_id = "tmg-international-cooperation--cooperation-with-c40"
+    assert f'<li id="{section_id}">Cooperation with C40</li>' in sources
+    tokyo = await page(client, "/partners/tokyo")
+    assert f'<a href="/sources#{section_id}">“Cooperation with C40”</a>' in tokyo
     event = await page(client, "/events/1")
     assert "Event #1: SourceRegistered" in event
     await page(client, "/events/999999", 404)
