@@ -23,6 +23,11 @@ from service.services import Services
 from service.settings import Settings
 
 SVG = "image/svg+xml"
+# The pages load nothing but Coop's own files, and the browser is told to hold them to it.
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 Page = Callable[[Request, Principal, Moment], Awaitable[Response]]
 
 
@@ -80,24 +85,26 @@ class Browser:
             .get_template(template)
             .render(request=request, moment=moment, path=request.url.path, **values)
         )
-        headers = {"www-authenticate": "Bearer"} if status == 401 else None
+        headers = {"content-security-policy": POLICY}
+        if status == 401:
+            headers["www-authenticate"] = "Bearer"
         return HTMLResponse(html, status_code=status, headers=headers)
 
     async def _read(
         self, document: str, variables: dict[str, Any], principal: Principal, moment: Moment
-    ) -> tuple[dict[str, Any], int]:
-        """The answer to `document` at the moment's record position, and that position: one
-        position for the whole page, the drawings included."""
-        position = await self.timelines.position(moment)
+    ) -> tuple[dict[str, Any], int, int]:
+        """The answer to `document` at the moment's record position, that position (one for
+        the whole page, the drawings included) and the log's head."""
+        head = await self.timelines.head()
+        position = await self.timelines.position(moment, head)
         given = {"asOf": moment.variables["asOf"], "atPosition": position, **variables}
-        return await self.reader.read(document, given, principal), position
+        return await self.reader.read(document, given, principal), position, head
 
     async def home(self, request: Request, principal: Principal, moment: Moment) -> Response:
         search = request.query_params.get("q", "").strip() or None
         after = request.query_params.get("after") or None
         variables = {"search": search, "after": after}
-        data, position = await self._read(documents.HOME, variables, principal, moment)
-        head = await self.timelines.position(Moment())
+        data, position, head = await self._read(documents.HOME, variables, principal, moment)
         return self._render(
             "home.html",
             request,
@@ -110,16 +117,15 @@ class Browser:
 
     async def partner(self, request: Request, principal: Principal, moment: Moment) -> Response:
         key = request.path_params["key"]
-        data, position = await self._read(documents.PARTNER, {"key": key}, principal, moment)
+        data, position, head = await self._read(documents.PARTNER, {"key": key}, principal, moment)
         partner = data["partner"]
         if partner is None:
             raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
         today = _today()
-        timeline = await self.timelines.timeline(key, moment, today)
+        timeline = await self.timelines.timeline(key, position, moment.as_of, today)
         chart = None
         if partner["members"]["totalCount"]:
-            chart = await self.timelines.chart(key, moment, today)
-        head = await self.timelines.position(Moment())
+            chart = await self.timelines.chart(key, position, today)
         return self._render(
             "partner.html",
             request,
@@ -134,12 +140,15 @@ class Browser:
     async def timeline_svg(
         self, request: Request, principal: Principal, moment: Moment
     ) -> Response:
-        svg = await self.timelines.timeline(request.path_params["key"], moment, _today())
-        return Response(svg, media_type=SVG, headers=_cache(moment))
+        position = await self.timelines.position(moment)
+        key = request.path_params["key"]
+        svg = await self.timelines.timeline(key, position, moment.as_of, _today())
+        return Response(svg, media_type=SVG, headers=_drawing_headers(moment))
 
     async def members_svg(self, request: Request, principal: Principal, moment: Moment) -> Response:
-        chart = await self.timelines.chart(request.path_params["key"], moment, _today())
-        return Response(chart.svg, media_type=SVG, headers=_cache(moment))
+        position = await self.timelines.position(moment)
+        chart = await self.timelines.chart(request.path_params["key"], position, _today())
+        return Response(chart.svg, media_type=SVG, headers=_drawing_headers(moment))
 
     async def sources(self, request: Request, principal: Principal, moment: Moment) -> Response:
         position = await self.timelines.position(moment)
@@ -167,8 +176,8 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _cache(moment: Moment) -> dict[str, str]:
-    """A drawing at a given log position never changes; one of the record now may."""
-    if moment.at_position is not None:
-        return {"cache-control": "public, max-age=86400"}
-    return {"cache-control": "no-cache"}
+def _drawing_headers(moment: Moment) -> dict[str, str]:
+    """A drawing at a given log position never changes (until the day moves on); one of the
+    record now may."""
+    cache = "public, max-age=3600" if moment.at_position is not None else "no-cache"
+    return {"cache-control": cache, "content-security-policy": POLICY}

@@ -22,7 +22,7 @@ from service.browser import drawing
 from service.browser.reading import Moment, ReadRefused
 from service.services import Services
 
-KEPT = 256  # drawings kept, the least recently used dropped first
+KEPT = 64  # drawings kept (a 1,000-bar timeline is about 0.5 MB), least recently used dropped
 # Prefixes of the ids inside each kind of drawing, so that a page may hold one of each.
 TIMELINE, CHART = "tl-", "mc-"
 
@@ -58,10 +58,11 @@ class Timelines:
         self.services = services
         self._kept: OrderedDict[tuple[str, str, int, date], object] = OrderedDict()
 
-    async def position(self, moment: Moment) -> int:
+    async def position(self, moment: Moment, head: int | None = None) -> int:
         """The log position a moment names: its own, the last recorded by its time, or the
         head (so that what is kept for it stays true)."""
-        head = (await self.services.store.head()).position
+        if head is None:
+            head = await self.head()
         if moment.at_position is not None:
             if moment.at_position > head:
                 raise ReadRefused(
@@ -72,17 +73,16 @@ class Timelines:
             return await self.services.store.position_at(moment.known_at)
         return head
 
-    async def timeline(self, key: str, moment: Moment, today: date) -> str:
-        position = await self.position(moment)
+    async def timeline(self, key: str, position: int, as_of: date | None, today: date) -> str:
+        """A partner's timeline as the record stood at `position`, marked at `as_of`."""
         made = self._kept_or_none(("timeline", key, position, today))
         if not isinstance(made, Drawing):
             made = await self._timeline(key, position, today)
             self._keep(("timeline", key, position, today), made)
-        return made.svg(moment.as_of)
+        return made.svg(as_of)
 
-    async def chart(self, key: str, moment: Moment, today: date) -> Chart:
-        """A network's members per year, as the record stood at the moment's position."""
-        position = await self.position(moment)
+    async def chart(self, key: str, position: int, today: date) -> Chart:
+        """A network's members per year, as the record stood at `position`."""
         made = self._kept_or_none(("members", key, position, today))
         if not isinstance(made, Chart):
             async with self.services.engine.connect() as connection:
@@ -94,6 +94,9 @@ class Timelines:
             made = Chart(svg, counts)
             self._keep(("members", key, position, today), made)
         return made
+
+    async def head(self) -> int:
+        return (await self.services.store.head()).position
 
     def _kept_or_none(self, key: tuple[str, str, int, date]) -> object:
         made = self._kept.get(key)

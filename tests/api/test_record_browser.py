@@ -34,7 +34,9 @@ async def membership_id(client: Client, network: str) -> tuple[str, str]:
 
 
 async def test_home_lists_partners_by_kind_and_searches(client: Client) -> None:
-    html = await page(client, "/")
+    response = await client.http.get("/")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    html = response.text
     assert '<a href="/partners/tokyo">Tokyo Metropolitan Government</a>' in html
     assert '<a href="/partners/c40">C40</a>' in html
     assert "<h2>Network</h2>" in html

@@ -44,7 +44,7 @@ async def test_from_the_partners_to_tokyo_and_its_timeline(tab: Tab) -> None:
 async def test_the_as_of_control_changes_what_is_shown(tab: Tab) -> None:
     await tab.open("/partners/tokyo")
     networks = tab.page.locator("section[aria-labelledby=memberships]")
-    assert await networks.get_by_role("link", name="C40").count() == 1
+    assert await networks.get_by_role("link", name="C40", exact=True).count() == 1
     await tab.page.get_by_label("As of (a day in the world)").focus()
     await tab.page.keyboard.type("06012005")  # in the field's own order (en-US), as typed
     await tab.page.keyboard.press("Enter")
@@ -53,7 +53,7 @@ async def test_the_as_of_control_changes_what_is_shown(tab: Tab) -> None:
     assert await tab.page.locator("#timeline svg .as-of").count() == 1
     await tab.page.get_by_role("link", name="Today, as the record stands now").click()
     await tab.page.wait_for_url("**/partners/tokyo")
-    assert await networks.get_by_role("link", name="C40").count() == 1
+    assert await networks.get_by_role("link", name="C40", exact=True).count() == 1
     tab.assert_clean()
 
 
