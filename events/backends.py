@@ -8,14 +8,13 @@ and how a rebuilt table takes the place of the live one.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Executable, Integer, Table, bindparam, column, func, insert, select, text
 from sqlalchemy.dialects import postgresql
@@ -26,6 +25,7 @@ from sqlalchemy.types import String, TypeEngine
 from events.tables import events
 
 LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
+LISTEN_APPLICATION_NAME = "coop-listen"  # how the LISTEN connection shows in pg_stat_activity
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,14 @@ class Trigger:
     refuses: frozenset[str]
 
 
-class Listener(ABC):
-    @abstractmethod
+class Listener(Protocol):
+    """What listens for other processes' appends: whether it is listening now, how often
+    it had to connect again, and how to stop it."""
+
+    @property
+    def connected(self) -> bool: ...
+    @property
+    def reconnections(self) -> int: ...
     async def close(self) -> None: ...
 
 
@@ -315,15 +321,6 @@ def _array_type(kind: TypeEngine[Any]) -> str:
     return "text" if isinstance(kind, String) else kind.compile(dialect=_PG_DIALECT)
 
 
-class _AsyncpgListener(Listener):
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.connection.close()
-
-
 class PostgreSQL(Backend):
     """PostgreSQL: an advisory lock serialises appends; LISTEN/NOTIFY crosses processes."""
 
@@ -420,10 +417,17 @@ class PostgreSQL(Backend):
     async def listen(self, url: URL, channel: str, heard: Callable[[], None]) -> Listener | None:
         import asyncpg
 
+        from events.listener import ReconnectingListener
+
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(plain)
-        await connection.add_listener(channel, lambda *_: heard())
-        return _AsyncpgListener(connection)
+
+        async def connect() -> Any:
+            settings = {"application_name": LISTEN_APPLICATION_NAME}
+            return await asyncpg.connect(plain, server_settings=settings, timeout=10)
+
+        listener = ReconnectingListener(connect, channel, heard)
+        await listener.start()
+        return listener
 
     async def triggers(self, connection: AsyncConnection, tables: Sequence[str]) -> list[Trigger]:
         rows = (await connection.execute(_PG_TRIGGERS, {"tables": list(tables)})).all()

@@ -7,10 +7,15 @@ and reads on from where it was.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import exc
+
+log = logging.getLogger(__name__)
 
 # SQLSTATE classes and codes of a database that cannot serve now: 08 connection exception,
 # 53 insufficient resources (too many connections), 57P01-57P03 admin or crash shutdown and
@@ -56,3 +61,26 @@ def database_unavailable(error: BaseException) -> bool:
         ):
             return True  # asyncpg: the connection was lost under the query
     return False
+
+
+T = TypeVar("T")
+
+
+async def patiently(
+    read: Callable[[], Awaitable[T]],
+    *,
+    given_up: Callable[[], bool] = lambda: False,
+    max_delay: float = 1.0,
+) -> T:
+    """`read()`, tried again with backoff for as long as the database is unavailable (or until
+    `given_up()`): what waits for the database to come back instead of failing."""
+    delay = 0.05
+    while True:
+        try:
+            return await read()
+        except Exception as error:
+            if given_up() or not database_unavailable(error):
+                raise
+            log.warning("waiting for the database (%s); again in %.2fs", error, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.backends import Listener, backend_of
+from events.faults import patiently
 from events.model import AppendResult, RecordedEvent
 from events.store import EventStore
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "coop_events"
+T = TypeVar("T")
 
 
 class ChangeFeed:
@@ -58,6 +62,21 @@ class ChangeFeed:
     @property
     def followers(self) -> int:
         return len(self._wakers)
+
+    @property
+    def listening(self) -> bool:
+        """False while the connection that hears other processes' appends is being made
+        again (PostgreSQL); followers are then woken by the poll alone."""
+        return self._listener is None or self._listener.connected
+
+    @property
+    def reconnections(self) -> int:
+        """How many times that connection was lost and made again."""
+        return 0 if self._listener is None else self._listener.reconnections
+
+    async def _patiently(self, read: Callable[[], Awaitable[T]]) -> T:
+        """A read that waits out a database outage (until the feed is closed)."""
+        return await patiently(read, given_up=lambda: self._closed)
 
     async def _notify(self, connection: AsyncConnection, recorded: Sequence[RecordedEvent]) -> None:
         # Sent with the append's transaction, so other processes hear of it only once it commits.
@@ -97,16 +116,23 @@ class ChangeFeed:
         wanted_types = set(types) if types else None
         wanted_streams = set(streams) if streams else None
         try:
-            last = (await self.store.head()).position if after is None else after
+            if after is None:
+                after = (await self._patiently(self.store.head)).position
+            last = after
             while not self._closed:
                 waker.clear()
-                await self._read_new()
+                await self._patiently(self._read_new)
                 batch = self._window_after(last)
                 if batch is None:  # behind the window: catch up from the log itself
                     tail = self._tail or 0
-                    found = await self.store.read_all(
-                        after=last, limit=self.page, types=types, streams=streams
+                    read = functools.partial(
+                        self.store.read_all,
+                        after=last,
+                        limit=self.page,
+                        types=types,
+                        streams=streams,
                     )
+                    found = await self._patiently(read)
                     for event in found:
                         yield event
                         last = event.position
@@ -142,7 +168,9 @@ class ChangeFeed:
             fresh = time.monotonic() - self._read_at < self.poll_seconds
             if self._read_generation == self._generation and fresh:
                 return
-            self._read_generation, self._read_at = self._generation, time.monotonic()
+            # Marked read only once the read succeeded: a read the database cut short is
+            # made again, not taken for done.
+            generation, started = self._generation, time.monotonic()
             if self._tail is None:
                 self._tail = (await self.store.head()).position
             while True:
@@ -153,4 +181,5 @@ class ChangeFeed:
                 if len(self._recent) > 2 * self.window:
                     del self._recent[: -self.window]
                 if len(found) < self.page:
-                    return
+                    break
+            self._read_generation, self._read_at = generation, started

@@ -11,12 +11,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from domain.errors import DomainError, ErrorCode
+from events.faults import database_unavailable
 from schema.context import begin_operation
 from schema.errors import bad_input
 
 log = logging.getLogger("coop.graphql")
 
 MASKED = "Unexpected error: the service could not answer this; it has been logged."
+UNAVAILABLE = "The database is unavailable right now; try again shortly."
 
 
 def coded(error: GraphQLError) -> GraphQLError:
@@ -39,6 +41,9 @@ def coded(error: GraphQLError) -> GraphQLError:
         # Raised before any resolver ran: the request's variables could not be coerced
         # (a String given 5, a date that does not exist). The message says which.
         return _with(error, error.message, ErrorCode.BAD_USER_INPUT)
+    if database_unavailable(original):
+        log.warning("database unavailable at %s: %s", error.path, original)
+        return _with(error, UNAVAILABLE, ErrorCode.UNAVAILABLE)
     log.error("unexpected error at %s", error.path, exc_info=original)
     return _with(error, MASKED, ErrorCode.INTERNAL_SERVER_ERROR)
 

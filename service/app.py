@@ -37,6 +37,7 @@ from service.settings import Settings
 from service.websocket import PingingHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+RETRY_AFTER_SECONDS = 1
 log = logging.getLogger("coop.app")
 
 
@@ -88,8 +89,9 @@ class CoopGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {}
-        if result.errors:
-            response["errors"] = [coded(error).formatted for error in result.errors]
+        errors: list[Any] = [coded(error).formatted for error in result.errors or []]
+        if errors:
+            response["errors"] = errors
         if result.data is not None or not _request_error(result):
             response["data"] = result.data
         elif _wants_graphql_response(request):
@@ -97,6 +99,10 @@ class CoopGraphQL(GraphQL[Context, None]):
             request.state.sub_response.status_code = 400
         if result.extensions:
             response["extensions"] = result.extensions
+        if any(e.get("extensions", {}).get("code") == ErrorCode.UNAVAILABLE for e in errors):
+            # The database cannot serve now: say so as HTTP does, with when to try again.
+            request.state.sub_response.status_code = 503
+            request.state.sub_response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -132,8 +138,9 @@ def _request_error(result: ExecutionResult) -> bool:
 
 
 async def readiness(services: Services) -> JSONResponse:
-    """Ready when the database answers and every projection has caught up with the log. Not
-    ready says why as a class (`reason`), never with the driver's words: those go to the log."""
+    """Ready when the database answers, every projection has caught up with the log and (on
+    PostgreSQL) the feed hears other instances' appends. Not ready says why as a class
+    (`reason`), never with the driver's words: those go to the log."""
     try:
         behind = {s.name: s.lag for s in await services.projections.status() if s.lag > 0}
     except Exception as error:  # the database is unreachable or not migrated
@@ -142,6 +149,8 @@ async def readiness(services: Services) -> JSONResponse:
         return _not_ready(reason)
     if behind:
         return _not_ready("projections_behind", projections_behind=behind)
+    if not services.feed.listening:  # other instances' appends reach subscribers late
+        return _not_ready("listener_down")
     return JSONResponse({"ready": True})
 
 
@@ -192,8 +201,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         return await readiness(services)
 
     async def metrics(_request: Request) -> Response:
-        for status in await services.projections.status():
-            services.metrics.projection_lag.labels(status.name).set(status.lag)
+        try:
+            statuses = await services.projections.status()
+        except Exception as error:  # answered all the same: the database is what is down
+            log.warning("metrics without the database: %s", error)
+            services.metrics.database_up.set(0)
+        else:
+            services.metrics.database_up.set(1)
+            for status in statuses:
+                services.metrics.projection_lag.labels(status.name).set(status.lag)
         body = generate_latest(services.metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -42,6 +42,19 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=r,
         )
+        self.database_up = Gauge(
+            "coop_database_up", "1 when the database answered the last check, else 0", registry=r
+        )
+        self.listening = Gauge(
+            "coop_feed_listening",
+            "0 while the connection that hears other instances' appends is being made again",
+            registry=r,
+        )
+        self.listen_reconnections = Gauge(
+            "coop_feed_listen_reconnections",
+            "Times that connection was lost and made again since start",
+            registry=r,
+        )
         self.projection_lag = Gauge(
             "coop_projection_lag_events",
             "Events a projection is behind the log head",

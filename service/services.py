@@ -46,6 +46,8 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
     metrics = Metrics()
     store.on_commit(lambda result: metrics.appends.inc(len(result.events)))
     metrics.subscriptions.set_function(lambda: feed.followers)
+    metrics.listening.set_function(lambda: 1 if feed.listening else 0)
+    metrics.listen_reconnections.set_function(lambda: feed.reconnections)
     return Services(
         settings=settings,
         engine=store.engine,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
 import sqlalchemy
 from graphql import GraphQLError
+from sqlalchemy.exc import OperationalError
 from strawberry.schema import schema as strawberry_schema
 
 from schema.extensions import MASKED, coded
@@ -170,3 +172,16 @@ async def test_a_query_reads_the_head_and_its_answer_on_one_connection(client: C
     assert "errors" not in body
     assert body["extensions"]["basis"]["partner"]["position"] == 3
     assert len(checkouts) == 1
+
+
+def test_a_database_that_cannot_serve_is_unavailable_not_masked() -> None:
+    locked = OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+    for original in (ConnectionRefusedError(111, "Connect call failed"), locked):
+        raised = GraphQLError("boom", path=["partner"], original_error=original)
+        error = coded(raised)
+        assert error.extensions == {"code": "UNAVAILABLE"}
+        assert error.message == "The database is unavailable right now; try again shortly."
+    broken = OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such column: x"))
+    assert coded(GraphQLError("boom", path=["p"], original_error=broken)).extensions == {
+        "code": "INTERNAL_SERVER_ERROR"
+    }
