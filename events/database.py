@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 from collections.abc import AsyncIterator
@@ -25,6 +26,11 @@ def async_url(url: str) -> str:
     if backend not in _DRIVERS:
         raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def base64url(text: str | None) -> str | None:
+    """URL-safe base64 of a text (as ids and cursors are spelled); None stays None."""
+    return None if text is None else base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -57,6 +63,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        # Compiled reads spell cursors and global ids in SQL; SQLite has no base64 of its own.
+        dbapi_connection.create_function("coop_base64url", 1, base64url, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:

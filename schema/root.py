@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.audit import AuditQuery
+from schema.compiled import CompilingExecutor
 from schema.extensions import RequestScope, coded
 from schema.feed import FeedSubscription
 from schema.log import LogQuery
@@ -68,6 +69,7 @@ def limit_rules(limits: Limits) -> list[Any]:
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     limits = limits or Limits()
     return CoopSchema(
+        execution_context_class=CompilingExecutor,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

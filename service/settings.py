@@ -44,6 +44,8 @@ class Settings:
     max_tokens: int = 2000
     ws_ping_seconds: float = 15.0
     feed_poll_seconds: float = 5.0
+    # Queries answered by SQL compiled from their selection (off: by the resolvers alone).
+    compile_reads: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +68,7 @@ class Settings:
             max_tokens=_positive(env, "COOP_MAX_QUERY_TOKENS", cls.max_tokens),
             ws_ping_seconds=_seconds(env, "COOP_WS_PING_SECONDS", cls.ws_ping_seconds),
             feed_poll_seconds=_seconds(env, "COOP_FEED_POLL_SECONDS", cls.feed_poll_seconds),
+            compile_reads=not _flag(env, "COOP_RESOLVE_READS"),
         )
 
 
