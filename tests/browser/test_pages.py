@@ -5,8 +5,10 @@ nothing is fetched from another host and the console stays clean."""
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Browser
 
-from tests.browser.conftest import Tab
+from tests.acceptance.support import Coop
+from tests.browser.conftest import ARTIFACTS, Tab
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -92,3 +94,36 @@ async def test_search_and_the_other_pages(tab: Tab) -> None:
     await tab.open("/sources")
     assert await tab.page.locator("#tmg-international-cooperation").count() == 1
     tab.assert_clean()
+
+
+async def test_the_record_position_control_shows_the_record_as_it_stood(tab: Tab) -> None:
+    await tab.open("/partners/tokyo")
+    await tab.page.get_by_label("or at log position").fill("1")
+    await tab.page.get_by_role("button", name="Show").click()
+    await tab.page.wait_for_url("**/partners/tokyo?atPosition=1")
+    # At position 1 only the source was registered: Tokyo is not on record yet.
+    assert (
+        "no partner 'tokyo' is on record at position 1"
+        in await tab.page.get_by_role("alert").inner_text()
+    )
+    await tab.open("/?atPosition=1")
+    assert "No partner matches." in await tab.page.locator("main").inner_text()
+    assert tab.elsewhere() == []
+    # The refusal is a page with status 404: the browser logs that, and nothing else.
+    assert all("404" in error for error in tab.errors), tab.errors
+
+
+async def test_the_pages_read_and_answer_without_javascript(chromium: Browser, site: Coop) -> None:
+    context = await chromium.new_context(java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{site.base_url}/partners/tokyo")
+        assert await page.locator("#timeline svg a.period").count() == 4
+        await page.get_by_label("As of (a day in the world)").fill("2005-06-01")
+        await page.get_by_role("button", name="Show").click()
+        await page.wait_for_url("**/partners/tokyo?asOf=2005-06-01*")
+        networks = page.locator("section[aria-labelledby=memberships]")
+        assert "No membership on record on that day." in await networks.inner_text()
+        await page.screenshot(path=ARTIFACTS / "without_javascript.png", full_page=True)
+    finally:
+        await context.close()
