@@ -167,7 +167,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """Wire one application for `settings`; tests pass their own database through settings."""
     services = services or build_services(settings)
     graphql = CoopGraphQL(services)
-    browser = Browser(settings, services, graphql.schema)
+    browser = Browser(settings, services, graphql.schema, retry_after=RETRY_AFTER_SECONDS)
 
     async def graphql_http(request: Request) -> Response:
         if _wants_graphiql(request):

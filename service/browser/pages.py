@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.schema.base import BaseSchema
 
+from events.faults import database_unavailable
 from schema.access import Principal
 from service.auth import BadToken, principal_for
 from service.browser import documents
@@ -28,14 +29,18 @@ POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+UNAVAILABLE = "The record's database cannot answer just now. Try again in a moment."
 Page = Callable[[Request, Principal, Moment], Awaitable[Response]]
 
 
 class Browser:
     """The pages and drawings of one application."""
 
-    def __init__(self, settings: Settings, services: Services, schema: BaseSchema) -> None:
+    def __init__(
+        self, settings: Settings, services: Services, schema: BaseSchema, retry_after: int = 1
+    ) -> None:
         self.settings = settings
+        self.retry_after = retry_after
         self.services = services
         self.reader = Reader(services, schema)
         self.timelines = Timelines(services)
@@ -61,11 +66,18 @@ class Browser:
                 moment = Moment.from_query(request.query_params)
                 return await page(request, principal, moment)
             except ReadRefused as refused:
-                return self._render(
-                    "error.html", request, Moment(), status=refused.status, message=refused.message
-                )
+                return self._refusal(request, refused)
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                return self._refusal(request, ReadRefused(UNAVAILABLE, 503))
 
         return serve
+
+    def _refusal(self, request: Request, refused: ReadRefused) -> HTMLResponse:
+        return self._render(
+            "error.html", request, Moment(), status=refused.status, message=refused.message
+        )
 
     def _principal(self, request: Request) -> Principal:
         settings = self.settings
@@ -88,6 +100,8 @@ class Browser:
         headers = {"content-security-policy": POLICY}
         if status == 401:
             headers["www-authenticate"] = "Bearer"
+        if status == 503:
+            headers["retry-after"] = str(self.retry_after)
         return HTMLResponse(html, status_code=status, headers=headers)
 
     async def _read(

@@ -98,6 +98,7 @@ STATUS: dict[str, int] = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
+    ErrorCode.UNAVAILABLE: 503,
 }
 
 

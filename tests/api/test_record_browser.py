@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 
 from service.app import create_app
+from service.services import build_services
+from service.settings import Settings
 from tests.api.conftest import BEARER, Client
 
 MEMBERSHIPS = """{ partner(key: "tokyo") {
@@ -175,3 +178,19 @@ async def test_where_reads_need_a_token_so_do_the_pages(client: Client) -> None:
             assert refused.headers["www-authenticate"] == "Bearer"
             assert (await http.get(path, headers=BEARER["reader"])).status_code == 200
         assert (await http.get("/", headers={"authorization": "Bearer nope"})).status_code == 401
+
+
+async def test_a_database_that_cannot_answer_gets_a_page_saying_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'coop.db'}"
+    settings = Settings(database_url=url)
+    services = build_services(settings)
+    try:
+        transport = httpx.ASGITransport(app=create_app(settings, services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://coop") as http:
+            for path in ("/", "/partners/tokyo", "/timeline/c40.svg"):
+                response = await http.get(path)
+                assert response.status_code == 503, path
+                assert response.headers["retry-after"] == "1"
+                assert "cannot answer just now" in response.text
+    finally:
+        await services.engine.dispose()
