@@ -9,6 +9,7 @@ and how a rebuilt table takes the place of the live one.
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -89,6 +90,22 @@ class Backend(ABC):
     ) -> None:
         """Write many rows of `table` in as few statements as the engine allows."""
 
+    async def insert_together(
+        self,
+        connection: AsyncConnection,
+        batches: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]],
+    ) -> None:
+        """Write rows of several tables, in as few round trips as the engine allows."""
+        for table, rows in batches:
+            await self.insert_many(connection, table, rows)
+
+    @abstractmethod
+    async def merkle_nodes(
+        self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, int, bytes]]:
+        """The (level, idx, hash) rows of merkle_nodes with these keys, in one statement of
+        fixed text (so the engine plans it once)."""
+
     @abstractmethod
     async def write_rows(
         self, connection: AsyncConnection, table: Table, rows: Sequence[tuple[Any, ...]]
@@ -139,6 +156,10 @@ class Backend(ABC):
         refuse."""
 
     @abstractmethod
+    def guard_statements(self, table: str) -> list[str]:
+        """The DDL that makes the triggers `guards(table)` names (for a migration)."""
+
+    @abstractmethod
     async def replace_table(
         self, connection: AsyncConnection, live: Table, fresh: Table, suffix: str
     ) -> None:
@@ -160,6 +181,10 @@ _HEAD_AND_VERSION = (
     )
     .order_by(events.c.position.desc())
     .limit(1)
+)
+_SQLITE_NODES = text(
+    "SELECT n.level, n.idx, n.hash FROM json_each(:keys) AS k JOIN merkle_nodes AS n"
+    " ON n.level = json_extract(k.value, '$[0]') AND n.idx = json_extract(k.value, '$[1]')"
 )
 _SQLITE_TRIGGERS = text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
 
@@ -235,6 +260,12 @@ class SQLite(Backend):
             page.append(LogRow(position, kind, version, data, moment))  # type: ignore[arg-type]
         return page
 
+    async def merkle_nodes(
+        self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, int, bytes]]:
+        rows = await connection.execute(_SQLITE_NODES, {"keys": json.dumps(keys)})
+        return [(level, idx, bytes(value)) for level, idx, value in rows]
+
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         return None  # one process per SQLite file serves subscribers; it wakes them itself
 
@@ -254,6 +285,14 @@ class SQLite(Backend):
 
     def guards(self, table: str) -> dict[str, frozenset[str]]:
         return {f"{table}_no_{a.lower()}": frozenset({a}) for a in ("UPDATE", "DELETE")}
+
+    def guard_statements(self, table: str) -> list[str]:
+        return [
+            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}"
+            f" BEGIN SELECT RAISE(ABORT, 'the event log is append-only: {action} on {table}"
+            " refused'); END"
+            for action in ("UPDATE", "DELETE")
+        ]
 
     async def replace_table(
         self, connection: AsyncConnection, live: Table, fresh: Table, suffix: str
@@ -290,6 +329,11 @@ _LOCK_AND_READ_HEAD = text(
     "SELECT head_position AS position, head_hash AS hash, head_recorded_at AS recorded_at,"
     " last_version AS version FROM coop_lock_log_and_read_head(:lock_key, :stream_id)"
 ).columns(events.c.position, events.c.hash, events.c.recorded_at, column("version", Integer))
+_PG_NODES = text(
+    "SELECT n.level, n.idx, n.hash FROM unnest(CAST(:levels AS smallint[]),"
+    " CAST(:idxs AS bigint[])) AS k(level, idx)"
+    " JOIN merkle_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+)
 _PG_TRIGGERS = text(
     "SELECT t.tgname, c.relname, t.tgtype, t.tgenabled, p.prosrc FROM pg_trigger t"
     " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid"
@@ -301,24 +345,34 @@ _PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _COPY_FROM = 500  # rows: fewer go in one INSERT ... unnest
 
 
-def unnest_insert(table: Table) -> str:
+def unnest_insert(table: Table, first: int = 1) -> str:
     """PostgreSQL's one-statement INSERT of many rows: a column of values per parameter,
     turned back into rows by unnest. asyncpg encodes each array in C, where an executemany
     sends, binds and runs the INSERT once per row (bench/README.md has the rates).
 
     Strings go in as text: a cast to varchar(n) would cut an overlong value short without
-    a word, where assigning text to the column refuses it.
+    a word, where assigning text to the column refuses it. Parameters are numbered from
+    `first`.
     """
     names = ", ".join(column.name for column in table.columns)
     arrays = ", ".join(
         f"${number}::{_array_type(column.type)}[]"
-        for number, column in enumerate(table.columns, start=1)
+        for number, column in enumerate(table.columns, start=first)
     )
     return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
 
 
 def _array_type(kind: TypeEngine[Any]) -> str:
     return "text" if isinstance(kind, String) else kind.compile(dialect=_PG_DIALECT)
+
+
+def _inserts_together(tables: Sequence[Table]) -> str:
+    parts, first = [], 1
+    for table in tables:
+        parts.append(unnest_insert(table, first))
+        first += len(table.columns)
+    written = ", ".join(f"written_{n} AS ({part})" for n, part in enumerate(parts[:-1]))
+    return f"WITH {written} {parts[-1]}"
 
 
 class PostgreSQL(Backend):
@@ -409,6 +463,33 @@ class PostgreSQL(Backend):
             statement = self._inserts[table.name] = unnest_insert(table)
         return statement
 
+    async def insert_together(
+        self,
+        connection: AsyncConnection,
+        batches: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]],
+    ) -> None:
+        """One statement: each INSERT but the last in a WITH clause (one round trip)."""
+        batches = [(table, rows) for table, rows in batches if rows]
+        if len(batches) < 2:
+            for table, rows in batches:
+                await self.insert_many(connection, table, rows)
+            return
+        key = ",".join(table.name for table, _ in batches)
+        statement = self._inserts.get(key)
+        if statement is None:
+            statement = self._inserts[key] = _inserts_together([t for t, _ in batches])
+        columns = tuple(
+            [row[c.name] for row in rows] for table, rows in batches for c in table.columns
+        )
+        await connection.exec_driver_sql(statement, columns)
+
+    async def merkle_nodes(
+        self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, int, bytes]]:
+        values = {"levels": [level for level, _ in keys], "idxs": [idx for _, idx in keys]}
+        rows = await connection.execute(_PG_NODES, values)
+        return [(level, idx, bytes(value)) for level, idx, value in rows]
+
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         await connection.execute(
             text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
@@ -449,6 +530,15 @@ class PostgreSQL(Backend):
             f"{table}_append_only": frozenset({"UPDATE", "DELETE"}),
             f"{table}_no_truncate": frozenset({"TRUNCATE"}),
         }
+
+    def guard_statements(self, table: str) -> list[str]:
+        # coop_refuse_log_change() is migration 0001's.
+        return [
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION coop_refuse_log_change()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION coop_refuse_log_change()",
+        ]
 
     async def replace_table(
         self, connection: AsyncConnection, live: Table, fresh: Table, suffix: str

@@ -35,6 +35,7 @@ from events.rows import (
     row_values,
 )
 from events.tables import events, idempotency_keys
+from events.tree import LogTree
 
 MAX_BATCH = 1000
 # The request digest of an idempotency key carried over by an import: the log keeps the
@@ -82,6 +83,7 @@ class EventStore:
         self._clock = clock
         self._in_transaction: list[InTransaction] = []
         self._committed: list[Committed] = []
+        self._tree = LogTree()
 
     def on_append(self, listener: InTransaction) -> None:
         """Run `listener` inside every append's transaction, after the events are written."""
@@ -228,7 +230,8 @@ class EventStore:
             }
             row["hash"] = prev_hash = event_hash(**row)
             rows.append(row)
-        await insert_rows(connection, rows)
+        nodes = await self._tree.grow(connection, head, [row["hash"] for row in rows])
+        await insert_rows(connection, rows, nodes)
         return [recorded_from_values(row) for row in rows]
 
     async def import_events(self, batch: Sequence[RecordedEvent]) -> None:
@@ -259,7 +262,8 @@ class EventStore:
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
             rows = [row_values(event) for event in batch]
-            await insert_rows(connection, rows)
+            nodes = await self._tree.grow(connection, head, [event.hash for event in batch])
+            await insert_rows(connection, rows, nodes)
             await _carry_idempotency_keys(connection, batch)
             await self._written(connection, batch)
         self._announced(result_of(batch))

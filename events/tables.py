@@ -12,7 +12,9 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -71,4 +73,30 @@ idempotency_keys = Table(
     Column("request_digest", String(64), nullable=False),
     Column("first_position", BigInteger, nullable=False),
     Column("last_position", BigInteger, nullable=False),
+)
+
+# The Merkle tree over the log (events/tree.py): one row per complete subtree, the subtree
+# at (level, idx) covering positions idx * 2**level + 1 to (idx + 1) * 2**level. Written in
+# each append's transaction; never edited.
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Signed tree heads (events/checkpoints.py), numbered in the order they were made; never
+# edited.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("timestamp", String(40), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", String(200), nullable=False),
 )

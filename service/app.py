@@ -30,6 +30,7 @@ from schema.root import Limits, build_schema
 from service.auth import BadToken, principal_for
 from service.browser.graphiql import STATIC, graphiql_html
 from service.browser.pages import Browser
+from service.checkpointing import Checkpointer
 from service.observability import RequestContext
 from service.persisted import PersistedQueries, PersistedQueryError
 from service.services import Services, build_services
@@ -216,7 +217,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.start()
+        every = services.settings.checkpoint_every
+        checkpointer = None if every is None else Checkpointer(services, every)
+        if checkpointer is not None:
+            checkpointer.start()
         yield
+        if checkpointer is not None:
+            await checkpointer.stop()
         await services.close()
 
     app = Starlette(

@@ -33,6 +33,14 @@ def token_digest(secret: str) -> str:
 
 
 @dataclass(frozen=True)
+class Every:
+    """How often the service makes a checkpoint: after so many seconds, or so many events."""
+
+    seconds: float | None = None
+    events: int | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     tokens: tuple[Token, ...] = field(default=())
@@ -46,6 +54,8 @@ class Settings:
     feed_poll_seconds: float = 5.0
     # Queries answered by SQL compiled from their selection (off: by the resolvers alone).
     compile_reads: bool = True
+    signing_key: str | None = None
+    checkpoint_every: Every | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +79,8 @@ class Settings:
             ws_ping_seconds=_seconds(env, "COOP_WS_PING_SECONDS", cls.ws_ping_seconds),
             feed_poll_seconds=_seconds(env, "COOP_FEED_POLL_SECONDS", cls.feed_poll_seconds),
             compile_reads=not _flag(env, "COOP_RESOLVE_READS"),
+            signing_key=_signing_key(env),
+            checkpoint_every=_every(env),
         )
 
 
@@ -136,3 +148,41 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 < seconds <= 3600:
         raise SettingsError(f"{name}={value!r}: use a number of seconds above 0, at most 3600")
     return seconds
+
+
+def _signing_key(env: Mapping[str, str]) -> str | None:
+    """The path of the checkpoint signing key, checked to hold an Ed25519 private key."""
+    from pathlib import Path
+
+    from service.signing import KeyProblem, load_signing_key
+
+    path = env.get("COOP_SIGNING_KEY", "").strip()
+    if not path:
+        return None
+    try:
+        load_signing_key(Path(path))
+    except KeyProblem as problem:
+        raise SettingsError(f"COOP_SIGNING_KEY: {problem}") from None
+    return path
+
+
+def _every(env: Mapping[str, str]) -> Every | None:
+    """COOP_CHECKPOINT_EVERY: `300` or `300s` (seconds), or `1000 events`."""
+    value = env.get("COOP_CHECKPOINT_EVERY", "").strip()
+    if not value:
+        return None
+    if not env.get("COOP_SIGNING_KEY", "").strip():
+        raise SettingsError("COOP_CHECKPOINT_EVERY needs COOP_SIGNING_KEY, the key to sign with")
+    number, _, unit = value.lower().partition(" ") if " " in value else _split_unit(value)
+    if unit in ("", "s") and number.isdigit() and int(number) >= 1:
+        return Every(seconds=float(number))
+    if unit in ("event", "events") and number.isdigit() and int(number) >= 1:
+        return Every(events=int(number))
+    raise SettingsError(
+        f"COOP_CHECKPOINT_EVERY={value!r}: use seconds (`300` or `300s`) or events (`1000 events`)"
+    )
+
+
+def _split_unit(value: str) -> tuple[str, str, str]:
+    digits = len(value) - len(value.lstrip("0123456789"))
+    return value[:digits], "", value[digits:].lower()

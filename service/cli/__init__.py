@@ -7,8 +7,8 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from service.cli import audit, projections, transfer
-from service.cli.common import FAILED, OK, USAGE, add_range, reported, synchronous
+from service.cli import audit, projections, proofs, transfer
+from service.cli.common import FAILED, OK, USAGE, add_range, position, reported, synchronous
 from service.operations.database import check_sqlite_folder, opened
 from service.redaction import masked
 from service.services import build_services
@@ -79,9 +79,34 @@ def _add_audit_verbs(verbs: Any) -> None:
     )
     rebuild.set_defaults(run=synchronous(projections.rebuild))
 
-    verify = verbs.add_parser("verify", help="check the hash chain, the guards, a replay")
+    verify = verbs.add_parser(
+        "verify", help="check the hash chain, the guards, a replay, the tree, checkpoints"
+    )
     add_range(verify)
+    verify.add_argument("--checkpoint", metavar="FILE", help="a checkpoint to check the log by")
+    verify.add_argument("--public-key", metavar="FILE", help="the key checkpoints are signed by")
+    verify.add_argument(
+        "--checkpoints", action="store_true", help="check every stored checkpoint too"
+    )
     verify.set_defaults(run=synchronous(audit.verify))
+
+    keys = verbs.add_parser("keys", help="checkpoint signing keys").add_subparsers(
+        title="keys commands"
+    )
+    make_keys = keys.add_parser("create", help="write a new Ed25519 key pair into DIR")
+    make_keys.add_argument("--out", required=True, metavar="DIR")
+    make_keys.set_defaults(run=proofs.create_keys)
+
+    checkpoint = verbs.add_parser("checkpoint", help="sign the log's Merkle root, keep, print")
+    checkpoint.set_defaults(run=synchronous(proofs.checkpoint))
+
+    proof = verbs.add_parser("proof", help="an inclusion (or consistency) proof, as JSON")
+    proof.add_argument("position", nargs="?", type=position, metavar="POSITION")
+    proof.add_argument("--tree-size", type=position, metavar="N", help="the tree (the head)")
+    proof.add_argument(
+        "--consistency-from", type=position, metavar="M", help="prove tree M extends --tree-size"
+    )
+    proof.set_defaults(run=synchronous(proofs.proof))
 
     replay = verbs.add_parser("replay", help="build the record up to a point in a new file")
     replay.add_argument("--until", required=True, type=transfer.point, metavar="POSITION|TIME")

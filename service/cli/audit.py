@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from itertools import groupby
+from pathlib import Path
 
 import msgspec
 
@@ -11,16 +12,34 @@ from events.chain import timestamp_text
 from projections.queries.basis import Row
 from projections.queries.history import Provenance, history
 from service.cli.common import FAILED, OK, reported
+from service.operations.checkpoints import (
+    check_checkpoint,
+    check_stored_checkpoints,
+    read_checkpoint,
+    read_public_key,
+    service_public_key,
+)
 from service.operations.database import Refused, check_range, opened
-from service.operations.verify import verify_log
+from service.operations.verify import VerifyReport, verify_log
 from service.settings import Settings
 
 
 @reported
 async def verify(settings: Settings, args: argparse.Namespace) -> int:
     check_range(args.after, args.until)
+    if args.checkpoint and not args.public_key:
+        raise Refused("--checkpoint needs --public-key FILE, the key it was signed by", usage=True)
+    checkpoint = read_checkpoint(Path(args.checkpoint)) if args.checkpoint else None
+    public_key = read_public_key(Path(args.public_key)) if args.public_key else None
     async with opened(settings) as services:
         report = await verify_log(services, args.after, args.until)
+        checks = list(report.checks)
+        if checkpoint is not None and public_key is not None:
+            checks += await check_checkpoint(services, checkpoint, public_key)
+        if args.checkpoints:
+            key = public_key or service_public_key(services)
+            checks += await check_stored_checkpoints(services, key)
+    report = VerifyReport(tuple(checks))
     for check in report.checks:
         print(f"{check.name}: {check.status}: {check.message}")
     bad = report.first_failure

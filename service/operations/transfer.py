@@ -1,7 +1,10 @@
 """The log moved out of and into databases: exported as NDJSON and imported from it.
 
 An export holds one event a line with every stored field, so an import can check each
-line against the hash chain and write it exactly as the first log recorded it.
+line against the hash chain and write it exactly as the first log recorded it. Its last
+line is a trailer, `{"trailer": {"count": N, "head_hash": ..., "root_hash": ...}}`: how
+many events the file holds, the hash of the last, and the Merkle root of the log up to it.
+A file cut short, even on a line boundary, has lost its trailer or no longer matches it.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from sqlalchemy.exc import DBAPIError
 
 from events.chain import ChainCheck, timestamp_text
 from events.errors import InvalidAppend
+from events.merkle import Frontier
 from events.model import Head, RecordedEvent
 from events.registry import EventTypes
 from events.store import EventStore, continues
+from events.tree import leaf_of, load_frontier, root_at, tree_head
 from service.operations.database import Refused
 from service.operations.progress import Progress, silent
 from service.services import Services
@@ -46,7 +51,25 @@ class ExportedEvent(msgspec.Struct, forbid_unknown_fields=True):
     hash: str
 
 
+class Trailer(msgspec.Struct, forbid_unknown_fields=True):
+    """The last line of an export: its event count, last hash, and the log's root there."""
+
+    count: int
+    head_hash: str
+    root_hash: str
+
+
+class TrailerLine(msgspec.Struct, forbid_unknown_fields=True):
+    trailer: Trailer
+
+
 _line_decoder = msgspec.json.Decoder(ExportedEvent)
+_trailer_decoder = msgspec.json.Decoder(TrailerLine)
+TRAILER_START = b'{"trailer"'
+
+
+def trailer_line(trailer: Trailer) -> str:
+    return msgspec.json.encode(TrailerLine(trailer)).decode() + "\n"
 
 
 def export_line(event: RecordedEvent) -> str:
@@ -75,14 +98,23 @@ async def write_export(
     until: int | None = None,
     progress: Progress = silent,
 ) -> int:
-    """Write the log (or a range) to `out` page by page; returns the number of events."""
+    """Write the log (or a range) to `out` page by page, then the trailer; returns the number
+    of events."""
     head = (await store.head()).position
     total = max((head if until is None else min(until, head)) - after, 0)
-    count = 0
+    count, last = 0, None
     async for event in store.iter_all(after=after, until=until):
         out.write(export_line(event))
         count += 1
+        last = event
         progress(count, total)
+    async with store.engine.connect() as connection:
+        if last is None:
+            size = min(after, head)
+            root, head_hash = await tree_head(connection, size)
+        else:
+            root, head_hash = await root_at(connection, last.position), last.hash
+    out.write(trailer_line(Trailer(count, head_hash, root.hex())))
     out.flush()
     return count
 
@@ -106,12 +138,29 @@ def parse_line(line: bytes, number: int) -> RecordedEvent:
     return RecordedEvent(**msgspec.structs.asdict(entry))
 
 
-def read_events(path: Path) -> Iterator[tuple[int, RecordedEvent]]:
-    """Each event of an export file with its line number; blank lines are passed over."""
+def parse_trailer(line: bytes, number: int) -> Trailer:
+    try:
+        return _trailer_decoder.decode(line).trailer
+    except msgspec.DecodeError as error:  # a ValidationError is a DecodeError too
+        raise LineProblem(number, f"not a trailer: {error}") from None
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, RecordedEvent | Trailer]]:
+    """Each event (or the trailer) of an export file with its line number; blank lines are
+    passed over."""
     with path.open("rb") as file:
         for number, line in enumerate(file, start=1):
-            if line.strip():
+            if line.lstrip().startswith(TRAILER_START):
+                yield number, parse_trailer(line, number)
+            elif line.strip():
                 yield number, parse_line(line, number)
+
+
+def read_events(path: Path) -> Iterator[tuple[int, RecordedEvent]]:
+    """Each event of an export file with its line number."""
+    for number, item in read_lines(path):
+        if isinstance(item, RecordedEvent):
+            yield number, item
 
 
 @dataclass(frozen=True)
@@ -126,25 +175,63 @@ async def import_file(
     """Check the whole file against the chain and the catalogue, then write it in batches:
     an altered or malformed file is refused before anything is written."""
     head = await services.store.head()
-    count = check_file(path, label, head, services.store.types)
+    async with services.engine.connect() as connection:
+        frontier = await load_frontier(connection, head.position)
+    count = check_file(path, label, head, services.store.types, frontier)
     if count:
         await services.projections.catch_up()
         await _write_batches(services.store, path, label, count, progress)
     return Imported(count, await services.store.head())
 
 
-def check_file(path: Path, label: str, head: Head, types: EventTypes) -> int:
+def check_file(path: Path, label: str, head: Head, types: EventTypes, frontier: Frontier) -> int:
+    """Check every line against the chain (continuing `head`) and the catalogue, and the
+    trailer against what the lines hold; returns the number of events."""
     check = ChainCheck(head.position, head.hash)
+    tree = frontier.copy()
+    trailer: Trailer | None = None
     try:
-        for number, event in read_events(path):
+        for number, item in read_lines(path):
+            if trailer is not None:
+                raise LineProblem(number, "the trailer must be the last line; this follows it")
+            if isinstance(item, Trailer):
+                trailer = item
+                continue
             if check.checked == 0:
-                _check_follows(head, event, label)
-            problem = check.problem(event) or _type_problem(types, event)
+                _check_follows(head, item, label)
+            problem = check.problem(item) or _type_problem(types, item)
             if problem is not None:
                 raise LineProblem(number, problem)
+            tree.append(leaf_of(item.hash))
     except LineProblem as error:
         raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
+    problem = _trailer_problem(trailer, check, tree)
+    if problem is not None:
+        raise Refused(f"{label}: {problem}; nothing was imported")
     return check.checked
+
+
+def _trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) -> str | None:
+    """What is wrong between the trailer and the events before it, or None."""
+    if trailer is None:
+        return "the trailer line is missing: the export was cut short (or is not an export)"
+    if trailer.count != check.checked:
+        return (
+            f"the trailer counts {trailer.count} events but the file holds {check.checked}:"
+            " events were cut from it (or added)"
+        )
+    if trailer.head_hash != check.prev_hash:
+        return (
+            f"the trailer's head_hash {trailer.head_hash} is not the hash of the file's last"
+            f" event, position {check.position} ({check.prev_hash})"
+        )
+    root = tree.root().hex()
+    if trailer.root_hash != root:
+        return (
+            f"the trailer's root_hash {trailer.root_hash} is not the Merkle root of positions"
+            f" 1-{check.position} ({root})"
+        )
+    return None
 
 
 def _check_follows(head: Head, event: RecordedEvent, label: str) -> None:

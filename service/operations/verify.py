@@ -1,4 +1,4 @@
-"""Verify the log, its guards and its projections.
+"""Verify the log, its guards, its projections and its Merkle tree.
 
 Nothing here trusts the running service's tables: the chain is recomputed from the stored
 events, and projections are refolded from the log into a fresh SQLite file and compared
@@ -18,6 +18,7 @@ from events.errors import InvalidAppend
 from events.guards import guard_names, guard_problems
 from events.model import Head
 from events.store import EventStore
+from events.tree import TreeIncomplete, log_roots, root_at
 from events.verify import verify_chain
 from service.operations.database import Refused
 from service.operations.replay import copy_log, fresh_sqlite
@@ -60,11 +61,14 @@ async def verify_log(services: Services, after: int = 0, until: int | None = Non
     guards = await check_guards(services.engine)
     if after or until is not None:
         replay = Check("projections", Status.SKIPPED, "compared only when verifying the whole log")
+        tree = Check("tree", Status.SKIPPED, "compared only when verifying the whole log")
     elif chain.status is Status.FAILED:
         replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
+        tree = Check("tree", Status.SKIPPED, "not compared: the chain is broken")
     else:
         replay = await check_replay(services)
-    return VerifyReport((chain, guards, replay))
+        tree = await check_tree(services)
+    return VerifyReport((chain, guards, replay, tree))
 
 
 async def check_chain(store: EventStore, after: int, until: int | None) -> Check:
@@ -134,3 +138,24 @@ async def _stable_digests(services: Services) -> tuple[Head, dict[str, str]]:
         if await services.store.head() == before:
             return before, digests
     raise Refused("the log kept growing while it was being verified; verify again later")
+
+
+async def check_tree(services: Services) -> Check:
+    """The tree's stored subtrees give the root the log's own hashes give."""
+    head = (await services.store.head()).position
+    if head == 0:
+        return Check("tree", Status.OK, "the log is empty")
+    computed, _ = (await log_roots(services.engine, [head]))[head]
+    try:
+        async with services.engine.connect() as connection:
+            stored = await root_at(connection, head)
+    except TreeIncomplete as problem:
+        return Check("tree", Status.FAILED, str(problem))
+    if stored != computed:
+        return Check(
+            "tree",
+            Status.FAILED,
+            f"the Merkle tree's nodes give the root {stored.hex()} for {head} events, but the"
+            f" log's hashes give {computed.hex()}: the node table was altered",
+        )
+    return Check("tree", Status.OK, f"root {computed.hex()} over {head} events")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
+from events.checkpoints import record_checkpoint
+from events.merkle import root_of, verify_consistency, verify_inclusion
+from events.tree import leaf_of
+from service.signing import create_key_pair, load_signing_key
 from tests.api.conftest import Client
 
 AUDIT = "query($from: Int, $to: Int) { audit { head { position hash } verify(from: $from, to: $to) { ok checked firstBadPosition message } } }"
@@ -41,3 +48,72 @@ async def test_verify_names_an_altered_position(client: Client) -> None:
     data = await client.data(AUDIT, role="auditor")
     assert data["audit"]["verify"]["ok"] is False
     assert data["audit"]["verify"]["firstBadPosition"] == 7
+
+
+PROOFS = """query($position: Int!, $size: Int!, $from: Int!) { audit {
+  latestCheckpoint { treeSize rootHash headHash timestamp keyId signature }
+  checkpoints(first: 1) { totalCount nodes { treeSize } pageInfo { hasNextPage endCursor } }
+  inclusionProof(position: $position, treeSize: $size) { leafIndex treeSize auditPath }
+  consistencyProof(from: $from, to: $size) { firstSize secondSize path }
+} }"""
+
+
+async def test_checkpoints_and_proofs_verify_against_each_other(
+    client: Client, tmp_path: Path
+) -> None:
+    services = client.services
+    key = load_signing_key(create_key_pair(tmp_path)[0])
+    await record_checkpoint(services.engine, key, lambda: datetime.now(UTC))
+    head = (await services.store.head()).position
+    second = await record_checkpoint(services.engine, key, lambda: datetime.now(UTC))
+    variables = {"position": 3, "size": head, "from": 5}
+    audit = (await client.data(PROOFS, variables, role="auditor"))["audit"]
+    assert audit["latestCheckpoint"] == {
+        "treeSize": second.tree_size,
+        "rootHash": second.root_hash,
+        "headHash": second.head_hash,
+        "timestamp": second.timestamp,
+        "keyId": second.key_id,
+        "signature": second.signature,
+    }
+    assert audit["checkpoints"]["totalCount"] == 2
+    assert audit["checkpoints"]["pageInfo"]["hasNextPage"] is True
+    rest = await client.data(
+        "query($after: String) { audit { checkpoints(first: 5, after: $after) { nodes { rootHash } pageInfo { hasNextPage } } } }",
+        {"after": audit["checkpoints"]["pageInfo"]["endCursor"]},
+        role="admin",
+    )
+    assert rest["audit"]["checkpoints"]["nodes"] == [{"rootHash": second.root_hash}]
+    proof = audit["inclusionProof"]
+    assert (proof["leafIndex"], proof["treeSize"]) == (2, head)
+    hashes = [event.hash for event in await services.store.read_all(limit=head)]
+    root = bytes.fromhex(second.root_hash)
+    path = [bytes.fromhex(value) for value in proof["auditPath"]]
+    assert verify_inclusion(2, head, leaf_of(hashes[2]), path, root)
+    consistency = audit["consistencyProof"]
+    assert (consistency["firstSize"], consistency["secondSize"]) == (5, head)
+    proof_path = [bytes.fromhex(value) for value in consistency["path"]]
+    old_root = root_of(leaf_of(value) for value in hashes[:5])
+    assert proof_path
+    assert verify_consistency(5, head, old_root, root, proof_path)
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"position": 0, "size": 5, "from": 1}, "position 0 is not in the tree of 5 events"),
+        ({"position": 1, "size": 10**6, "from": 1}, "it has no tree of 1000000"),
+        ({"position": 1, "size": 5, "from": 6}, "the log holds 5 events; it has no tree of 6"),
+    ],
+)
+async def test_a_proof_outside_the_log_is_bad_input(
+    client: Client, variables: dict[str, int], message: str
+) -> None:
+    body = await client.post(PROOFS, variables, role="auditor")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message in body["errors"][0]["message"]
+
+
+async def test_proofs_need_an_auditor(client: Client) -> None:
+    body = await client.post(PROOFS, {"position": 1, "size": 1, "from": 1}, role="editor")
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from events.merkle import root_of
+from events.tree import leaf_of
 from service.cli.common import ProgressLine
 from service.operations.transfer import write_export
 from service.services import build_services
@@ -43,15 +45,53 @@ async def export(coop: Coop, url: str, tmp_path: Path, *args: str) -> Path:
 async def test_an_export_holds_every_field_of_every_event(
     sampled_url: str, coop: Coop, tmp_path: Path
 ) -> None:
-    lines = (await export(coop, sampled_url, tmp_path)).read_text().splitlines()
+    *lines, trailer = (await export(coop, sampled_url, tmp_path)).read_text().splitlines()
     events = [json.loads(line) for line in lines]
     assert [event["position"] for event in events] == list(range(1, HEAD + 1))
     assert all(list(event) == FIELDS for event in events)
     last = events[-1]
     assert last["metadata"]["source"] == {"document": "doc", "section": "A"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", last["recorded_at"])
+    hashes = [event["hash"] for event in events]
+    assert json.loads(trailer) == {
+        "trailer": {"count": HEAD, "head_hash": hashes[-1], "root_hash": root_hex(hashes)}
+    }
     part = (await export(coop, sampled_url, tmp_path, "--after", "5", "--until", "8")).read_text()
-    assert [json.loads(line)["position"] for line in part.splitlines()] == [6, 7, 8]
+    *lines, trailer = part.splitlines()
+    assert [json.loads(line)["position"] for line in lines] == [6, 7, 8]
+    assert json.loads(trailer)["trailer"] == {
+        "count": 3,
+        "head_hash": hashes[7],
+        "root_hash": root_hex(hashes[:8]),
+    }
+
+
+def root_hex(hashes: list[str]) -> str:
+    return root_of(leaf_of(value) for value in hashes).hex()
+
+
+async def test_a_cut_export_or_a_bad_trailer_is_refused_and_named(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    *lines, trailer = (await export(coop, sampled_url, tmp_path)).read_text().splitlines(True)
+    wrong_root = trailer.replace(json.loads(trailer)["trailer"]["root_hash"], "ab" * 32)
+    cases = {
+        "cut on a line": (lines[:-3], "the trailer line is missing: the export was cut short"),
+        "cut, trailer kept": (
+            [*lines[:-1], trailer],
+            f"the trailer counts {HEAD} events but the file holds {HEAD - 1}",
+        ),
+        "root": ([*lines, wrong_root], f"is not the Merkle root of positions 1-{HEAD}"),
+        "after": ([*lines, trailer, lines[0]], f"line {HEAD + 2}: the trailer must be the last"),
+        "no trailer": ([*lines, '{"trailer": {"count": 1}}\n'], f"line {HEAD + 1}: not a trailer"),
+    }
+    for name, (kept, expected) in cases.items():
+        bad = tmp_path / "bad.ndjson"
+        bad.write_text("".join(kept))
+        ran = await coop(empty_url, "import", str(bad))
+        assert (ran.code, expected in ran.err) == (1, True), (name, ran.err)
+        assert "nothing was imported" in ran.err
+    assert (await head_and_digests(empty_url))[0].position == 0
 
 
 async def test_export_then_import_gives_the_same_head_and_digests(
@@ -140,7 +180,7 @@ async def test_export_shows_progress_on_a_terminal_only(
             out, line = io.StringIO(), ProgressLine("export", terminal_only=True)
             assert await write_export(services.store, out, after=2, progress=line) == HEAD - 2
             line.finish()
-            assert out.getvalue().count("\n") == HEAD - 2
+            assert out.getvalue().count("\n") == HEAD - 2 + 1  # and the trailer
             if stderr.isatty():
                 assert stderr.getvalue().startswith("\rexport: 20/20 events, ")
                 assert stderr.getvalue().endswith(" events/s\x1b[K\n")
