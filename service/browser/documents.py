@@ -13,13 +13,13 @@ ORIGIN = """
 fragment origin on Recorded {
   position
   source { document section }
-  provenance(first: 20) { totalCount nodes { position type recordedAt reason } }
+  provenance(first: $first) { totalCount nodes { position type recordedAt reason } }
 }
 """
 
 HOME = f"""
-query Home($search: String, $kind: PartnerKind, $after: String, {TIME}) {{
-  partners(search: $search, kind: $kind, first: 100, after: $after, {AT}) {{
+query Home($search: String, $kind: PartnerKind, $first: Int!, $after: String, {TIME}) {{
+  partners(search: $search, kind: $kind, first: $first, after: $after, {AT}) {{
     totalCount
     pageInfo {{ hasNextPage endCursor }}
     nodes {{ key name kind country region }}
@@ -27,65 +27,77 @@ query Home($search: String, $kind: PartnerKind, $after: String, {TIME}) {{
 }}
 """
 
-PARTNER = (
-    f"""
-query PartnerPage($key: String!, {TIME}) {{
-  partner(key: $key, {AT}) {{
-    key name kind country region description validFrom validTo recordedAt
-    ...origin
-    memberships(first: 100) {{ totalCount nodes {{ ...membership network {{ key name }} }} }}
-    roles(first: 100) {{ totalCount nodes {{ ...role network {{ key name }} }} }}
-    members(first: 100) {{ totalCount nodes {{ ...membership member {{ key name country }} }} }}
-    officeholders(first: 100) {{ totalCount nodes {{ ...role holder {{ key name }} }} }}
-    bodies(first: 100) {{
-      totalCount
-      nodes {{ key name description size sizeAsOf ...origin }}
-    }}
-    programs(first: 100) {{
-      totalCount
-      nodes {{
-        key name field kind status since until certain topics description
-        lead {{ key name }}
-        ...origin
-      }}
-    }}
-    activities(first: 100) {{
-      totalCount
-      nodes {{
-        key name kind on mode description certain
-        organiser {{ key name }} program {{ key name }}
-        ...origin
-      }}
-    }}
-    commitments(first: 100) {{
-      totalCount
-      nodes {{
-        key byTitle on statement focusAreas certain
-        activity {{ key name }}
-        ...origin
-      }}
-    }}
-  }}
-}}
-"""
-    + ORIGIN
-    + """
+# What a partner page shows of each related collection, in the order shown.
+RELATIONS = {
+    "memberships": "...membership network { key name }",
+    "roles": "...role network { key name }",
+    "members": "...membership member { key name country }",
+    "officeholders": "...role holder { key name }",
+    "bodies": "key name description size sizeAsOf ...origin",
+    "programs": """key name field kind status since until certain topics description
+        lead { key name } ...origin""",
+    "activities": """key name kind on mode description certain
+        organiser { key name } program { key name } ...origin""",
+    "commitments": "key byTitle on statement focusAreas certain activity { key name } ...origin",
+}
+
+FRAGMENTS = {
+    "membership": """
 fragment membership on Membership {
   membershipId since until certain notes
   ...origin
 }
-
+""",
+    "role": """
 fragment role on Role {
   roleId title holderTitle since until heldAsOf certain notes
   body { name }
   ...origin
 }
+""",
+}
+
+
+def _fragments(names: list[str]) -> str:
+    """The fragments the selections of `names` spread (a document may hold no other)."""
+    spread = " ".join(RELATIONS[name] for name in names)
+    return ORIGIN + "".join(text for name, text in FRAGMENTS.items() if f"...{name} " in spread)
+
+
+def _connection(name: str, after: str = "") -> str:
+    return (
+        f"{name}(first: $first{after}) {{ totalCount pageInfo {{ hasNextPage endCursor }}"
+        f" nodes {{ {RELATIONS[name]} }} }}"
+    )
+
+
+PARTNER = f"""
+query PartnerPage($key: String!, $first: Int!, {TIME}) {{
+  partner(key: $key, {AT}) {{
+    key name kind country region description validFrom validTo recordedAt
+    ...origin
+    {" ".join(_connection(name) for name in RELATIONS)}
+  }}
+}}
+""" + _fragments(list(RELATIONS))
+
+# One collection of a partner, a page at a time: `$after` is the cursor the last page ended on.
+RELATION = {
+    name: f"""
+query PartnerRelation($key: String!, $first: Int!, $after: String, {TIME}) {{
+  partner(key: $key, {AT}) {{
+    key name kind
+    {_connection(name, ", after: $after")}
+  }}
+}}
 """
-)
+    + _fragments([name])
+    for name in RELATIONS
+}
 
 SOURCES = f"""
-query Sources({RECORD_TIME}) {{
-  sources(first: 100, {RECORD_AT}) {{
+query Sources($first: Int!, {RECORD_TIME}) {{
+  sources(first: $first, {RECORD_AT}) {{
     nodes {{ key title publisher url sections position recordedAt }}
   }}
 }}

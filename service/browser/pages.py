@@ -49,6 +49,7 @@ class Browser:
         return [
             Route("/", self._page(self.home)),
             Route("/partners/{key}", self._page(self.partner)),
+            Route("/partners/{key}/{relation}", self._page(self.relation)),
             Route("/timeline/{key}.svg", self._page(self.timeline_svg)),
             Route("/members/{key}.svg", self._page(self.members_svg)),
             Route("/sources", self._page(self.sources)),
@@ -111,7 +112,12 @@ class Browser:
         the whole page, the drawings included) and the log's head."""
         head = await self.timelines.head()
         position = await self.timelines.position(moment, head)
-        given = {"asOf": moment.variables["asOf"], "atPosition": position, **variables}
+        given = {
+            "asOf": moment.variables["asOf"],
+            "atPosition": position,
+            "first": self.settings.max_page_size,  # facts of one kind shown at once
+            **variables,
+        }
         return await self.reader.read(document, given, principal), position, head
 
     async def home(self, request: Request, principal: Principal, moment: Moment) -> Response:
@@ -149,6 +155,29 @@ class Browser:
             head=head,
             timeline=timeline,
             chart=chart,
+            relations=list(documents.RELATIONS),
+        )
+
+    async def relation(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        """One kind of a partner's facts, a page at a time, for those too many for its page."""
+        key, name = request.path_params["key"], request.path_params["relation"]
+        document = documents.RELATION.get(name)
+        if document is None:
+            raise ReadRefused(f"a partner's page has no list called {name!r}", 404)
+        after = request.query_params.get("after") or None
+        variables = {"key": key, "after": after}
+        data, position, head = await self._read(document, variables, principal, moment)
+        if data["partner"] is None:
+            raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
+        return self._render(
+            "relation.html",
+            request,
+            moment,
+            partner=data["partner"],
+            name=name,
+            after=after,
+            position=position,
+            head=head,
         )
 
     async def timeline_svg(
@@ -166,7 +195,7 @@ class Browser:
 
     async def sources(self, request: Request, principal: Principal, moment: Moment) -> Response:
         position = await self.timelines.position(moment)
-        variables = {"atPosition": position}
+        variables = {"atPosition": position, "first": self.settings.max_page_size}
         data = await self.reader.read(documents.SOURCES, variables, principal)
         return self._render(
             "sources.html", request, moment, sources=data["sources"]["nodes"], position=position

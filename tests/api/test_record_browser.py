@@ -194,3 +194,26 @@ async def test_a_database_that_cannot_answer_gets_a_page_saying_so(tmp_path: Pat
                 assert "cannot answer just now" in response.text
     finally:
         await services.engine.dispose()
+
+
+async def test_long_lists_continue_page_by_page(client: Client) -> None:
+    settings = replace(client.services.settings, max_page_size=2)
+    app = create_app(settings, client.services)
+    transport = httpx.ASGITransport(app=app)
+    shown: list[str] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://coop") as http:
+        html = (await http.get("/partners/c40")).text
+        path: str | None = None
+        while True:
+            members = section(html, "members")
+            shown += re.findall(r'<strong><a href="/partners/([\w-]+)">', members)
+            found = re.search(
+                r'<a href="(/partners/c40/members\?after=[^"]+)" rel="next">', members
+            )
+            if found is None:
+                break
+            path = found.group(1).replace("&amp;", "&")
+            html = (await http.get(path)).text
+        assert path is not None, "the first page links to the next"
+        assert (await http.get("/partners/c40/nonsense")).status_code == 404
+    assert sorted(shown) == ["london", "los-angeles", "new-york", "paris", "tokyo"]
