@@ -107,10 +107,12 @@ class ChangeFeed:
         self,
         after: int | None = None,
         *,
+        until: int | None = None,
         types: Sequence[str] | None = None,
         streams: Sequence[str] | None = None,
     ) -> AsyncIterator[RecordedEvent]:
-        """Every matching event after `after` (from now on when None), then live, in order."""
+        """Every matching event after `after` (from now on when None), then live, in order;
+        with `until`, only those up to that position, and then the iteration ends."""
         waker = asyncio.Event()
         self._wakers.add(waker)
         wanted_types = set(types) if types else None
@@ -119,7 +121,7 @@ class ChangeFeed:
             if after is None:
                 after = (await self._patiently(self.store.head)).position
             last = after
-            while not self._closed:
+            while not self._closed and (until is None or last < until):
                 waker.clear()
                 await self._patiently(self._read_new)
                 batch = self._window_after(last)
@@ -129,6 +131,7 @@ class ChangeFeed:
                         self.store.read_all,
                         after=last,
                         limit=self.page,
+                        until=until,
                         types=types,
                         streams=streams,
                     )
@@ -137,9 +140,11 @@ class ChangeFeed:
                         yield event
                         last = event.position
                     if len(found) < self.page:
-                        last = max(last, tail)
+                        last = max(last, tail if until is None else until)
                     continue
                 for event in batch:
+                    if until is not None and event.position > until:
+                        return
                     last = event.position
                     if (wanted_types is None or event.type in wanted_types) and (
                         wanted_streams is None or event.stream_id in wanted_streams

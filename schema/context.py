@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import strawberry
@@ -41,15 +41,6 @@ class SchemaSettings(Protocol):
     def compile_reads(self) -> bool: ...
 
 
-class Observer(Protocol):
-    def observe(self, amount: float) -> None: ...
-
-
-class SchemaMetrics(Protocol):
-    @property
-    def delivery(self) -> Observer: ...
-
-
 class Services(Protocol):
     """What the GraphQL layer reads and writes through; the running service provides it."""
 
@@ -63,8 +54,6 @@ class Services(Protocol):
     def feed(self) -> ChangeFeed: ...
     @property
     def commands(self) -> Commands: ...
-    @property
-    def metrics(self) -> SchemaMetrics: ...
 
 
 @dataclass
@@ -94,6 +83,21 @@ def begin_operation() -> Operation:
 
 
 @dataclass
+class FeedWindow:
+    """How the service runs a feed subscription, when it shares one execution among many
+    subscribers: from where (`after` replaces the argument), until where (`join`, given the
+    position the feed starts after, returns the last position to read), and the position of
+    the event the feed yielded last (for the service to label the answer with)."""
+
+    after: int | None = None
+    join: Callable[[int], Awaitable[int]] | None = None
+    position: int = 0
+    recorded_at: datetime | None = None
+    # Access is checked per subscriber by whoever delivers the answers, not per execution.
+    shared: bool = False
+
+
+@dataclass
 class Context:
     """Built anew for every request (and every WebSocket connection)."""
 
@@ -102,6 +106,7 @@ class Context:
     response: Any = None
     principal: Principal = ANONYMOUS
     connection_params: dict[str, Any] | None = None
+    window: FeedWindow = field(default_factory=FeedWindow)
     _outside: Operation = field(default_factory=Operation)  # used outside any operation
 
     @property
@@ -161,16 +166,15 @@ Info = strawberry.Info[Context, None]
 def check_may_read(info: Info) -> None:
     """Checked for every event a subscriber is sent, not only when it subscribed: the
     caller's token must still be one the service accepts."""
-    principal = info.context.principal
-    settings = info.context.services.settings
+    check_principal_may_read(info.context.principal, info.context.services.settings)
+
+
+def check_principal_may_read(principal: Principal, settings: SchemaSettings) -> None:
+    """Raise UNAUTHENTICATED unless `principal` may read under `settings` now."""
     if principal.authenticated and principal.actor not in {t.name for t in settings.tokens}:
         raise coded_error(ErrorCode.UNAUTHENTICATED, "the token is no longer valid")
     if settings.require_auth_for_reads and not principal.authenticated:
         raise coded_error(ErrorCode.UNAUTHENTICATED, "a bearer token is required")
-
-
-def seconds_since(moment: datetime) -> float:
-    return (datetime.now(UTC) - moment).total_seconds()
 
 
 def check_may_audit(info: Info, what: str) -> None:

@@ -15,7 +15,7 @@ import strawberry
 from events.model import RecordedEvent
 from projections.queries import tables
 from projections.queries.basis import Basis, by_key
-from schema.context import Info, check_may_read, seconds_since
+from schema.context import Info, check_may_read
 from schema.errors import bad_input
 from schema.log import Event
 from schema.memberships import Membership
@@ -90,13 +90,22 @@ async def _follow(
     streams: list[str] | None,
 ) -> AsyncIterator[RecordedEvent]:
     await _check_position(info, after)
-    services = info.context.services
+    services, window = info.context.services, info.context.window
+    if window.after is not None:
+        after = window.after
+    until = None
+    if window.join is not None:
+        if after is None:
+            after = (await services.store.head()).position
+        until = await window.join(after)
     try:
-        async for event in services.feed.follow(after, types=types, streams=streams):
-            check_may_read(info)
+        found = services.feed.follow(after, until=until, types=types, streams=streams)
+        async for event in found:
+            if not window.shared:
+                check_may_read(info)
             # Nested fields must read what this event made, not an earlier snapshot.
             await info.context.refresh()
-            services.metrics.delivery.observe(seconds_since(event.recorded_at))
+            window.position, window.recorded_at = event.position, event.recorded_at
             yield event
             # Its answer is sent: hold no connection while waiting for the next event.
             await info.context.close()

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from domain.errors import ErrorCode
@@ -31,11 +32,12 @@ from service.auth import BadToken, principal_for
 from service.browser.graphiql import STATIC, graphiql_html
 from service.browser.pages import Browser
 from service.checkpointing import Checkpointer
+from service.fanout import Fanout
 from service.observability import RequestContext
 from service.persisted import PersistedQueries, PersistedQueryError
 from service.services import Services, build_services
 from service.settings import Settings
-from service.websocket import PingingHandler
+from service.websocket import LegacyHandler, PingingHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 RETRY_AFTER_SECONDS = 1
@@ -46,6 +48,7 @@ class CoopGraphQL(GraphQL[Context, None]):
     """Strawberry's view, held to the GraphQL-over-HTTP specification."""
 
     graphql_transport_ws_handler_class = PingingHandler
+    graphql_ws_handler_class = LegacyHandler
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
@@ -53,6 +56,7 @@ class CoopGraphQL(GraphQL[Context, None]):
         super().__init__(build_schema(limits), keep_alive=True, keep_alive_interval=15)
         self.services = services
         self.persisted = PersistedQueries()
+        self.fanout = Fanout(services, self.schema, settings.ws_queue_limit)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -80,10 +84,19 @@ class CoopGraphQL(GraphQL[Context, None]):
             context.principal = principal_for(
                 self.services.settings, authorization if isinstance(authorization, str) else None
             )
-        except BadToken:
-            raise ConnectionRejectionError() from None
+        except BadToken as error:
+            raise ConnectionRejectionError(_refusal(str(error))) from None
         if self.services.settings.require_auth_for_reads and not context.principal.authenticated:
-            raise ConnectionRejectionError()
+            message = "this service requires a bearer token: send it in connection_init"
+            raise ConnectionRejectionError(_refusal(message))
+        return None
+
+    async def pick_websocket_subprotocol(self, request: WebSocket) -> str | None:
+        """`graphql-transport-ws` where the client offers it; else what it offers."""
+        offered = request["subprotocols"]
+        for protocol in (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL):
+            if protocol in offered:
+                return protocol
         return None
 
     async def process_result(
@@ -116,6 +129,10 @@ class CoopGraphQL(GraphQL[Context, None]):
         if media_type == GRAPHQL_RESPONSE:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
+
+
+def _refusal(message: str) -> dict[str, object]:
+    return {"message": message, "extensions": {"code": str(ErrorCode.UNAUTHENTICATED)}}
 
 
 def _wants_graphql_response(request: Request) -> bool:

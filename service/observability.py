@@ -6,13 +6,16 @@ import contextvars
 import logging
 import time
 import uuid
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.redaction import redacted
+
+if TYPE_CHECKING:
+    from service.fanout import Fanout
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -34,11 +37,13 @@ class Metrics:
             "coop_websocket_connections", "Open graphql-transport-ws connections", registry=r
         )
         self.subscriptions = Gauge(
-            "coop_open_subscriptions", "Subscriptions following the log", registry=r
+            "coop_open_subscriptions", "Subscriptions open over WebSocket", registry=r
         )
         self.delivery = Histogram(
             "coop_delivery_lag_seconds",
-            "From an event's record time to its delivery to a subscriber",
+            "From an event's record time to its answer's sending, live (the group's answer)"
+            " or catch_up (a subscriber replaying from its `after`)",
+            ["phase"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=r,
         )
@@ -55,11 +60,43 @@ class Metrics:
             "Times that connection was lost and made again since start",
             registry=r,
         )
+        self.moved_to_catch_up = Counter(
+            "coop_subscribers_moved_to_catch_up",
+            "Subscribers whose queue filled, moved to catch up from the log and rejoin",
+            registry=r,
+        )
+        self.groups = Gauge(
+            "coop_subscription_groups", "Groups of subscribers sharing one execution", registry=r
+        )
+        self.grouped = Gauge(
+            "coop_grouped_subscribers", "Subscribers taking a group's answers", registry=r
+        )
+        self.largest_group = Gauge(
+            "coop_largest_subscription_group", "Subscribers in the largest group", registry=r
+        )
+        self.queued = Gauge(
+            "coop_subscriber_queued_answers", "Answers queued for subscribers' sockets", registry=r
+        )
+        self.deepest_queue = Gauge(
+            "coop_subscriber_deepest_queue", "Answers queued for the slowest socket", registry=r
+        )
         self.projection_lag = Gauge(
             "coop_projection_lag_events",
             "Events a projection is behind the log head",
             ["projection"],
             registry=r,
+        )
+
+    def watch_fanout(self, fanout: Fanout) -> None:
+        """Read the groups' figures from `fanout` at each scrape."""
+        groups = fanout.groups.values
+        self.subscriptions.set_function(lambda: len(fanout.members))
+        self.groups.set_function(lambda: len(fanout.groups))
+        self.grouped.set_function(lambda: sum(len(g.members) for g in groups()))
+        self.largest_group.set_function(lambda: max((len(g.members) for g in groups()), default=0))
+        self.queued.set_function(lambda: sum(len(m.queue) for m in fanout.members))
+        self.deepest_queue.set_function(
+            lambda: max((len(m.queue) for m in fanout.members), default=0)
         )
 
 

@@ -28,7 +28,16 @@ class CoopServer(uvicorn.Server):
 
 
 def server_for(app: Starlette, host: str, port: int, **options: object) -> CoopServer:
-    config = uvicorn.Config(app, host=host, port=port, lifespan="on", **options)  # type: ignore[arg-type]
+    # No per-message deflate: it compresses each socket's copy of an answer on its own, so
+    # one answer sent to a thousand subscribers would be compressed a thousand times.
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        ws_per_message_deflate=False,
+        **options,  # type: ignore[arg-type]
+    )
     return CoopServer(config, app.state.services)
 
 

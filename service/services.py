@@ -45,7 +45,6 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
     feed = ChangeFeed(store, poll_seconds=settings.feed_poll_seconds)
     metrics = Metrics()
     store.on_commit(lambda result: metrics.appends.inc(len(result.events)))
-    metrics.subscriptions.set_function(lambda: feed.followers)
     metrics.listening.set_function(lambda: 1 if feed.listening else 0)
     metrics.listen_reconnections.set_function(lambda: feed.reconnections)
     return Services(

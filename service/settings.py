@@ -56,6 +56,7 @@ class Settings:
     compile_reads: bool = True
     signing_key: str | None = None
     checkpoint_every: Every | None = None
+    ws_queue_limit: int = 200
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +82,7 @@ class Settings:
             compile_reads=not _flag(env, "COOP_RESOLVE_READS"),
             signing_key=_signing_key(env),
             checkpoint_every=_every(env),
+            ws_queue_limit=_positive(env, "COOP_WS_QUEUE_LIMIT", cls.ws_queue_limit),
         )
 
 

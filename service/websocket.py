@@ -1,52 +1,92 @@
-"""graphql-transport-ws with server pings, and a count of open subscriptions."""
+"""The two WebSocket protocols, with shared execution of subscriptions.
+
+`graphql-transport-ws` (the graphql-ws library's protocol) with server pings; and the
+legacy `graphql-ws` (Apollo's subscriptions-transport-ws, still what some clients speak
+first) in full: queries, mutations and subscriptions, keep-alive, and a refused
+`connection_init` answered with a message. Where a client offers both, the server picks
+`graphql-transport-ws`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from contextlib import aclosing
+from dataclasses import replace
 from typing import Any, cast
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from schema.context import Context
+from service.fanout import Fanout, subscription
 from service.services import Services
 
 
-class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Sends the protocol's `ping` while a connection is open, so idle feeds stay alive
-    through proxies and a dead peer is noticed."""
+class ServedBy:
+    """What a protocol handler reaches through the view that made it."""
 
-    _pinger: asyncio.Task[None] | None = None
+    view: Any
 
     @property
     def services(self) -> Services:
-        """The running service's parts (the view that made this handler holds them)."""
-        return cast(Services, cast(Any, self.view).services)
+        """The running service's parts."""
+        return cast(Services, self.view.services)
+
+    @property
+    def fanout(self) -> Fanout:
+        """The groups of subscribers sharing executions."""
+        return cast(Fanout, self.view.fanout)
+
+
+class PingingHandler(ServedBy, BaseGraphQLTransportWSHandler[Context, None]):
+    """Sends the protocol's `ping` while a connection is open, so idle feeds stay alive
+    through proxies and a dead peer is noticed; runs subscriptions through the fan-out."""
+
+    _pinger: asyncio.Task[None] | None = None
 
     async def handle_connection_init(self, message: Any) -> None:
+        if not self.connection_init_received and await self._refused(message.get("payload")):
+            return
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping())
             metrics = self.services.metrics
             metrics.connections.inc()
 
-    async def _send_result_stream(
-        self, operation: Operation[Context, None], result_source: Any
-    ) -> None:
-        """A subscription refused before its first event (its arguments, say) ends with the
-        protocol's `error` message, not a `next` carrying the errors."""
-        async for result in result_source:
-            refused = isinstance(result, ExecutionResult) and result.data is None
-            if refused and result.errors and _is_subscription(operation):
-                result = PreExecutionError(data=None, errors=result.errors)
-            await super()._send_result_stream(operation, _once_then(result, result_source))
+    async def _refused(self, payload: object) -> bool:
+        """A refused `connection_init` closes the socket with 4403 and the reason (the
+        protocol's code; the reason tells a client which token, and why)."""
+        params = payload if isinstance(payload, dict) else {}
+        try:
+            await self.view.on_ws_connect(replace(self.context, connection_params=params))
+        except ConnectionRejectionError as error:
+            if self.connection_init_timeout_task:
+                self.connection_init_timeout_task.cancel()
+            reason = str(error.payload.get("message", "Forbidden"))[:120]
+            await self.websocket.close(code=4403, reason=reason)
+            return True
+        return False
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        shared = subscription(
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+            self.context.principal.role,
+        )
+        if shared is None:  # a query or a mutation, or what does not parse
+            await super().run_operation(operation)
             return
+        await self.fanout.serve(shared, self.context, TransportOutlet(self, operation))
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
     async def _ping(self) -> None:
         with contextlib.suppress(Exception):
@@ -64,16 +104,130 @@ class PingingHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await self.context.close()  # the connection the subscriptions' fields read through
 
 
-async def _once_then(first: Any, rest: Any) -> Any:
-    yield first
-    async for item in rest:
-        yield item
+class TransportOutlet:
+    """One subscription's messages in graphql-transport-ws: `next`, `error`."""
+
+    def __init__(self, handler: PingingHandler, operation: Operation[Context, None]) -> None:
+        self.handler = handler
+        self.operation = operation
+        self.prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+
+    def frame(self, payload: str) -> str:
+        return f"{self.prefix}{payload}}}"
+
+    async def send(self, message: str) -> None:
+        if not self.operation.completed:
+            await send_text(self.handler.websocket, message)
+
+    async def refuse(self, errors: list[GraphQLError]) -> None:
+        await self.operation.send_initial_errors(errors)
 
 
-def _is_subscription(operation: Operation[Context, None]) -> bool:
-    try:
-        document = parse(operation.query)
-    except GraphQLError:
-        return False
-    found = get_operation_ast(document, operation.operation_name)
-    return found is not None and found.operation == OperationType.SUBSCRIPTION
+async def send_text(websocket: Any, message: str) -> None:
+    """Send text already encoded (the same text goes to every member of a group)."""
+    await websocket.ws.send_text(message)
+
+
+class LegacyHandler(ServedBy, BaseGraphQLWSHandler[Context, None]):
+    """The legacy `graphql-ws` protocol: every operation type, not only subscriptions."""
+
+    async def handle_connection_init(self, message: Any) -> None:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            await self._reject({"message": "connection_init's payload must be an object"})
+            return
+        self.context.connection_params = payload
+        try:
+            await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as error:
+            await self._reject(error.payload)
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        self.services.metrics.connections.inc()
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+    async def _reject(self, payload: dict[str, object]) -> None:
+        """`connection_error` with a message, then the socket closes with 4403 and it."""
+        await self.send_message({"type": "connection_error", "payload": payload})
+        await self.websocket.close(code=4403, reason=str(payload.get("message", ""))[:120])
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        role = self.context.principal.role
+        shared = subscription(query, variables, operation_name, role)
+        try:
+            if shared is None:
+                if not await self._answer(operation_id, query, operation_name, variables):
+                    return
+            else:
+                outlet = LegacyOutlet(self, operation_id)
+                await self.fanout.serve(shared, self.context, outlet)
+                if outlet.refused:
+                    return
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:  # `stop`, or the socket closed
+            with contextlib.suppress(Exception):
+                await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)
+
+    async def _answer(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> bool:
+        """A query or mutation: one `data` message; False when it was refused instead."""
+        results = await self.schema.stream(
+            query,
+            variable_values=variables,
+            context_value=self.context,
+            operation_name=operation_name,
+        )
+        async with aclosing(results):
+            async for result in results:
+                if isinstance(result, PreExecutionError) and result.errors:
+                    await self._refuse(operation_id, result.errors)
+                    return False
+                if isinstance(result, ExecutionResult):
+                    await self.send_data_message(result, operation_id)
+        return True
+
+    async def _refuse(self, operation_id: str, errors: list[GraphQLError]) -> None:
+        payload = errors[0].formatted
+        await self.send_message({"type": "error", "id": operation_id, "payload": payload})
+
+    async def cleanup(self) -> None:
+        await super().cleanup()
+        if self.connection_acknowledged:
+            self.services.metrics.connections.dec()
+        await self.context.close()
+
+
+class LegacyOutlet:
+    """One subscription's messages in the legacy protocol: `data`, `error`."""
+
+    def __init__(self, handler: LegacyHandler, operation_id: str) -> None:
+        self.handler = handler
+        self.operation_id = operation_id
+        self.prefix = f'{{"type":"data","id":{json.dumps(operation_id)},"payload":'
+        self.refused = False
+
+    def frame(self, payload: str) -> str:
+        return f"{self.prefix}{payload}}}"
+
+    async def send(self, message: str) -> None:
+        await send_text(self.handler.websocket, message)
+
+    async def refuse(self, errors: list[GraphQLError]) -> None:
+        self.refused = True
+        await self.handler._refuse(self.operation_id, errors)

@@ -48,11 +48,20 @@ class Subscriber:
     @classmethod
     @asynccontextmanager
     async def connect(
-        cls, base_url: str, payload: dict[str, Any] | None = None
+        cls, base_url: str, payload: dict[str, Any] | None = None, *, slow: bool = False
     ) -> AsyncIterator[Subscriber]:
+        """With `slow`, the client's receive buffers are small (a socket that reads little)."""
         url = base_url.replace("http://", "ws://") + "/graphql"
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
-            client = cls(socket)
+        options: dict[str, Any] = {}
+        if slow:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", int(base_url.rsplit(":", 1)[1])))
+            sock.setblocking(False)
+            options = {"sock": sock, "max_queue": 1, "compression": None}
+        subprotocols = [websockets.Subprotocol("graphql-transport-ws")]
+        async with websockets.connect(url, subprotocols=subprotocols, **options) as socket_:
+            client = cls(socket_)
             await client.send({"type": "connection_init", "payload": payload or {}})
             ack = await client.receive()
             assert ack["type"] == "connection_ack", ack

@@ -1,0 +1,309 @@
+"""Fan-out: subscribers of the same operation share one execution per event.
+
+Subscribers whose operation (the document without its root field's `after`, the operation
+name, the other variables) and role are the same form a group. The group runs the
+subscription once, from the log's head when it formed: each answer is executed and
+serialized once, and the same text is queued to every member. A member first catches up
+from its own `after` with an execution of its own, up to the last position its group had
+delivered when it joined, then takes the group's answers after that position: no gap, no
+duplicate. Each member has a bounded queue; one that lets it fill is dropped from the
+group, sends what it holds, catches up from the log and joins again, so a slow socket
+never stalls its group. Appends never wait for any of this: the change feed only wakes
+readers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+import msgspec
+from graphql import (
+    REMOVE,
+    ArgumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationType,
+    VariableNode,
+    get_operation_ast,
+    parse,
+    print_ast,
+    visit,
+)
+from graphql.language import Visitor
+from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from schema.access import Principal
+from schema.context import Context, FeedWindow, check_principal_may_read
+from service.observability import Metrics
+from service.services import Services
+
+log = logging.getLogger(__name__)
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A subscription as a client sent it, and the group it belongs to."""
+
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    key: tuple[str, str | None, str, str | None]
+
+
+def subscription(
+    query: str, variables: dict[str, Any] | None, operation_name: str | None, role: str | None
+) -> Operation | None:
+    """The operation, when it is a subscription that parses; None for anything else."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    found = get_operation_ast(document, operation_name)
+    if found is None or found.operation != OperationType.SUBSCRIPTION:
+        return None
+    shared = dict(variables or {})
+    # Where each subscriber starts is its own; what it is sent from then on is the group's.
+    roots = {id(field) for field in found.selection_set.selections if isinstance(field, FieldNode)}
+
+    class WithoutAfter(Visitor):
+        def enter_argument(
+            self, node: ArgumentNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
+        ) -> object:
+            if node.name.value != "after" or id(ancestors[-1]) not in roots:
+                return None
+            if isinstance(node.value, VariableNode):
+                shared.pop(node.value.name.value, None)
+            return REMOVE
+
+    document = visit(document, WithoutAfter())
+    key = (print_ast(document), operation_name, json.dumps(shared, sort_keys=True), role)
+    return Operation(query, variables, operation_name, key)
+
+
+class Outlet(Protocol):
+    """How one subscriber's socket is spoken to, in its protocol."""
+
+    def frame(self, payload: str) -> str:
+        """The whole message carrying one answer (`payload`, as JSON text)."""
+
+    async def send(self, message: str) -> None: ...
+
+    async def refuse(self, errors: list[GraphQLError]) -> None:
+        """The subscription is refused before its first answer."""
+
+
+def payload_text(result: ExecutionResult) -> str:
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return _encode(payload).decode()
+
+
+def _lag(recorded_at: datetime | None) -> float | None:
+    return None if recorded_at is None else time.time() - recorded_at.timestamp()
+
+
+class Group:
+    """One execution of one subscription, shared by its members."""
+
+    def __init__(self, fanout: Fanout, operation: Operation, role: str | None, start: int):
+        self.fanout = fanout
+        self.operation = operation
+        self.members: set[Member] = set()
+        self.through = start  # every answer for an event up to here went to every member
+        self.window = FeedWindow(after=start, shared=True)
+        self.context = Context(
+            services=fanout.services,
+            request=None,
+            principal=Principal(role, None),
+            window=self.window,
+        )
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        operation = self.operation
+        try:
+            stream = await self.fanout.schema.subscribe(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(stream):
+                async for result in stream:
+                    text = payload_text(result)
+                    position, recorded_at = self.window.position, self.window.recorded_at
+                    self.through = position
+                    for member in list(self.members):
+                        member.offer(position, text, recorded_at)
+        except Exception:
+            log.exception("a subscription group failed; its members are completed")
+        finally:
+            self.fanout.stopped(self)
+            for member in list(self.members):
+                member.end()
+
+
+class Member:
+    """One subscriber: its own catch-up, then its group's answers through a bounded queue."""
+
+    def __init__(
+        self, fanout: Fanout, operation: Operation, context: Context, outlet: Outlet
+    ) -> None:
+        self.fanout = fanout
+        self.operation = operation
+        self.context = context
+        self.outlet = outlet
+        self.queue: deque[tuple[str, datetime | None]] = deque()
+        self.ready = asyncio.Event()
+        self.after = 0  # every answer up to this position is sent or queued
+        self.group: Group | None = None
+        self.behind = False
+        self.ended = False
+        self.joined = False  # the latest catch-up reached its seam and joined the group
+
+    def offer(self, position: int, text: str, recorded_at: datetime | None) -> None:
+        """Called by the group for each answer: queue it, or leave the group when full."""
+        if position <= self.after:
+            return
+        if len(self.queue) >= self.fanout.queue_limit:
+            self.behind = True
+            self.fanout.leave(self)
+            self.fanout.metrics.moved_to_catch_up.inc()
+        else:
+            self.queue.append((text, recorded_at))
+            self.after = position
+        self.ready.set()
+
+    def end(self) -> None:
+        self.ended = True
+        self.ready.set()
+
+    async def join(self, after: int) -> int:
+        """Join the group (from `after`); the last position the catch-up must read."""
+        group = await self.fanout.group_for(self.operation, self.context.principal.role)
+        group.members.add(self)
+        self.group, self.joined = group, True
+        self.after = max(after, group.through)
+        return group.through
+
+    async def run(self) -> None:
+        """Deliver until the feed ends; returns when the subscription is complete."""
+        first: bool | None = True
+        after: int | None = None  # None: where the client asked
+        while not self.ended:
+            window = FeedWindow(after=after, join=self.join)
+            self.joined = False
+            first = await self._catch_up(replace(self.context, window=window), bool(first))
+            if first is None or not self.joined:
+                return  # refused, or the feed ended before the catch-up joined
+            if not await self._live():
+                return
+            after, self.behind = self.after, False
+
+    async def _catch_up(self, context: Context, first: bool) -> bool | None:
+        """Answers up to the seam, executed for this subscriber alone; None if refused."""
+        operation = self.operation
+        stream = await self.fanout.schema.subscribe(
+            operation.query,
+            variable_values=operation.variables,
+            context_value=context,
+            operation_name=operation.operation_name,
+        )
+        async with aclosing(stream):
+            async for result in stream:
+                if first and result.data is None and result.errors:
+                    await self.outlet.refuse(result.errors)
+                    return None
+                if isinstance(result, PreExecutionError):
+                    return None
+                first = False
+                await self._send(payload_text(result), context.window.recorded_at, "catch_up")
+        return first
+
+    async def _live(self) -> bool:
+        """Send the group's answers; False when the subscription is over, True to catch up."""
+        while True:
+            if self.queue:
+                text, recorded_at = self.queue.popleft()
+                await self._send(text, recorded_at, "live")
+            elif self.ended:
+                return False
+            elif self.behind:
+                return True
+            else:
+                self.ready.clear()
+                await self.ready.wait()
+
+    async def _send(self, text: str, recorded_at: datetime | None, phase: str) -> None:
+        settings = self.fanout.services.settings
+        try:
+            check_principal_may_read(self.context.principal, settings)
+        except GraphQLError as error:
+            payload = {"data": None, "errors": [error.formatted]}
+            await self.outlet.send(self.outlet.frame(_encode(payload).decode()))
+            self.end()
+            self.queue.clear()
+            return
+        await self.outlet.send(self.outlet.frame(text))
+        lag = _lag(recorded_at)
+        if lag is not None:
+            self.fanout.metrics.delivery.labels(phase).observe(lag)
+
+
+class Fanout:
+    """The groups of one service instance."""
+
+    def __init__(self, services: Services, schema: BaseSchema, queue_limit: int) -> None:
+        self.services = services
+        self.schema = schema
+        self.queue_limit = queue_limit
+        self.metrics: Metrics = services.metrics
+        self.groups: dict[tuple[str, str | None, str, str | None], Group] = {}
+        self.members: set[Member] = set()
+        self.metrics.watch_fanout(self)
+
+    async def group_for(self, operation: Operation, role: str | None) -> Group:
+        group = self.groups.get(operation.key)
+        if group is None:
+            start = (await self.services.store.head()).position
+            group = self.groups.get(operation.key)  # another member may have formed it
+            if group is None:
+                group = self.groups[operation.key] = Group(self, operation, role, start)
+        return group
+
+    def leave(self, member: Member) -> None:
+        group, member.group = member.group, None
+        if group is None:
+            return
+        group.members.discard(member)
+        if not group.members:
+            self.stopped(group)
+            group.task.cancel()
+
+    def stopped(self, group: Group) -> None:
+        if self.groups.get(group.operation.key) is group:
+            del self.groups[group.operation.key]
+
+    async def serve(self, operation: Operation, context: Context, outlet: Outlet) -> None:
+        """Run one subscriber until its subscription is complete (or it is cancelled)."""
+        member = Member(self, operation, context, outlet)
+        self.members.add(member)
+        try:
+            await member.run()
+        finally:
+            self.members.discard(member)
+            self.leave(member)
