@@ -2,7 +2,11 @@
 
 Run by `make bench`, never by the tests. On each engine (SQLite in a file in a temporary
 directory; PostgreSQL in a fresh database beside COOP_BENCH_POSTGRES_URL's, dropped after),
-for each subscriber count (100, then 1,000):
+for each subscriber count (100, then 1,000), the subscribers spread over `--operations`
+distinct documents (10: each selects the same fields under a different alias, so the
+server can share one execution per document), or with `--distinct-variables` each with
+its own `types` filter (a different set of event types, every one including the appended
+PartnerRegistered), so that no two can share:
 
 1. one instance: the app from `service.app.create_app` under uvicorn on a free loopback
    port, in this process;
@@ -12,7 +16,8 @@ for each subscriber count (100, then 1,000):
    the server's change feed counts every subscriber as following;
 3. the writer: `EventStore.append` in this process, `--rate` events a second for
    `--seconds` seconds (one PartnerRegistered per append, projections folding in the
-   append's transaction as in the service), each commit timestamped by an `on_commit`
+   append's transaction as in the service; `--rate 0`: as fast as it can, to compare
+   append rates with and without subscribers), each commit timestamped by an `on_commit`
    listener on the store. A writer that falls behind its schedule stops after
    `--max-seconds`, and the report says how many appends it made;
 4. each subscriber timestamps each message as it arrives; the time from commit to
@@ -29,6 +34,7 @@ Clocks: commit and arrival are both `time.time()` on the same machine.
 
     .venv/bin/python bench/fanout.py [--engines sqlite,postgres] [--subscribers 100,1000]
         [--rate 20] [--seconds 10] [--max-seconds 60] [--client-processes 1]
+        [--operations 10 | --distinct-variables]
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ import websockets
 from sqlalchemy import event
 
 from bench.support import database, machine, quantile
-from domain.events import PartnerRegistered
+from domain.events import PartnerRegistered, cooperation_events
 from events.database import create_engine
 from events.model import AppendResult
 from service.app import create_app
@@ -71,9 +77,10 @@ from service.migrate import upgrade
 from service.services import build_services
 from service.settings import Settings
 
-FEED = """subscription($after: Int) {
-  events(after: $after) { position streamId type recordedAt data }
+FEED = """subscription($after: Int, $types: [String!]) {
+  events(after: $after, types: $types) { position streamId type recordedAt data op%d: type }
 }"""
+OTHER_TYPES = sorted(set(cooperation_events.names()) - {"PartnerRegistered"})
 CONNECTING = 100  # handshakes in flight at once, per client process
 SUBSCRIBE_SECONDS = 180  # for every subscriber to be following
 IDLE_SECONDS = 120  # the longest a subscriber waits for its next message
@@ -106,8 +113,21 @@ class Seen:
     error: str | None = None
 
 
+def operation(number: int, operations: int, distinct: bool) -> tuple[str, list[str] | None]:
+    """Subscriber `number`'s document and `types` filter."""
+    if not distinct:
+        return FEED % (number % operations), None
+    others = [name for bit, name in enumerate(OTHER_TYPES) if number >> bit & 1]
+    return FEED % 0, ["PartnerRegistered", *others]
+
+
 async def subscriber(
-    url: str, after: int, last: Shared, gate: asyncio.Semaphore, subscribed: asyncio.Queue[int]
+    url: str,
+    after: int,
+    last: Shared,
+    gate: asyncio.Semaphore,
+    subscribed: asyncio.Queue[int],
+    asks: tuple[str, list[str] | None],
 ) -> Seen:
     seen = Seen()
     announced = False
@@ -125,7 +145,8 @@ async def subscriber(
             ack = json.loads(await asyncio.wait_for(socket_.recv(), 60))
             if ack.get("type") != "connection_ack":
                 raise RuntimeError(f"no connection_ack: {ack}")
-            payload = {"query": FEED, "variables": {"after": after}}
+            query, types = asks
+            payload = {"query": query, "variables": {"after": after, "types": types}}
             await socket_.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
             subscribed.put_nowait(1)
             announced = True
@@ -160,13 +181,22 @@ async def subscriber(
 
 
 async def subscribers(
-    url: str, count: int, after: int, last: Shared, on_subscribed: Callable[[int], object]
+    url: str,
+    numbers: range,
+    after: int,
+    last: Shared,
+    on_subscribed: Callable[[int], object],
+    kind: tuple[int, bool],
 ) -> list[Seen]:
-    """`count` subscribers; `on_subscribed(n)` is told each time more have subscribed."""
+    """Subscribers `numbers`; `on_subscribed(n)` is told each time more have subscribed."""
     gate = asyncio.Semaphore(CONNECTING)
     subscribed: asyncio.Queue[int] = asyncio.Queue()
+    count = len(numbers)
     tasks = [
-        asyncio.create_task(subscriber(url, after, last, gate, subscribed)) for _ in range(count)
+        asyncio.create_task(
+            subscriber(url, after, last, gate, subscribed, operation(number, *kind))
+        )
+        for number in numbers
     ]
     done = 0
     while done < count:
@@ -177,13 +207,17 @@ async def subscribers(
     return list(await asyncio.gather(*tasks))
 
 
-def client_process(url: str, count: int, after: int, last: Shared, out: Queue[Any]) -> None:
-    """A spawned process: `count` subscribers; reports progress, then what each saw and
+def client_process(
+    url: str, numbers: range, after: int, last: Shared, out: Queue[Any], kind: tuple[int, bool]
+) -> None:
+    """A spawned process: subscribers `numbers`; reports progress, then what each saw and
     the CPU time it used."""
-    raise_open_files(count + 256)
+    raise_open_files(len(numbers) + 256)
 
     async def main() -> list[Seen]:
-        return await subscribers(url, count, after, last, lambda n: out.put(("subscribed", n)))
+        return await subscribers(
+            url, numbers, after, last, lambda n: out.put(("subscribed", n)), kind
+        )
 
     try:
         seen = asyncio.run(main())
@@ -221,6 +255,7 @@ class Run:
     complete: int  # subscribers that got every event exactly once, in order
     problems: list[str]
     subscribe_seconds: float
+    groups: int  # groups sharing executions while the writer wrote
     lingering: int  # followers still reading the log after every subscriber had left
     task_errors: Counter[str]  # what Strawberry logged as "Exception in worker task"
 
@@ -280,14 +315,21 @@ async def fan_out(engine: str, url: str, count: int, args: argparse.Namespace) -
         statements += 1
 
     port = free_port()
+    app = create_app(services.settings, services)
+    fanout = app.state.fanout
+
+    def grouped() -> int:
+        return sum(len(group.members) for group in fanout.groups.values())
+
     config = uvicorn.Config(
-        create_app(services.settings, services),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
         lifespan="on",
         access_log=False,
         backlog=4096,
+        ws_per_message_deflate=False,  # as `coop serve` runs
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -296,33 +338,37 @@ async def fan_out(engine: str, url: str, count: int, args: argparse.Namespace) -
             serving.result()
         await asyncio.sleep(0.02)
     ws_url = f"ws://127.0.0.1:{port}/graphql"
-    planned = round(args.rate * args.seconds)
+    flat_out = args.rate == 0
+    planned = 10**9 if flat_out else round(args.rate * args.seconds)
     after = (await services.store.head()).position
     last: Shared = multiprocessing.get_context("spawn").Value("q", after + planned, lock=False)
     try:
         started = time.perf_counter()
         clients = await start_clients(ws_url, count, after, last, args)
         deadline = time.monotonic() + SUBSCRIBE_SECONDS
-        while services.feed.followers < count:
+        while grouped() < count:
             if clients.ended():
                 early, _cpu = await clients.finish()  # raises if a client process failed
                 errors = sorted({s.error for s in early if s.error})
                 raise RuntimeError(f"subscribers ended before all were following: {errors[:3]}")
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"only {services.feed.followers} of {count} subscribers were following"
+                    f"only {grouped()} of {count} subscribers were following"
                     f" after {SUBSCRIBE_SECONDS} s"
                 )
             await asyncio.sleep(0.05)
         subscribe_seconds = time.perf_counter() - started
+        groups = len(fanout.groups)
         event.listen(services.engine.sync_engine, "before_cursor_execute", count_statement)
         cpu = time.process_time()
         appends: list[float] = []
         first = time.perf_counter()
         for n in range(planned):
+            if flat_out and time.perf_counter() - first > args.seconds:
+                break
             if time.perf_counter() - first > args.max_seconds:
                 break  # the writer has fallen this far behind: stop, and say so
-            delay = first + n / args.rate - time.perf_counter()
+            delay = 0 if flat_out else first + n / args.rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             key = f"fanout-{uuid.uuid4().hex[:12]}"
@@ -341,7 +387,7 @@ async def fan_out(engine: str, url: str, count: int, args: argparse.Namespace) -
         # Every subscriber has sent `complete` and closed its socket: none should be left
         # following the log.
         await asyncio.sleep(LINGER_SECONDS)
-        lingering = services.feed.followers
+        lingering = len(fanout.members) + services.feed.followers
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, 60)
@@ -361,7 +407,7 @@ async def fan_out(engine: str, url: str, count: int, args: argparse.Namespace) -
         engine=engine,
         subscribers=count,
         client_processes=args.client_processes,
-        planned=planned,
+        planned=len(expected) if flat_out else planned,
         events=len(expected),
         seconds=seconds,
         latencies=latencies,
@@ -373,6 +419,7 @@ async def fan_out(engine: str, url: str, count: int, args: argparse.Namespace) -
         complete=complete,
         problems=problems,
         subscribe_seconds=subscribe_seconds,
+        groups=groups,
         lingering=lingering,
         task_errors=task_errors.seen,
     )
@@ -387,11 +434,17 @@ class Clients:
     ended: Callable[[], bool]
 
 
+def kind(args: argparse.Namespace) -> tuple[int, bool]:
+    return args.operations, args.distinct_variables
+
+
 async def start_clients(
     url: str, count: int, after: int, last: Shared, args: argparse.Namespace
 ) -> Clients:
     if args.client_processes == 0:
-        task = asyncio.create_task(subscribers(url, count, after, last, lambda _n: None))
+        task = asyncio.create_task(
+            subscribers(url, range(count), after, last, lambda _n: None, kind(args))
+        )
 
         async def finish_here() -> tuple[list[Seen], float]:
             return await asyncio.wait_for(task, RESULT_SECONDS), 0.0
@@ -401,9 +454,14 @@ async def start_clients(
     queue: Queue[Any] = context.Queue()
     shares = [count // args.client_processes] * args.client_processes
     shares[0] += count - sum(shares)
+    starts = [sum(shares[:n]) for n in range(len(shares))]
     processes = [
-        context.Process(target=client_process, args=(url, share, after, last, queue), daemon=True)
-        for share in shares
+        context.Process(
+            target=client_process,
+            args=(url, range(start, start + share), after, last, queue, kind(args)),
+            daemon=True,
+        )
+        for start, share in zip(starts, shares, strict=True)
         if share
     ]
     for process in processes:
@@ -441,8 +499,8 @@ def row(r: Run) -> str:
     clients = "in the server's process" if r.client_processes == 0 else f"{r.client_processes}"
     clients_cpu = "-" if r.client_processes == 0 else f"{r.client_cpu_share:.0%}"
     return (
-        f"| {r.engine} | {r.subscribers:,} | {clients} | {r.events} of {r.planned} in"
-        f" {r.seconds:.1f} s"
+        f"| {r.engine} | {r.subscribers:,} | {r.groups:,} | {clients} | {r.events} of"
+        f" {r.planned} in {r.seconds:.1f} s ({r.events / r.seconds:,.1f}/s)"
         f" | {statistics.median(ms) if ms else float('nan'):,.1f} | {quantile(ms, 99):,.1f}"
         f" | {max(ms) if ms else float('nan'):,.0f}"
         f" | {statistics.median(last) if last else float('nan'):,.1f} | {quantile(last, 99):,.1f}"
@@ -453,10 +511,10 @@ def row(r: Run) -> str:
 
 
 HEADER = [
-    "| engine | subscribers | client processes | appends | delivery p50 ms | p99 ms | max ms"
-    " | last subscriber p50 ms | p99 ms | append p50 / p99 ms | SQL statements per event"
+    "| engine | subscribers | groups | client processes | appends | delivery p50 ms | p99 ms"
+    " | max ms | last subscriber p50 ms | p99 ms | append p50 / p99 ms | SQL statements per event"
     " | server CPU | client CPU | every event once, in order | still following after all left |",
-    "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 
 
@@ -498,7 +556,17 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated")
     parser.add_argument("--subscribers", default="100,1000", help="comma-separated counts")
-    parser.add_argument("--rate", type=float, default=20.0, help="appends per second")
+    parser.add_argument(
+        "--rate", type=float, default=20.0, help="appends per second (0: as fast as it can)"
+    )
+    parser.add_argument(
+        "--operations", type=int, default=10, help="distinct documents the subscribers share"
+    )
+    parser.add_argument(
+        "--distinct-variables",
+        action="store_true",
+        help="every subscriber its own `types` filter: no sharing possible",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
         "--max-seconds",
@@ -516,8 +584,10 @@ def arguments() -> argparse.Namespace:
     unknown = set(args.engines.split(",")) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown engines {sorted(unknown)}; use sqlite and/or postgres")
-    if not 0 < args.rate * args.seconds <= 10_000:
+    if args.rate and not 0 < args.rate * args.seconds <= 10_000:
         parser.error("--rate times --seconds must be between 1 and 10,000 appends")
+    if args.distinct_variables and max(int(n) for n in args.subscribers.split(",")) > 2**26:
+        parser.error("--distinct-variables gives at most 2**26 distinct filters")
     return args
 
 

@@ -257,4 +257,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.fanout = graphql.fanout
     return app
