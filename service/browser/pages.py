@@ -17,6 +17,7 @@ from schema.access import Principal
 from service.auth import BadToken, principal_for
 from service.browser import documents
 from service.browser.graphiql import STATIC
+from service.browser.keeping import Kept
 from service.browser.reading import Moment, Reader, ReadRefused
 from service.browser.templating import templates
 from service.browser.timelines import Timelines
@@ -29,6 +30,7 @@ POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+PAGES_KEPT = 64  # partner pages kept (one with 100 memberships is about 90 kB)
 UNAVAILABLE = "The record's database cannot answer just now. Try again in a moment."
 Page = Callable[[Request, Principal, Moment], Awaitable[Response]]
 
@@ -44,6 +46,7 @@ class Browser:
         self.services = services
         self.reader = Reader(services, schema)
         self.timelines = Timelines(services)
+        self.pages: Kept[str] = Kept(PAGES_KEPT)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -90,14 +93,14 @@ class Browser:
             raise ReadRefused("this service requires a bearer token for every request", 401)
         return principal
 
-    def _render(
-        self, template: str, request: Request, moment: Moment, status: int = 200, **values: Any
-    ) -> HTMLResponse:
-        html = (
+    def _html(self, template: str, request: Request, moment: Moment, **values: Any) -> str:
+        return (
             templates()
             .get_template(template)
             .render(request=request, moment=moment, path=request.url.path, **values)
         )
+
+    def _respond(self, html: str, status: int = 200) -> HTMLResponse:
         headers = {"content-security-policy": POLICY}
         if status == 401:
             headers["www-authenticate"] = "Bearer"
@@ -105,20 +108,40 @@ class Browser:
             headers["retry-after"] = str(self.retry_after)
         return HTMLResponse(html, status_code=status, headers=headers)
 
+    def _render(
+        self, template: str, request: Request, moment: Moment, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        return self._respond(self._html(template, request, moment, **values), status)
+
+    async def _where(self, moment: Moment) -> tuple[int, int]:
+        """The moment's record position (one for the whole page, its drawings included) and
+        the log's head."""
+        head = await self.timelines.head()
+        return await self.timelines.position(moment, head), head
+
     async def _read(
         self, document: str, variables: dict[str, Any], principal: Principal, moment: Moment
     ) -> tuple[dict[str, Any], int, int]:
-        """The answer to `document` at the moment's record position, that position (one for
-        the whole page, the drawings included) and the log's head."""
-        head = await self.timelines.head()
-        position = await self.timelines.position(moment, head)
+        """The answer to `document` at the moment's record position, that position and the
+        log's head."""
+        position, head = await self._where(moment)
+        return await self._ask(document, variables, principal, moment, position), position, head
+
+    async def _ask(
+        self,
+        document: str,
+        variables: dict[str, Any],
+        principal: Principal,
+        moment: Moment,
+        position: int,
+    ) -> dict[str, Any]:
         given = {
             "asOf": moment.variables["asOf"],
             "atPosition": position,
             "first": self.settings.max_page_size,  # facts of one kind shown at once
             **variables,
         }
-        return await self.reader.read(document, given, principal), position, head
+        return await self.reader.read(document, given, principal)
 
     async def home(self, request: Request, principal: Principal, moment: Moment) -> Response:
         search = request.query_params.get("q", "").strip() or None
@@ -136,17 +159,37 @@ class Browser:
         )
 
     async def partner(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        """A partner's page, kept by the record position it was made on (with the day, for
+        the timeline's "today"): until the log moves on, it is sent again as it was."""
         key = request.path_params["key"]
-        data, position, head = await self._read(documents.PARTNER, {"key": key}, principal, moment)
+        position, head = await self._where(moment)
+        today = _today()
+        kept = (key, moment, position, head, today)
+        html = self.pages.get(kept)
+        if html is None:
+            made = await self._partner(request, principal, moment, key, position, head, today)
+            html = self.pages.put(kept, made)
+        return self._respond(html)
+
+    async def _partner(
+        self,
+        request: Request,
+        principal: Principal,
+        moment: Moment,
+        key: str,
+        position: int,
+        head: int,
+        today: date,
+    ) -> str:
+        data = await self._ask(documents.PARTNER, {"key": key}, principal, moment, position)
         partner = data["partner"]
         if partner is None:
             raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
-        today = _today()
         timeline = await self.timelines.timeline(key, position, moment.as_of, today)
         chart = None
         if partner["members"]["totalCount"]:
             chart = await self.timelines.chart(key, position, today)
-        return self._render(
+        return self._html(
             "partner.html",
             request,
             moment,

@@ -4,7 +4,6 @@ the log position they were made on: the record at a position never changes."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ from projections.queries.memberships import members_of, memberships_of, roles_in
 from projections.queries.partners import partners_by_key
 from projections.versions import certainly_holds_within
 from service.browser import drawing
+from service.browser.keeping import Kept
 from service.browser.reading import Moment, ReadRefused
 from service.services import Services
 
@@ -56,7 +56,8 @@ class Timelines:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._kept: OrderedDict[tuple[str, str, int, date], object] = OrderedDict()
+        self.drawings: Kept[Drawing] = Kept(KEPT)
+        self.charts: Kept[Chart] = Kept(KEPT)
 
     async def position(self, moment: Moment, head: int | None = None) -> int:
         """The log position a moment names: its own, the last recorded by its time, or the
@@ -75,39 +76,28 @@ class Timelines:
 
     async def timeline(self, key: str, position: int, as_of: date | None, today: date) -> str:
         """A partner's timeline as the record stood at `position`, marked at `as_of`."""
-        made = self._kept_or_none(("timeline", key, position, today))
-        if not isinstance(made, Drawing):
-            made = await self._timeline(key, position, today)
-            self._keep(("timeline", key, position, today), made)
+        made = self.drawings.get((key, position, today))
+        if made is None:
+            made = self.drawings.put(
+                (key, position, today), await self._timeline(key, position, today)
+            )
         return made.svg(as_of)
 
     async def chart(self, key: str, position: int, today: date) -> Chart:
         """A network's members per year, as the record stood at `position`."""
-        made = self._kept_or_none(("members", key, position, today))
-        if not isinstance(made, Chart):
+        made = self.charts.get((key, position, today))
+        if made is None:
             async with self.services.engine.connect() as connection:
                 basis = Basis(position=position)
                 name = await _name(connection, key, basis)
                 rows = (await members_of(connection, [key], basis)).get(key, [])
             counts = year_counts(rows, today)
             svg = drawing.members_chart(counts, f"Members of {name} per year", CHART)
-            made = Chart(svg, counts)
-            self._keep(("members", key, position, today), made)
+            made = self.charts.put((key, position, today), Chart(svg, counts))
         return made
 
     async def head(self) -> int:
         return (await self.services.store.head()).position
-
-    def _kept_or_none(self, key: tuple[str, str, int, date]) -> object:
-        made = self._kept.get(key)
-        if made is not None:
-            self._kept.move_to_end(key)
-        return made
-
-    def _keep(self, key: tuple[str, str, int, date], made: object) -> None:
-        self._kept[key] = made
-        while len(self._kept) > KEPT:
-            self._kept.popitem(last=False)
 
     async def _timeline(self, key: str, position: int, today: date) -> Drawing:
         basis = Basis(position=position)

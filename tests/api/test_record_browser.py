@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from service.app import create_app
 from service.services import build_services
@@ -217,3 +219,29 @@ async def test_long_lists_continue_page_by_page(client: Client) -> None:
         assert path is not None, "the first page links to the next"
         assert (await http.get("/partners/c40/nonsense")).status_code == 404
     assert sorted(shown) == ["london", "los-angeles", "new-york", "paris", "tokyo"]
+
+
+async def test_a_page_is_kept_for_its_record_position_and_made_anew_after_a_write(
+    client: Client,
+) -> None:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    first = await page(client, "/partners/tokyo")
+    event.listen(client.services.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        again = await page(client, "/partners/tokyo")
+        kept = len(statements)
+        global_id, _ = await membership_id(client, "icap")
+        ended = 'mutation($id: ID!) { endMembership(input: {id: $id, until: "2024"}) { position } }'
+        await client.data(ended, {"id": global_id}, role="editor")
+        statements.clear()
+        after = await page(client, "/partners/tokyo")
+    finally:
+        event.remove(client.services.engine.sync_engine, "before_cursor_execute", count)
+    assert again == first
+    assert kept <= 2, "only the log's head is read for a kept page"
+    assert "until 2024" in section(after, "memberships")
+    assert len(statements) > 5
