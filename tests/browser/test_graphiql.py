@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.acceptance.conftest import running, seeded_database
-from tests.browser.conftest import Tab
+from tests.browser.conftest import ARTIFACTS, Tab
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -64,3 +64,6 @@ async def test_the_token_from_the_headers_editor_opens_a_subscription(
         assert tab.elsewhere() == []
         # Before the token was typed, GraphiQL's schema request was refused: that alone.
         assert all("401" in error for error in tab.errors), tab.errors
+        # Leave the page, closing its WebSocket, before the server stops.
+        await tab.page.screenshot(path=ARTIFACTS / "graphiql_subscription.png")
+        await tab.page.goto("about:blank")
