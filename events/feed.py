@@ -60,6 +60,12 @@ class ChangeFeed:
         store.on_append(self._notify)
 
     @property
+    def known_head(self) -> int:
+        """The newest position this feed has read (-1 before its first read): the log's
+        head is at least this, with no need to ask the database."""
+        return -1 if self._tail is None else self._tail
+
+    @property
     def followers(self) -> int:
         return len(self._wakers)
 
