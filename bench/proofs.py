@@ -13,6 +13,8 @@ Run by `make bench`, never by the tests. On each engine:
   alternating between two databases so both see the same machine.
 
     .venv/bin/python bench/proofs.py [--events N] [--appends N] [--engines sqlite,postgres]
+
+(--events 0 or --appends 0 leaves that part out.)
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -42,11 +43,11 @@ from bench.support import database, machine, quantile
 from events.backends import backend_of
 from events.checkpoints import record_checkpoint
 from events.database import create_engine, write_transaction
-from events.merkle import Frontier, verify_consistency, verify_inclusion
+from events.merkle import Frontier, Node, verify_consistency, verify_inclusion
 from events.model import Head
 from events.store import EventStore
-from events.tables import events, merkle_nodes
-from events.tree import LogTree, leaf_of, node_rows, prove_consistency, prove_inclusion, root_at
+from events.tables import events
+from events.tree import LogTree, leaf_of, prove_consistency, prove_inclusion, root_at
 from service.migrate import upgrade
 from service.signing import SigningKey
 
@@ -59,7 +60,7 @@ class NoTree(LogTree):
 
     async def grow(
         self, connection: AsyncConnection, head: Head, hashes: Sequence[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Node]:
         return []
 
 
@@ -86,9 +87,9 @@ async def write_log(engine: AsyncEngine, count: int) -> None:
             }
             for position in range(start, min(start + WRITE_PAGE, count + 1))
         ]
-        nodes = node_rows(frontier.extend(leaf_of(row["hash"]) for row in rows))
+        nodes = frontier.extend(leaf_of(row["hash"]) for row in rows)
         async with write_transaction(engine) as connection:
-            await backend.insert_together(connection, [(events, rows), (merkle_nodes, nodes)])
+            await backend.insert_log(connection, rows, nodes)
         print(f"\r  written {rows[-1]['position']:,}", end="", flush=True)
     print()
 
@@ -193,10 +194,15 @@ async def bench_appends(engine_name: str, counts: dict[int, int]) -> None:
 
 async def run(engines: list[str], count: int, appends: int) -> None:
     print(await machine(engines))
-    print(f"\nproofs and checkpoints in a log of {count:,} events (ms)")
-    print(f"{'engine':<10}{'what':<13}{'samples':>8}{'p50':>10}{'p95':>10}{'p99':>10}{'max':>10}")
-    for engine in engines:
-        await bench_proofs(engine, count)
+    if count:
+        print(f"\nproofs and checkpoints in a log of {count:,} events (ms)")
+        print(
+            f"{'engine':<10}{'what':<13}{'samples':>8}{'p50':>10}{'p95':>10}{'p99':>10}{'max':>10}"
+        )
+        for engine in engines:
+            await bench_proofs(engine, count)
+    if not appends:
+        return
     print("\nappends with the tree against the same store without it (events/s)")
     print(f"{'engine':<10}{'batch':>6}{'events':>9}{'with tree':>13}{'without':>13}{'ratio':>8}")
     for engine in engines:
@@ -206,8 +212,12 @@ async def run(engines: list[str], count: int, appends: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="the large log's size")
-    parser.add_argument("--appends", type=int, default=40_000, help="events at batch 100")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="the large log's size (0: no proofs)"
+    )
+    parser.add_argument(
+        "--appends", type=int, default=40_000, help="events at batch 100 (0: no appends)"
+    )
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated")
     args = parser.parse_args()
     asyncio.run(run(args.engines.split(","), args.events, args.appends))

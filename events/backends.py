@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String, TypeEngine
 
-from events.tables import events
+from events.tables import events, merkle_nodes
 
 LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
 LISTEN_APPLICATION_NAME = "coop-listen"  # how the LISTEN connection shows in pg_stat_activity
@@ -90,14 +90,16 @@ class Backend(ABC):
     ) -> None:
         """Write many rows of `table` in as few statements as the engine allows."""
 
-    async def insert_together(
+    async def insert_log(
         self,
         connection: AsyncConnection,
-        batches: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]],
+        rows: Sequence[Mapping[str, Any]],
+        nodes: Sequence[tuple[int, int, bytes]],
     ) -> None:
-        """Write rows of several tables, in as few round trips as the engine allows."""
-        for table, rows in batches:
-            await self.insert_many(connection, table, rows)
+        """Write rows of the events table and the Merkle tree nodes (level, idx, hash) they
+        complete, in as few round trips as the engine allows."""
+        await self.insert_many(connection, events, rows)
+        await self.write_rows(connection, merkle_nodes, nodes)
 
     @abstractmethod
     async def merkle_nodes(
@@ -463,25 +465,23 @@ class PostgreSQL(Backend):
             statement = self._inserts[table.name] = unnest_insert(table)
         return statement
 
-    async def insert_together(
+    async def insert_log(
         self,
         connection: AsyncConnection,
-        batches: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]],
+        rows: Sequence[Mapping[str, Any]],
+        nodes: Sequence[tuple[int, int, bytes]],
     ) -> None:
-        """One statement: each INSERT but the last in a WITH clause (one round trip)."""
-        batches = [(table, rows) for table, rows in batches if rows]
-        if len(batches) < 2:
-            for table, rows in batches:
-                await self.insert_many(connection, table, rows)
+        """One statement: the events' INSERT in a WITH clause, then the nodes'."""
+        if not nodes:
+            await self.insert_many(connection, events, rows)
             return
-        key = ",".join(table.name for table, _ in batches)
+        key = "events+merkle_nodes"
         statement = self._inserts.get(key)
         if statement is None:
-            statement = self._inserts[key] = _inserts_together([t for t, _ in batches])
-        columns = tuple(
-            [row[c.name] for row in rows] for table, rows in batches for c in table.columns
-        )
-        await connection.exec_driver_sql(statement, columns)
+            statement = self._inserts[key] = _inserts_together([events, merkle_nodes])
+        columns = [[row[c.name] for row in rows] for c in events.columns]
+        columns += [list(values) for values in zip(*nodes, strict=True)]
+        await connection.exec_driver_sql(statement, tuple(columns))
 
     async def merkle_nodes(
         self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]

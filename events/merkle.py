@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -115,12 +116,11 @@ def frontier_keys(size: int) -> list[Key]:
     return subtrees(0, size)
 
 
-@dataclass(frozen=True)
-class Node:
-    """A complete subtree and its hash."""
+class Node(NamedTuple):
+    """A complete subtree and its hash (a tuple: written as a row as it is)."""
 
     level: int
-    index: int
+    idx: int  # the subtree's index at its level ("index" is a tuple's method)
     hash: bytes
 
 

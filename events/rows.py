@@ -13,19 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from events.backends import backend_of
 from events.chain import canonical_json
 from events.model import AppendResult, RecordedEvent
-from events.tables import events, merkle_nodes
 
 
 async def insert_rows(
     connection: AsyncConnection,
     rows: Sequence[Mapping[str, Any]],
-    nodes: Sequence[Mapping[str, Any]] = (),
+    nodes: Sequence[tuple[int, int, bytes]] = (),
 ) -> None:
     """Write rows of the events table (values as `row_values` gives them) and the Merkle
-    tree nodes they complete, in one go."""
-    await backend_of(connection).insert_together(
-        connection, [(events, rows), (merkle_nodes, nodes)]
-    )
+    tree nodes they complete (level, idx, hash), in one go."""
+    await backend_of(connection).insert_log(connection, rows, nodes)
 
 
 def decode_json(text: str) -> dict[str, Any]:

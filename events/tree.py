@@ -9,7 +9,6 @@ query, and nothing rereads the log.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,10 +44,6 @@ def leaf_of(chain_hash: str) -> bytes:
     return leaf_hash(bytes.fromhex(chain_hash))
 
 
-def node_rows(nodes: Iterable[Node]) -> list[dict[str, Any]]:
-    return [{"level": n.level, "idx": n.index, "hash": n.hash} for n in nodes]
-
-
 class LogTree:
     """Grows the tree as an append writes events. The frontier (the log's complete
     subtrees) is kept between appends, and trusted only while the head it was made for is
@@ -60,12 +55,13 @@ class LogTree:
 
     async def grow(
         self, connection: AsyncConnection, head: Head, hashes: Sequence[str]
-    ) -> list[dict[str, Any]]:
-        """The node rows the events with these chain hashes, following `head`, complete."""
+    ) -> list[Node]:
+        """The subtrees the events with these chain hashes, following `head`, complete:
+        rows of merkle_nodes (level, idx, hash)."""
         frontier = await self._frontier(connection, head)
         nodes = frontier.extend(leaf_of(value) for value in hashes)
         self._known = (frontier.size, hashes[-1], frontier)
-        return node_rows(nodes)
+        return nodes
 
     async def _frontier(self, connection: AsyncConnection, head: Head) -> Frontier:
         known = self._known

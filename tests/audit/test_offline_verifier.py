@@ -182,7 +182,7 @@ def test_its_tree_and_proof_checks_agree_with_coops(size: int, seed: int) -> Non
     for value in hashes:
         built.append(offline_tree.leaf_hash(value))
     assert built.root() == merkle.root_of(leaves)
-    nodes = {(n.level, n.index): n.hash for n in merkle.Frontier().extend(leaves)}
+    nodes = {(n.level, n.idx): n.hash for n in merkle.Frontier().extend(leaves)}
     roots = [merkle.root_of(leaves[:n]) for n in range(size + 1)]
     for index in range(size):
         path = [merkle.range_hash(lo, hi, nodes) for lo, hi in merkle.inclusion_ranges(index, size)]

@@ -98,7 +98,7 @@ def consistency(m: int, leaves: list[bytes]) -> list[bytes]:
 
 def complete_subtrees(leaves: list[bytes]) -> dict[tuple[int, int], bytes]:
     nodes = Frontier().extend(leaves)
-    return {(node.level, node.index): node.hash for node in nodes}
+    return {(node.level, node.idx): node.hash for node in nodes}
 
 
 def inclusion_proof(index: int, size: int, leaves: list[bytes]) -> list[bytes]:
@@ -198,12 +198,12 @@ def test_a_frontier_grown_in_batches_gives_every_complete_subtree_once(
         nodes += frontier.extend(leaves[start : start + count])
         start += count
         assert frontier.root() == mth(leaves[:start])
-    keys = [(node.level, node.index) for node in nodes]
+    keys = [(node.level, node.idx) for node in nodes]
     assert len(keys) == len(set(keys))
     assert len(keys) == 2 * start - bin(start).count("1")
     for node in nodes:
         width = 1 << node.level
-        assert node.hash == mth(leaves[node.index * width : (node.index + 1) * width])
+        assert node.hash == mth(leaves[node.idx * width : (node.idx + 1) * width])
 
 
 def test_proofs_outside_the_tree_are_refused() -> None:

@@ -13,7 +13,7 @@ from alembic import op
 
 from events.backends import BACKENDS
 from events.merkle import Frontier
-from events.tree import leaf_of, node_rows
+from events.tree import leaf_of
 
 revision = "0006"
 down_revision = "0005"
@@ -66,7 +66,8 @@ def _build_tree(nodes: sa.Table) -> None:
         rows = bind.execute(query).all()
         if not rows:
             return
-        bind.execute(sa.insert(nodes), node_rows(frontier.extend(leaf_of(h) for _, h in rows)))
+        made = frontier.extend(leaf_of(h) for _, h in rows)
+        bind.execute(sa.insert(nodes), [{"level": n, "idx": i, "hash": h} for n, i, h in made])
         after = rows[-1][0]
 
 
