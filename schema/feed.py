@@ -2,16 +2,20 @@
 
 Every feed first replays what matches after `after`, then continues live, in position
 order; each item carries its position, so a client resumes with `after` set to the last
-position it saw. Without `after`, a feed starts from now.
+position it saw. Without `after`, a feed starts from now. While the database is away a
+feed waits for it (events.faults.patiently) and then continues.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
+from events.faults import patiently
 from events.model import RecordedEvent
 from projections.queries import tables
 from projections.queries.basis import Basis, by_key
@@ -53,7 +57,7 @@ async def _check_position(info: Info, after: int | None) -> None:
     services = info.context.services
     if after <= services.feed.known_head:
         return  # many subscribers resuming near the head cost no read
-    head = (await services.store.head()).position
+    head = (await patiently(services.store.head)).position
     if after > head:
         raise bad_input(
             f"after ({after}) is beyond the log's head ({head}): this log never had that"
@@ -69,7 +73,7 @@ async def _check_filters(info: Info, types: list[str] | None, streams: list[str]
             f"unknown event types {unknown}; the log knows {', '.join(store.types.names())}"
         )
     for stream in streams or []:
-        if await store.stream_version(stream) is None:
+        if await patiently(functools.partial(store.stream_version, stream)) is None:
             raise bad_input(f"no stream {stream!r} in the log")
 
 
@@ -79,8 +83,12 @@ async def _check_partners(info: Info, **keys: str | None) -> None:
     if not given:
         return
     fetch = by_key(tables.partners)
-    async with info.context.services.engine.connect() as connection:
-        found = await fetch(connection, list(given.values()), Basis())
+
+    async def read() -> dict[str, Any]:
+        async with info.context.services.engine.connect() as connection:
+            return await fetch(connection, list(given.values()), Basis())
+
+    found = await patiently(read)
     for argument, key in given.items():
         if key not in found:
             raise bad_input(f"{argument}: no partner with the key {key!r}")
@@ -118,8 +126,16 @@ async def _follow(
 
 async def _row_at(info: Info, table: str, key: str, position: int) -> dict[str, object] | None:
     fetch = by_key(getattr(tables, table))
-    async with info.context.db() as connection:
-        found = await fetch(connection, [key], Basis(position=position))
+
+    async def read() -> dict[str, Any]:
+        try:
+            async with info.context.db() as connection:
+                return await fetch(connection, [key], Basis(position=position))
+        except Exception:
+            await info.context.refresh()  # let a connection the database cut go
+            raise
+
+    found = await patiently(read)
     row: dict[str, object] | None = found.get(key)
     return row
 

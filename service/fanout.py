@@ -42,6 +42,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from events.faults import patiently
 from schema.access import Principal
 from schema.context import Context, FeedWindow, check_principal_may_read
 from service.observability import Metrics
@@ -279,7 +280,7 @@ class Fanout:
     async def group_for(self, operation: Operation, role: str | None) -> Group:
         group = self.groups.get(operation.key)
         if group is None:
-            start = (await self.services.store.head()).position
+            start = (await patiently(self.services.store.head)).position  # waits out an outage
             group = self.groups.get(operation.key)  # another member may have formed it
             if group is None:
                 group = self.groups[operation.key] = Group(self, operation, role, start)

@@ -6,10 +6,12 @@ with what it missed, no gap and no duplicate."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +31,9 @@ from tests.wire.test_instances import FEED, TOKENS, register
 pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="needs COOP_TEST_POSTGRES_URL")
 
 ANSWERED_WITHIN = 3.0  # seconds; the poll is 60 s, so only LISTEN (or its return) delivers
+PARTNER_FEED = (
+    "subscription($after: Int) { partnerChanges(after: $after) { position partner { key } } }"
+)
 READ = {"query": '{ partner(key: "nowhere") { key } }'}
 WRITE = {
     "query": 'mutation { registerPartner(input: {key: "x", name: "X", kind: CITY}) { position } }'
@@ -66,6 +71,19 @@ async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float 
             if await held if inspect.isawaitable(held) else held:
                 return
             await asyncio.sleep(0.05)
+
+
+async def received(client: Subscriber, within: float) -> list[Any]:
+    """What arrives within `within` seconds: only answers (an `events` answer as its
+    position), never an error."""
+    answers: list[Any] = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            message = await client.receive(timeout=within)
+            assert message["type"] == "next", message
+            data = message["payload"]["data"]
+            answers.append(data["events"]["position"] if "events" in data else data)
+    return answers
 
 
 async def positions(client: Subscriber, count: int, timeout: float = ANSWERED_WITHIN) -> list[int]:
@@ -116,13 +134,29 @@ async def test_a_cut_database_is_named_and_a_subscription_continues_when_it_retu
         await link.cut()
         during = [await register(writer, f"during-{n}") for n in range(3)]
         await during_the_outage(http, services)
-        async with Subscriber.connect(reader) as late:  # opened while the database is away
+        # Opened while the database is away: they give what the feed holds in memory, then
+        # wait for the database, without an error, and go on when it returns.
+        async with Subscriber.connect(reader) as late, Subscriber.connect(reader) as partners:
             await late.subscribe(FEED, {"after": 0})
+            await partners.subscribe(PARTNER_FEED, {"after": 0})
+            early = {id(s): await received(s, within=0.5) for s in (late, partners)}
             await link.restore()
             after = [await register(writer, f"after-{n}") for n in range(2)]
             assert await positions(client, 5, timeout=10) == during + after
-            assert await positions(late, 7, timeout=10) == before + during + after
-            for subscriber in (client, late):
+            every = before + during + after
+            got = early[id(late)] + await positions(late, 7 - len(early[id(late)]), timeout=10)
+            assert got == every
+            changes = [message["partnerChanges"] for message in early[id(partners)]]
+            changes += [
+                (await partners.next_data(10))["partnerChanges"] for _ in range(7 - len(changes))
+            ]
+            assert [change["position"] for change in changes] == every
+            assert [change["partner"]["key"] for change in changes] == [
+                *(f"before-{n}" for n in range(2)),
+                *(f"during-{n}" for n in range(3)),
+                *(f"after-{n}" for n in range(2)),
+            ]
+            for subscriber in (client, late, partners):
                 with pytest.raises(TimeoutError):
                     await subscriber.receive(timeout=0.3)
 
