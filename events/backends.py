@@ -8,18 +8,22 @@ and how a rebuilt table takes the place of the live one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import operator
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
+from uuid import UUID
 
 from sqlalchemy import Executable, Integer, Table, bindparam, column, func, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String, TypeEngine
 
@@ -72,6 +76,8 @@ class Backend(ABC):
     """One engine's way of doing what the others do differently."""
 
     name: str
+    renames_indexes: bool
+    """Whether `replace_table` keeps `fresh`'s indexes (renamed), rather than making them."""
 
     @abstractmethod
     async def lock_log(self, connection: AsyncConnection) -> None:
@@ -165,8 +171,9 @@ class Backend(ABC):
     async def replace_table(
         self, connection: AsyncConnection, live: Table, fresh: Table, suffix: str
     ) -> None:
-        """Drop `live` and give `fresh` its name; `fresh`'s indexes are `live`'s names with
-        `suffix` added, and get `live`'s names back. In the caller's transaction."""
+        """Drop `live` and give `fresh` its name; `fresh`'s indexes, `live`'s names with
+        `suffix` added, get `live`'s names back (or are made, if `fresh` has none yet and
+        the engine does not rename them). In the caller's transaction."""
 
 
 # --- SQLite -------------------------------------------------------------------------------
@@ -195,6 +202,7 @@ class SQLite(Backend):
     """SQLite: BEGIN IMMEDIATE (see events.database) already holds the write lock."""
 
     name = "sqlite"
+    renames_indexes = False
 
     async def lock_log(self, connection: AsyncConnection) -> None:
         return None
@@ -218,7 +226,8 @@ class SQLite(Backend):
         names = ", ".join(f'"{column.name}"' for column in table.columns)
         marks = ", ".join("?" for _ in table.columns)
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-        await (await _sqlite_driver(connection)).executemany(sql, rows)
+        with _driver_errors(sql, sqlite3.Error):
+            await (await _sqlite_driver(connection)).executemany(sql, rows)
 
     async def update_rows(
         self,
@@ -233,7 +242,8 @@ class SQLite(Backend):
         changes = ", ".join(f'"{name}" = ?' for name in set_columns)
         which = " AND ".join(f'"{name}" = ?' for name in where_columns)
         sql = f'UPDATE "{table.name}" SET {changes} WHERE {which}'
-        await (await _sqlite_driver(connection)).executemany(sql, rows)
+        with _driver_errors(sql, sqlite3.Error):
+            await (await _sqlite_driver(connection)).executemany(sql, rows)
 
     async def read_log(
         self,
@@ -302,8 +312,18 @@ class SQLite(Backend):
         await connection.execute(text(f'DROP TABLE "{live.name}"'))
         await connection.execute(text(f'ALTER TABLE "{fresh.name}" RENAME TO "{live.name}"'))
         for index in live.indexes:  # SQLite cannot rename an index: make it anew
-            await connection.execute(text(f'DROP INDEX "{index.name}{suffix}"'))
+            await connection.execute(text(f'DROP INDEX IF EXISTS "{index.name}{suffix}"'))
             await connection.run_sync(index.create)
+
+
+@contextlib.contextmanager
+def _driver_errors(statement: str, *kinds: type[Exception]) -> Iterator[None]:
+    """What the driver refuses, raised as SQLAlchemy raises it (the bulk paths talk to the
+    driver directly), so callers catch one kind of error."""
+    try:
+        yield
+    except kinds as error:
+        raise DBAPIError(statement, None, error) from error
 
 
 async def _sqlite_driver(connection: AsyncConnection) -> Any:
@@ -315,12 +335,13 @@ def _sqlite_moment(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-# Dates and times handed to sqlite3 as they are (the bulk paths do) are spelled as
+# Dates, times and UUIDs handed to sqlite3 as they are (the bulk paths do) are spelled as
 # SQLAlchemy spells them: dates as ISO text, times as naive UTC text with microseconds, so
 # rows written in bulk read back and sort as any other. (SQLAlchemy converts its own values
 # before sqlite3 sees them.) A log repeats its times: one spelling serves each.
 sqlite3.register_adapter(date, date.isoformat)
 sqlite3.register_adapter(datetime, functools.lru_cache(maxsize=1 << 12)(_sqlite_moment))
+sqlite3.register_adapter(UUID, operator.attrgetter("hex"))  # as SQLAlchemy's Uuid keeps it
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -381,6 +402,7 @@ class PostgreSQL(Backend):
     """PostgreSQL: an advisory lock serialises appends; LISTEN/NOTIFY crosses processes."""
 
     name = "postgresql"
+    renames_indexes = True
 
     def __init__(self) -> None:
         self._inserts: dict[str, str] = {}
@@ -411,9 +433,12 @@ class PostgreSQL(Backend):
             columns = tuple(list(values) for values in zip(*rows, strict=True))
             await connection.exec_driver_sql(self._insert(table), columns)
             return
+        import asyncpg
+
         driver: Any = (await connection.get_raw_connection()).driver_connection
         names = [column.name for column in table.columns]
-        await driver.copy_records_to_table(table.name, records=rows, columns=names)
+        with _driver_errors(f"COPY {table.name}", asyncpg.PostgresError):
+            await driver.copy_records_to_table(table.name, records=rows, columns=names)
 
     async def update_rows(
         self,

@@ -41,7 +41,8 @@ def recorded_from_values(values: Mapping[Any, Any]) -> RecordedEvent:
         position=values["position"],
         stream_id=values["stream_id"],
         stream_version=values["stream_version"],
-        event_id=event_id if isinstance(event_id, UUID) else UUID(str(event_id)),
+        # A plain UUID (a driver may give its own subclass, which others cannot take).
+        event_id=event_id if type(event_id) is UUID else UUID(str(event_id)),
         type=values["type"],
         schema_version=values["schema_version"],
         data=decode_json(values["data"]),

@@ -8,10 +8,15 @@ switches them in only when complete. All of them run each projector's one pure `
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import hashlib
+import operator
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, NamedTuple, NoReturn
@@ -39,7 +44,7 @@ from events.model import RecordedEvent
 from events.registry import EventTypes
 from events.store import EventStore
 from events.tables import UTCDateTime, events
-from projections.versions import Rows, Stamp
+from projections.versions import Rows, Stamp, Version
 
 checkpoint_metadata = MetaData()
 checkpoints = Table(
@@ -56,6 +61,9 @@ Progress = Callable[[int, int, float], None]
 PAGE = 5000  # events a page of the bulk paths
 _LOAD_AT_ONCE = 500  # keys one statement of the live path loads
 _WRITE_AT_ONCE = 50_000  # rows one bulk write takes
+_YIELD_EVERY = 500  # events folded between two turns of the event loop
+# (key, record_from, slice): rows written in primary key order go into its index in order.
+_IN_KEY_ORDER = operator.itemgetter(0, 7, 8)
 _ENDS, _IDENTITY = ("record_to", "recorded_to"), ("key", "record_from", "slice")
 
 
@@ -177,7 +185,31 @@ class Projections:
     def __init__(self, store: EventStore, projectors: Sequence[Projector]) -> None:
         self.store = store
         self.projectors = {projector.name: projector for projector in projectors}
+        self._deferred = False
         store.on_append(self.apply_in_transaction)
+
+    @asynccontextmanager
+    async def deferred(self, progress: Progress | None = None) -> AsyncIterator[None]:
+        """Write many events with no fold per append, then fold them all: every projection
+        rebuilt in one pass in memory when all of them stood at position 0 (an import into
+        an empty database, a replay), caught up in pages otherwise. Meanwhile the projections
+        fall behind, and appends from elsewhere pass them by until they are caught up."""
+        await self.ensure_checkpoints()
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
+            await self.up_to_date(progress)  # what was written, even if not all of it
+
+    async def up_to_date(self, progress: Progress | None = None) -> int:
+        """Bring every projection to the head: rebuilt in memory when none has folded
+        anything yet, caught up in pages otherwise. Returns the events folded."""
+        positions = await self._checkpoints()
+        if not any(positions.get(name, 0) for name in self.projectors):
+            names = sorted(self.projectors)
+            return (await self.rebuild_many(names, progress)).events
+        return await self.catch_up(progress=progress)
 
     def get(self, name: str) -> Projector:
         try:
@@ -190,6 +222,8 @@ class Projections:
         self, connection: AsyncConnection, recorded: Sequence[RecordedEvent]
     ) -> None:
         """Fold freshly appended events into every projector that is caught up."""
+        if self._deferred:
+            return
         before = recorded[0].position - 1
         rows = await connection.execute(select(checkpoints.c.name, checkpoints.c.position))
         due = [self.projectors[n] for n, p in rows if p == before and n in self.projectors]
@@ -265,11 +299,12 @@ class Projections:
         try:
             start = (await self.store.head()).position
             read = await _fold_from_scratch(self.store, fresh, start, page, progress)
-            async with write_transaction(self.store.engine, lock=False) as connection:
-                for projector in fresh:
-                    for table in projector.tables.values():
-                        for index in table.indexes:
-                            await connection.run_sync(index.create)
+            if backend_of(self.store.engine).renames_indexes:  # else the switch makes them
+                async with write_transaction(self.store.engine, lock=False) as connection:
+                    for projector in fresh:
+                        for table in projector.tables.values():
+                            for index in table.indexes:
+                                await connection.run_sync(index.create)
             async with write_transaction(self.store.engine) as connection:
                 rest = await self.store.read_all(after=start, limit=10**9)
                 await fold_events(connection, self.store.types, fresh, rest)
@@ -402,10 +437,16 @@ async def _fold_from_scratch(
     decode = store.types.decode_text
     backend = backend_of(store.engine)
     started, after, folded = time.monotonic(), 0, 0
-    while after < until:
-        async with write_transaction(store.engine, lock=False) as connection:
-            batch = await backend.read_log(connection, after, until, page, wanted)
-            for position, kind, version, data, recorded_at in batch:
+    writing: asyncio.Future[None] | None = None
+    try:
+        while after < until:
+            async with store.engine.connect() as reading:
+                batch = await backend.read_log(reading, after, until, page, wanted)
+            if not batch:
+                break
+            for number, (position, kind, version, data, recorded_at) in enumerate(batch):
+                if number % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # the previous page's write moves on meanwhile
                 targets = interested.get(kind)
                 if targets is None:
                     continue
@@ -413,22 +454,40 @@ async def _fold_from_scratch(
                 stamp = Logged(position, recorded_at, kind)
                 for projector, into in targets:
                     projector.fold(into, stamp, value)
-            for table in every:
-                await backend.write_rows(connection, table.table, table.take_finished())
-        if not batch:
-            break
-        after, folded = batch[-1].position, folded + len(batch)
-        if progress is not None:
-            progress(after, until, after / max(time.monotonic() - started, 1e-9))
-    async with write_transaction(store.engine, lock=False) as connection:
-        for table in every:
-            opened = table.take_open()
-            for first in range(0, len(opened), _WRITE_AT_ONCE):
-                chunk = opened[first : first + _WRITE_AT_ONCE]
-                await backend.write_rows(connection, table.table, chunk)
+            finished = [(table.table, table.take_finished()) for table in every]
+            if writing is not None:
+                await writing
+            # Written on another connection while the next page is read and folded.
+            writing = asyncio.ensure_future(_write_page(store, finished))
+            # The open versions live to the end: the cyclic collector need not walk them
+            # again and again (they hold no cycles; what dies is freed as ever).
+            gc.freeze()
+            after, folded = batch[-1].position, folded + len(batch)
+            if progress is not None:
+                progress(after, until, after / max(time.monotonic() - started, 1e-9))
+        if writing is not None:
+            await writing
+        writing = None
+        opened = [(table.table, sorted(table.take_open(), key=_IN_KEY_ORDER)) for table in every]
+        for first in range(0, max((len(rows) for _, rows in opened), default=0), _WRITE_AT_ONCE):
+            chunk = [(table, rows[first : first + _WRITE_AT_ONCE]) for table, rows in opened]
+            await _write_page(store, chunk)
+    finally:
+        gc.unfreeze()
+        if writing is not None:  # a failure while a page was being written
+            with contextlib.suppress(Exception):
+                await writing
     if progress is not None and after < until:
         progress(until, until, until / max(time.monotonic() - started, 1e-9))
     return folded
+
+
+async def _write_page(store: EventStore, rows: Sequence[tuple[Table, list[Version]]]) -> None:
+    """Row versions of several tables, each table in bulk, in one transaction."""
+    backend = backend_of(store.engine)
+    async with write_transaction(store.engine, lock=False) as connection:
+        for table, versions in rows:
+            await backend.write_rows(connection, table, versions)
 
 
 async def compare(

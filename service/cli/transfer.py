@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,20 +39,41 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
 @reported
 async def import_(settings: Settings, args: argparse.Namespace) -> int:
-    line = ProgressLine("import", terminal_only=True)
+    line, folding = ProgressLine("import", terminal_only=True), Phase("fold")
     with readable(args.file) as (path, label):
         async with opened(settings) as services:
-            done = await import_file(services, path, label, line)
+            done = await import_file(services, path, label, line, folding.line(line))
     if done.count == 0:
         print(f"coop: {label} holds no events; nothing was imported")
         return OK
-    line.finish()
+    folding.finish(line)
     first = done.head.position - done.count + 1
     print(
         f"coop: imported {done.count} events (positions {first}-{done.head.position})"
         f" from {label}; the head is position {done.head.position}, hash {done.head.hash}"
     )
     return OK
+
+
+class Phase:
+    """A second progress line for the fold that follows a copy: the copy's line is finished
+    when the fold starts, and the fold's line shown like it (on a terminal only)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown: ProgressLine | None = None
+
+    def line(self, before: ProgressLine) -> Callable[[int, int], None]:
+        def report(done: int, total: int) -> None:
+            if self.shown is None:
+                before.finish()
+                self.shown = ProgressLine(self.label, terminal_only=True)
+            self.shown(done, total)
+
+        return report
+
+    def finish(self, before: ProgressLine) -> None:
+        (self.shown or before).finish()
 
 
 @contextmanager
@@ -89,14 +110,14 @@ def point(text: str) -> int | datetime:
 async def replay(settings: Settings, args: argparse.Namespace) -> int:
     target = Path(args.into)
     check_new_file(target)
-    line = ProgressLine("replay", terminal_only=True)
+    line, folding = ProgressLine("replay", terminal_only=True), Phase("fold")
     async with opened(settings) as services:
         until = await position_of(services.store, args.until)
         try:
-            head = await replay_to(services.store, target, until, line)
+            head = await replay_to(services.store, target, until, line, folding.line(line))
         except InvalidAppend as error:
             raise Refused(f"the log cannot be replayed to position {until}: {error}") from None
-    line.finish()
+    folding.finish(line)
     recorded = head.recorded_at.isoformat() if head.recorded_at else "nothing recorded yet"
     print(f"coop: replayed positions 1-{head.position} into {target} (last recorded {recorded})")
     print(f"head hash {head.hash}")

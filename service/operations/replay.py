@@ -66,15 +66,21 @@ async def position_of(store: EventStore, until: int | datetime) -> int:
 
 
 async def replay_to(
-    source: EventStore, target: Path, until: int, progress: Progress = silent
+    source: EventStore,
+    target: Path,
+    until: int,
+    progress: Progress = silent,
+    folding: Progress = silent,
 ) -> Head:
     """Build the log up to `until` with its projections into the new SQLite file `target`,
-    written beside it first and moved into place only when complete."""
+    written beside it first and moved into place only when complete. The log is copied
+    first, then folded in one pass with the read models in memory (`folding` reports it)."""
     check_new_file(target)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".coop-replay-") as folder:
         building = Path(folder) / target.name
         async with fresh_sqlite(building, source.types) as copy:
-            await copy_log(source, copy.store, until, progress)
+            async with copy.projections.deferred(lambda done, total, _: folding(done, total)):
+                await copy_log(source, copy.store, until, progress)
             head = await copy.store.head()
         _move_into_place(building, target)
     return head

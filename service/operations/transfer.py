@@ -170,17 +170,29 @@ class Imported:
 
 
 async def import_file(
-    services: Services, path: Path, label: str, progress: Progress = silent
+    services: Services,
+    path: Path,
+    label: str,
+    progress: Progress = silent,
+    folding: Progress = silent,
 ) -> Imported:
     """Check the whole file against the chain and the catalogue, then write it in batches:
-    an altered or malformed file is refused before anything is written."""
+    an altered or malformed file is refused before anything is written.
+
+    Into an empty database the log is written first and folded after, in one pass with the
+    read models in memory (`folding` reports it); a log continued is folded batch by batch
+    as it is written."""
     head = await services.store.head()
     async with services.engine.connect() as connection:
         frontier = await load_frontier(connection, head.position)
     count = check_file(path, label, head, services.store.types, frontier)
     if count:
         await services.projections.catch_up()
-        await _write_batches(services.store, path, label, count, progress)
+        if head.position == 0:
+            async with services.projections.deferred(lambda done, total, _: folding(done, total)):
+                await _write_batches(services.store, path, label, count, progress)
+        else:
+            await _write_batches(services.store, path, label, count, progress)
     return Imported(count, await services.store.head())
 
 

@@ -13,7 +13,7 @@ import pytest
 from events.merkle import root_of
 from events.tree import leaf_of
 from service.cli.common import ProgressLine
-from service.operations.transfer import write_export
+from service.operations.transfer import import_file, write_export
 from service.services import build_services
 from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, head_and_digests
@@ -208,3 +208,35 @@ async def test_idempotency_keys_travel_with_the_log(
     assert again.code == 0, again.err
     assert "0 seed commands written, 32 already present" in again.out
     assert await head_and_digests(target_url) == await head_and_digests(empty_url)
+
+
+async def test_an_import_into_an_empty_database_writes_the_log_then_folds_it_once(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """The whole log first, then every read model rebuilt in one pass (reported as it
+    goes); a log continued is folded batch by batch as it is written."""
+    path = await export(coop, sampled_url, tmp_path, "--until", "15")
+    rest = await export(coop, sampled_url, tmp_path, "--after", "15")
+    services = build_services(Settings(database_url=empty_url))
+    try:
+        await services.start()
+        written: list[tuple[int, int]] = []
+        folded: list[tuple[int, int]] = []
+        done = await import_file(
+            services,
+            path,
+            "log",
+            lambda *seen: written.append(seen),
+            lambda *seen: folded.append(seen),
+        )
+        assert done.count == 15
+        assert written[-1] == (15, 15)
+        assert folded[-1] == (15, 15)
+        assert {status.lag for status in await services.projections.status()} == {0}
+        folded.clear()
+        await import_file(services, rest, "rest", folding=lambda *seen: folded.append(seen))
+        assert folded == []
+        assert {status.position for status in await services.projections.status()} == {HEAD}
+    finally:
+        await services.close()
+    assert await head_and_digests(empty_url) == await head_and_digests(sampled_url)
