@@ -191,8 +191,8 @@ async def check_stored_checkpoints(
         Check(
             "checkpoints",
             Status.OK,
-            f"{len(stored)} checkpoints: {signed}, each matching the log and consistent with"
-            " the next",
+            f"{len(stored)} checkpoint{'' if len(stored) == 1 else 's'}: {signed}, each"
+            " matching the log and consistent with the next",
         )
     ]
 
