@@ -23,7 +23,7 @@ from uuid import UUID
 from sqlalchemy import Executable, Integer, Table, bindparam, column, func, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String, TypeEngine
 
@@ -175,6 +175,11 @@ class Backend(ABC):
         `suffix` added, get `live`'s names back (or are made, if `fresh` has none yet and
         the engine does not rename them). In the caller's transaction."""
 
+    async def interrupt(self, connection: AsyncConnection) -> None:
+        """Stop the statement `connection` is running, from outside the task awaiting it.
+        Nothing to do on PostgreSQL: asyncpg cancels the statement of a cancelled task."""
+        return None
+
 
 # --- SQLite -------------------------------------------------------------------------------
 
@@ -203,6 +208,15 @@ class SQLite(Backend):
 
     name = "sqlite"
     renames_indexes = False
+
+    async def interrupt(self, connection: AsyncConnection) -> None:
+        # The statement runs in aiosqlite's thread: cancelling the task awaiting it does not
+        # stop it, and closing the connection would wait for it to end.
+        # Closed meanwhile (the statement ended as its deadline came): nothing to stop.
+        with contextlib.suppress(ValueError, ResourceClosedError):
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is not None:
+                await driver.interrupt()
 
     async def lock_log(self, connection: AsyncConnection) -> None:
         return None

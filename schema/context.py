@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import ErrorCode
 from domain.handling import Commands
+from events.backends import backend_of
 from events.feed import ChangeFeed
 from events.store import EventStore
 from schema.access import ANONYMOUS, Principal
@@ -31,6 +32,10 @@ class SchemaSettings(Protocol):
 
     @property
     def max_page_size(self) -> int: ...
+    @property
+    def max_query_cost(self) -> int: ...
+    @property
+    def request_timeout(self) -> float: ...
     @property
     def require_auth_for_reads(self) -> bool: ...
     @property
@@ -67,6 +72,10 @@ class Operation:
     loaders: dict[object, Any] = field(default_factory=dict)
     head: int | None = None
     bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cost: dict[str, int] | None = None  # the estimate it was admitted on, and the limit
+    # When (event loop time) its statements are interrupted; None: never (subscriptions).
+    deadline: float | None = None
+    interrupts: list[asyncio.Task[None]] = field(default_factory=list)
     # Set when the operation's answer is complete; a field still running (a sibling of one
     # that failed) then reads on connections of its own, as its answer is discarded anyway.
     finished: bool = False
@@ -128,7 +137,8 @@ class Context:
                 return
             if operation.connection is None:
                 operation.connection = await self.services.engine.connect()
-            yield operation.connection
+            with _interrupted_at(operation, operation.connection):
+                yield operation.connection
 
     async def head(self) -> int:
         """The log head as this operation first saw it, read on the operation's connection."""
@@ -158,6 +168,24 @@ class Context:
             if operation.connection is not None:
                 await operation.connection.close()
                 operation.connection = None
+
+
+@contextmanager
+def _interrupted_at(operation: Operation, connection: AsyncConnection) -> Iterator[None]:
+    """Stop the statement running on `connection` once the operation's deadline passes."""
+    if operation.deadline is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        operation.interrupts.append(loop.create_task(backend_of(connection).interrupt(connection)))
+
+    timer = loop.call_at(operation.deadline, interrupt)
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 Info = strawberry.Info[Context, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,9 @@ from strawberry.types.graphql import OperationType
 from domain.errors import DomainError, ErrorCode
 from events.faults import database_unavailable
 from schema.context import begin_operation
+from schema.cost import estimate_cost, too_costly
 from schema.errors import bad_input
+from schema.inputs import check_string_lengths
 
 log = logging.getLogger("coop.graphql")
 
@@ -80,6 +83,13 @@ class RequestScope(SchemaExtension):
                 "subscriptions are served over WebSocket (the graphql-transport-ws protocol)"
                 " on this same path, not over HTTP"
             )
+        execution = self.execution_context
+        if execution.graphql_document is not None:
+            check_string_lengths(execution.graphql_document, execution.variables)
+            self._check_cost(context)
+        if over_http:
+            timeout = context.services.settings.request_timeout
+            self.operation.deadline = asyncio.get_running_loop().time() + timeout
         try:
             yield
         finally:
@@ -87,6 +97,29 @@ class RequestScope(SchemaExtension):
             if hasattr(context, "close"):
                 await context.close()
 
+    def _check_cost(self, context: Any) -> None:
+        """Refuse an operation that could return more objects than the budget allows."""
+        execution = self.execution_context
+        settings = context.services.settings
+        assert execution.graphql_document is not None
+        estimate = estimate_cost(
+            execution.schema._schema,
+            execution.graphql_document,
+            execution.operation_name,
+            execution.variables,
+            settings.max_page_size,
+        )
+        self.operation.cost = {"estimated": estimate, "limit": settings.max_query_cost}
+        if estimate > settings.max_query_cost:
+            raise too_costly(estimate, settings.max_query_cost)
+
     def get_results(self) -> dict[str, Any]:
         operation = getattr(self, "operation", None)  # None if it never started
-        return {"basis": operation.bases} if operation and operation.bases else {}
+        if operation is None:
+            return {}
+        results: dict[str, Any] = {}
+        if operation.bases:
+            results["basis"] = operation.bases
+        if operation.cost is not None:
+            results["cost"] = operation.cost
+        return results

@@ -6,6 +6,7 @@ it did not find gets; its DataLoader lives in the operation's state, never longe
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ V = TypeVar("V")
 Fetch = Callable[[AsyncConnection, Sequence[str], Basis], Awaitable[Mapping[str, V]]]
 Key = tuple[Basis, str]
 Rows = Sequence[Row]
+# Keys read by one statement: a large batch is read in chunks, so that one request's
+# thousands of keys do not hold the event loop while others wait.
+CHUNK = 250
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,9 +53,13 @@ async def _batch(context: Context, loader: Loader[V], keys: list[Key]) -> list[V
         by_basis[basis].append(key)
     found: dict[Key, V] = {}
     for basis, group in by_basis.items():
-        async with context.db() as connection:
-            rows = await loader.fetch(connection, list(dict.fromkeys(group)), basis)
-        found.update({(basis, key): value for key, value in rows.items()})
+        unique = list(dict.fromkeys(group))
+        for start in range(0, len(unique), CHUNK):
+            if start:
+                await asyncio.sleep(0)  # let other requests run between chunks
+            async with context.db() as connection:
+                rows = await loader.fetch(connection, unique[start : start + CHUNK], basis)
+            found.update({(basis, key): value for key, value in rows.items()})
     return [found.get(key, loader.missing) for key in keys]
 
 

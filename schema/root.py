@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -51,19 +51,25 @@ class CoopSchema(strawberry.Schema):
 
 @dataclass(frozen=True)
 class Limits:
-    """How large a request may be: query depth, aliases, tokens."""
+    """How large a request may be: query depth, aliases, tokens; whether the schema may be
+    introspected."""
 
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    introspection: bool = True
 
 
 def limit_rules(limits: Limits) -> list[Any]:
-    """The depth and alias rules, made once per schema: the validation cache is keyed by the
-    rule classes, and a limiter made per request makes new ones, so nothing would hit."""
+    """The depth and alias rules (and, where it is off, the one refusing introspection), made
+    once per schema: the validation cache is keyed by the rule classes, and a limiter made
+    per request makes new ones, so nothing would hit."""
     depth = QueryDepthLimiter(max_depth=limits.max_query_depth)
     aliases = MaxAliasesLimiter(max_alias_count=limits.max_aliases)
-    return [*depth.validation_rules, *aliases.validation_rules]
+    rules: list[Any] = [*depth.validation_rules, *aliases.validation_rules]
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
 
 
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:

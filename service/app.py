@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -29,6 +32,7 @@ from schema.context import Context
 from schema.extensions import coded
 from schema.root import Limits, build_schema
 from service.auth import BadToken, principal_for
+from service.bodies import BodyTooLarge, BodyTooSlow, read_body, with_body
 from service.browser.graphiql import STATIC, graphiql_html
 from service.browser.pages import Browser
 from service.checkpointing import Checkpointer
@@ -41,6 +45,7 @@ from service.websocket import LegacyHandler, PingingHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 RETRY_AFTER_SECONDS = 1
+CLOSE = {"connection": "close"}  # the rest of the body is not read: the connection ends
 log = logging.getLogger("coop.app")
 
 
@@ -52,11 +57,42 @@ class CoopGraphQL(GraphQL[Context, None]):
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
-        limits = Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-        super().__init__(build_schema(limits), keep_alive=True, keep_alive_interval=15)
+        limits = Limits(
+            settings.max_query_depth,
+            settings.max_aliases,
+            settings.max_tokens,
+            introspection=settings.introspection,
+        )
+        super().__init__(
+            build_schema(limits),
+            keep_alive=True,
+            keep_alive_interval=15,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+            max_subscriptions_per_connection=settings.ws_max_operations,
+        )
+        self.open_by_caller: dict[str, set[Any]] = {}
         self.services = services
         self.persisted = PersistedQueries()
         self.fanout = Fanout(services, self.schema, settings.ws_queue_limit)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A JSON object, or a 400 saying what the body (or query parameter) is instead."""
+        try:
+            text = data.decode() if isinstance(data, bytes) else data
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the body is not UTF-8 text") from None
+        try:
+            parsed = super().parse_json(text)
+        except RecursionError:
+            raise HTTPException(400, "the JSON nests too deeply") from None
+        if not isinstance(parsed, dict):
+            raise HTTPException(
+                400,
+                f"expected a JSON object, got {_json_kind(parsed)}: send"
+                ' {"query": ..., "variables": {...}}',
+            )
+        return parsed
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -64,6 +100,8 @@ class CoopGraphQL(GraphQL[Context, None]):
         """The request, with a persisted query's document filled in from its hash."""
         parsed = await super().parse_http_body(request)
         for data in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(data.operation_name, str | None):
+                raise HTTPException(400, "operationName must be a string or null")
             data.query = self.persisted.document(data.query, data.extensions)
         return parsed
 
@@ -79,11 +117,12 @@ class CoopGraphQL(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         params = context.connection_params or {}
-        authorization = params.get("authorization") or params.get("Authorization")
+        authorization = params.get("authorization", params.get("Authorization"))
+        if authorization is not None and not isinstance(authorization, str):
+            # Never anonymous: over graphql-transport-ws the handler closes with 4400 first.
+            raise ConnectionRejectionError(_refusal("authorization must be 'Bearer <token>'"))
         try:
-            context.principal = principal_for(
-                self.services.settings, authorization if isinstance(authorization, str) else None
-            )
+            context.principal = principal_for(self.services.settings, authorization)
         except BadToken as error:
             raise ConnectionRejectionError(_refusal(str(error))) from None
         if self.services.settings.require_auth_for_reads and not context.principal.authenticated:
@@ -135,6 +174,11 @@ def _refusal(message: str) -> dict[str, object]:
     return {"message": message, "extensions": {"code": str(ErrorCode.UNAUTHENTICATED)}}
 
 
+def _json_kind(value: object) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
 def _wants_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE in request.headers.get("accept", "")
 
@@ -176,9 +220,43 @@ def _not_ready(reason: str, **details: object) -> JSONResponse:
     return JSONResponse({"ready": False, "reason": reason, **details}, status_code=503)
 
 
+def error_response(
+    status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A refusal before GraphQL runs, shaped as a GraphQL answer."""
+    body = {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _timed_out(seconds: float) -> JSONResponse:
+    message = (
+        f"the request took longer than {seconds:g} s and was stopped (COOP_REQUEST_TIMEOUT);"
+        " a write in it may or may not have been recorded: retry it with the same idempotency"
+        " key, or ask for less"
+    )
+    error = {"message": message, "extensions": {"code": str(ErrorCode.TIMEOUT)}}
+    return JSONResponse({"data": None, "errors": [error]})
+
+
 def _unauthenticated(message: str) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}]}
-    return JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})
+    return error_response(
+        401, ErrorCode.UNAUTHENTICATED, message, headers={"www-authenticate": "Bearer"}
+    )
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browsers on the allowed origins may call the API; preflights from others are refused."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept"],
+            max_age=600,
+        )
+    ]
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -188,7 +266,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     browser = Browser(settings, services, graphql.schema, retry_after=RETRY_AFTER_SECONDS)
 
     async def graphql_http(request: Request) -> Response:
-        if _wants_graphiql(request):
+        if settings.graphiql and _wants_graphiql(request):
             # The page holds no data: it is served without a token, which is typed into it.
             return HTMLResponse(graphiql_html())
         try:
@@ -198,18 +276,29 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         if settings.require_auth_for_reads and not principal.authenticated:
             return _unauthenticated("this service requires a bearer token for every request")
         request.state.principal = principal
+        if request.method == "POST":
+            try:
+                body = await read_body(request, settings.max_body_bytes, settings.body_timeout)
+            except BodyTooLarge as error:
+                return error_response(413, ErrorCode.PAYLOAD_TOO_LARGE, str(error), CLOSE)
+            except BodyTooSlow as error:
+                return error_response(408, ErrorCode.TIMEOUT, str(error), CLOSE)
+            request = with_body(request, body)
         try:
-            response: Response = await graphql.run(request)
+            async with asyncio.timeout(settings.request_timeout):
+                response: Response = await graphql.run(request)
+        except TimeoutError:
+            return _timed_out(settings.request_timeout)
         except PersistedQueryError as error:
-            body = {"errors": [{"message": str(error), "extensions": {"code": str(error.code)}}]}
-            return JSONResponse(body, status_code=200)
+            return error_response(200, error.code, str(error))
         except HTTPException as error:
-            # A body that is not JSON (400), or a mutation over GET, which the specification
-            # answers with 405: say so in JSON.
-            body = {"errors": [{"message": error.reason}]}
+            # A body that is not JSON of the right shape (400), or a mutation over GET, which
+            # the specification answers with 405: say so in JSON.
             if request.method == "GET" and "GET" in error.reason:
-                return JSONResponse(body, status_code=405, headers={"allow": "POST"})
-            return JSONResponse(body, status_code=error.status_code)
+                return error_response(
+                    405, ErrorCode.BAD_REQUEST, error.reason, headers={"allow": "POST"}
+                )
+            return error_response(error.status_code, ErrorCode.BAD_REQUEST, error.reason)
         return response
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -253,7 +342,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *browser.routes(),
         ],
-        middleware=[Middleware(RequestContext, metrics=services.metrics)],
+        middleware=[*_cors(settings), Middleware(RequestContext, metrics=services.metrics)],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -8,6 +8,7 @@ import socket
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.operations.database import Refused
 from service.services import Services
@@ -27,7 +28,59 @@ class CoopServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+class HeaderDeadline(HttpToolsProtocol):
+    """uvicorn's HTTP protocol, closing a connection whose request line and headers have not
+    all arrived `header_timeout` seconds after it opened or its last request began: uvicorn
+    itself waits for a client that sends a byte now and then for ever."""
+
+    header_timeout = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.write(TOO_SLOW)
+            self.transport.close()
+
+
+TOO_SLOW = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 36\r\nconnection: close\r\n\r\nthe request headers came too slowly\n"
+)
+
+
 def server_for(app: Starlette, host: str, port: int, **options: object) -> CoopServer:
+    services: Services = app.state.services
+    protocol = type(
+        "CoopHttpProtocol",
+        (HeaderDeadline,),
+        {"header_timeout": services.settings.header_timeout},
+    )
     # No per-message deflate: it compresses each socket's copy of an answer on its own, so
     # one answer sent to a thousand subscribers would be compressed a thousand times.
     config = uvicorn.Config(
@@ -35,10 +88,11 @@ def server_for(app: Starlette, host: str, port: int, **options: object) -> CoopS
         host=host,
         port=port,
         lifespan="on",
+        http=protocol,
         ws_per_message_deflate=False,
         **options,  # type: ignore[arg-type]
     )
-    return CoopServer(config, app.state.services)
+    return CoopServer(config, services)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -13,6 +13,7 @@ from service.redaction import masked, redacted
 
 ROLES = ("reader", "editor", "auditor", "admin")
 DEFAULT_DATABASE_URL = "sqlite:///coop.db"
+ORIGIN = re.compile(r"https?://([^/\s:\[\]]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
 
 
 class SettingsError(ValueError):
@@ -57,6 +58,17 @@ class Settings:
     signing_key: str | None = None
     checkpoint_every: Every | None = None
     ws_queue_limit: int = 200
+    max_body_bytes: int = 1_000_000
+    max_query_cost: int = 50_000
+    request_timeout: float = 10.0
+    header_timeout: float = 10.0
+    body_timeout: float = 20.0
+    ws_init_timeout: float = 10.0
+    ws_max_operations: int = 20
+    ws_max_subscriptions_per_token: int = 100
+    introspection: bool = True
+    graphiql: bool = True
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +95,19 @@ class Settings:
             signing_key=_signing_key(env),
             checkpoint_every=_every(env),
             ws_queue_limit=_positive(env, "COOP_WS_QUEUE_LIMIT", cls.ws_queue_limit),
+            max_body_bytes=_positive(env, "COOP_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_query_cost=_positive(env, "COOP_MAX_QUERY_COST", cls.max_query_cost),
+            request_timeout=_seconds(env, "COOP_REQUEST_TIMEOUT", cls.request_timeout),
+            header_timeout=_seconds(env, "COOP_HEADER_TIMEOUT", cls.header_timeout),
+            body_timeout=_seconds(env, "COOP_BODY_TIMEOUT", cls.body_timeout),
+            ws_init_timeout=_seconds(env, "COOP_WS_INIT_TIMEOUT", cls.ws_init_timeout),
+            ws_max_operations=_positive(env, "COOP_WS_MAX_OPERATIONS", cls.ws_max_operations),
+            ws_max_subscriptions_per_token=_positive(
+                env, "COOP_WS_MAX_SUBSCRIPTIONS_PER_TOKEN", cls.ws_max_subscriptions_per_token
+            ),
+            introspection=_flag(env, "COOP_INTROSPECTION", default=cls.introspection),
+            graphiql=_flag(env, "COOP_GRAPHIQL", default=cls.graphiql),
+            cors_origins=parse_origins(env.get("COOP_CORS_ORIGINS", "")),
         )
 
 
@@ -121,9 +146,23 @@ def _token(number: int, parts: list[str]) -> Token:
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Comma-separated origins (`https://app.example.org`) a browser may call from, or `*`."""
+    origins = tuple(filter(None, (part.strip().rstrip("/") for part in text.split(","))))
+    for origin in origins:
+        if origin != "*" and not ORIGIN.fullmatch(origin):
+            raise SettingsError(
+                f"COOP_CORS_ORIGINS entry {origin!r} is not an origin: use scheme://host[:port],"
+                " like https://app.example.org, or *"
+            )
+    return origins
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     value = env.get(name, "").strip().lower()
-    if value in ("", "0", "false", "no"):
+    if value == "":
+        return default
+    if value in ("0", "false", "no"):
         return False
     if value in ("1", "true", "yes"):
         return True

@@ -25,7 +25,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from domain.errors import ErrorCode
 from schema.context import Context
+from schema.errors import coded_error
 from service.fanout import Fanout, subscription
 from service.services import Services
 
@@ -52,14 +54,59 @@ class PingingHandler(ServedBy, BaseGraphQLTransportWSHandler[Context, None]):
 
     _pinger: asyncio.Task[None] | None = None
 
+    @property
+    def caller(self) -> str | None:
+        """Whom the per-token cap counts: the token's name; None for an anonymous caller, who
+        may share an address with many others (behind a NAT or a proxy)."""
+        principal = self.context.principal
+        return f"token:{principal.actor}" if principal.authenticated else None
+
+    @property
+    def open_by_caller(self) -> dict[str, set[PingingHandler]]:
+        """The connections of each caller, kept by the view for all its sockets."""
+        return cast(dict[str, set[PingingHandler]], self.view.open_by_caller)
+
     async def handle_connection_init(self, message: Any) -> None:
+        if await self._malformed(message.get("payload")):
+            return
         if not self.connection_init_received and await self._refused(message.get("payload")):
             return
         await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.caller is not None:
+            self.open_by_caller.setdefault(self.caller, set()).add(self)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping())
             metrics = self.services.metrics
             metrics.connections.inc()
+
+    async def _malformed(self, payload: object) -> bool:
+        """An `authorization` that is not text closes the socket with 4400 (the protocol's
+        code for a malformed message), rather than passing as anonymous."""
+        if not isinstance(payload, dict):
+            return False
+        authorization = payload.get("authorization", payload.get("Authorization"))
+        if authorization is None or isinstance(authorization, str):
+            return False
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        await self.websocket.close(code=4400, reason="authorization must be 'Bearer <token>'")
+        return True
+
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.services.settings.ws_max_subscriptions_per_token
+        caller = self.caller
+        held = sum(len(h.operations) for h in self.open_by_caller.get(caller or "", ()))
+        if self.connection_acknowledged and caller is not None and held >= limit:
+            error = coded_error(
+                ErrorCode.BAD_USER_INPUT,
+                f"this token already holds {held} operations open, its limit"
+                " (COOP_WS_MAX_SUBSCRIPTIONS_PER_TOKEN): complete one first",
+            )
+            await self.send_message(
+                {"id": message.get("id"), "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
 
     async def _refused(self, payload: object) -> bool:
         """A refused `connection_init` closes the socket with 4403 and the reason (the
@@ -95,6 +142,7 @@ class PingingHandler(ServedBy, BaseGraphQLTransportWSHandler[Context, None]):
                 await self.send_message({"type": "ping"})
 
     async def shutdown(self) -> None:
+        self.open_by_caller.get(self.caller or "", set()).discard(self)
         if self._pinger is not None:
             self._pinger.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,4 +1,5 @@
-"""Scratch PostgreSQL databases beside a given one, for the tests and the benchmarks."""
+"""Scratch PostgreSQL databases beside a given one, and bulk rows to load a database with,
+for the tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import make_url
+from sqlalchemy import String, cast, literal, make_url, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.database import create_engine
+from projections.models.partners import partners
 
 
 async def create_postgres_database(admin_url: str, prefix: str = "coop_test") -> str:
@@ -42,3 +45,24 @@ async def _run(admin_url: str, statement: str) -> None:
             await connection.exec_driver_sql(statement)
     finally:
         await admin.dispose()
+
+
+async def many_partners(connection: AsyncConnection, count: int) -> None:
+    """`count` copies of one partner under new keys, written straight into the read table."""
+    numbers = select(literal(1).label("i")).cte("numbers", recursive=True)
+    numbers = numbers.union_all(select(numbers.c.i + 1).where(numbers.c.i < count))
+    copied = [
+        ((literal("bulk-") + cast(numbers.c.i, String)) if column.name == "key" else column).label(
+            column.name
+        )
+        for column in partners.columns
+    ]
+    query = (
+        select(*copied)
+        .select_from(partners)
+        .join(numbers, literal(True))
+        .where(partners.c.key == "tokyo", partners.c.record_to.is_(None))
+    )
+    await connection.execute(
+        partners.insert().from_select([c.name for c in partners.columns], query)
+    )

@@ -134,8 +134,10 @@ def one_of(column: Any, values: Sequence[str] | None) -> Any:
 
 
 def text_match(columns: Sequence[Any], text: str) -> Any:
-    pattern = f"%{text.lower()}%"
-    return or_(*(column.is_not(None) & column.ilike(pattern) for column in columns))
+    """Columns holding `text`, case aside; `%` and `_` in it match only themselves."""
+    return or_(
+        *(column.is_not(None) & column.icontains(text, autoescape=True) for column in columns)
+    )
 
 
 async def grouped(

@@ -19,10 +19,12 @@ from events.dates import PartialDate
 from service.services import Services
 from tests.api.conftest import Client
 
-NESTED = """{ partners(kind: NETWORK, first: 100) { nodes { key
-  members(first: 100) { nodes { member { key
-    programs(first: 100) { nodes { key
-      activities(first: 100) { nodes { name } } } } } } } } } }"""
+# Pages as large as the data below needs, within the cost budget (about 23,000 objects):
+# 100 at each of the four levels would be refused before any statement.
+NESTED = """{ partners(kind: NETWORK, first: 10) { nodes { key
+  members(first: 60) { nodes { member { key
+    programs(first: 5) { nodes { key
+      activities(first: 5) { nodes { name } } } } } } } } } }"""
 
 
 async def record(services: Services, prefix: str, networks: int, members: int) -> None:
