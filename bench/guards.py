@@ -7,7 +7,7 @@ Run by `make bench`, never by the tests. On each engine, over the seed history:
    `--requests` times through the real ASGI app (httpx's ASGITransport, in this process, so
    no socket noise), and its median latency taken;
 2. the guard work that request does is run `--requests` times on its own, exactly as the
-   request runs it: `check_string_lengths` and `estimate_cost` on the parsed document,
+   request runs it: `check_strings` and `estimate_cost` on the parsed document,
    entering and leaving `asyncio.timeout` (the HTTP handler's), and arming and cancelling
    the interrupt timer the operation's connection gets (`loop.call_at`);
 3. the overhead is (2) / ((1) - (2)): what the guards add to the request without them;
@@ -40,7 +40,7 @@ from graphql import parse
 
 from bench.support import database, machine
 from schema.cost import estimate_cost
-from schema.inputs import check_string_lengths
+from schema.inputs import check_strings
 from schema.root import build_schema
 from service.app import create_app
 from service.migrate import upgrade
@@ -121,7 +121,7 @@ async def guard_times(requests: int) -> list[float]:
     for _ in range(requests):
         started = time.perf_counter()
         async with asyncio.timeout(10):  # noqa: ASYNC100  (what entering and leaving costs)
-            check_string_lengths(document, {})
+            check_strings(document, {})
             estimate_cost(schema, document, None, {}, 100)
             loop.call_at(loop.time() + 10, lambda: None).cancel()
         times.append(time.perf_counter() - started)

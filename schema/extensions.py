@@ -16,7 +16,7 @@ from events.faults import database_unavailable
 from schema.context import begin_operation
 from schema.cost import estimate_cost, too_costly
 from schema.errors import bad_input
-from schema.inputs import check_string_lengths
+from schema.inputs import check_strings
 
 log = logging.getLogger("coop.graphql")
 
@@ -85,7 +85,7 @@ class RequestScope(SchemaExtension):
             )
         execution = self.execution_context
         if execution.graphql_document is not None:
-            check_string_lengths(execution.graphql_document, execution.variables)
+            check_strings(execution.graphql_document, execution.variables)
             self._check_cost(context)
         if over_http:
             timeout = context.services.settings.request_timeout

@@ -1,4 +1,5 @@
-"""How long a string a request may give: checked for every argument before anything runs.
+"""How long a string a request may give, and what it may not hold: checked for every
+argument before anything runs.
 
 Keys, ids, cursors, filters and search text are short; prose (a name, a description, a
 reason) may be longer, and the rules check it again with their own limit. Either way a
@@ -54,8 +55,9 @@ def limit_of(name: str) -> int:
     return MAX_PROSE if name in PROSE else MAX_SHORT
 
 
-def check_string_lengths(document: DocumentNode, variables: Mapping[str, Any] | None) -> None:
-    """Refuse the request if any argument, literal or variable, holds an overlong string."""
+def check_strings(document: DocumentNode, variables: Mapping[str, Any] | None) -> None:
+    """Refuse the request if any argument, literal or variable, holds an overlong string or
+    text no database can hold."""
     values = dict(variables or {})
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
@@ -98,6 +100,14 @@ def _check_length(name: str, value: str) -> None:
     limit = limit_of(name)
     if len(value) > limit:
         raise bad_input(f"{name} is {len(value)} characters long; the limit is {limit}")
+    # Text no database here can hold: PostgreSQL refuses NUL, and a lone surrogate is not
+    # a character at all.
+    if "\x00" in value:
+        raise bad_input(f"{name} holds a NUL character (\\u0000), which text may not hold")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise bad_input(f"{name} holds a lone surrogate, which is not a character") from None
 
 
 def _arguments(document: DocumentNode) -> Iterator[ArgumentNode]:

@@ -3,6 +3,7 @@ the production switches (introspection, GraphiQL, CORS)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -197,3 +198,17 @@ async def test_cors_preflight_is_answered_for_allowed_origins_only(client: Clien
         assert "access-control-allow-origin" not in foreign.headers
     response = await client.http.options("/graphql", headers={"origin": allowed, **preflight})
     assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize("text", ["c40\u0000", "\u0000", "\ud800", "ok\udfffok"])
+async def test_text_no_database_can_hold_is_refused(client: Client, text: str) -> None:
+    for query in (
+        "query($s: String!) { partner(key: $s) { key } }",
+        "query($s: String) { partners(search: $s) { totalCount } }",
+    ):
+        # Escaped as JSON allows (\ud800), since no UTF-8 can carry a lone surrogate.
+        content = json.dumps({"query": query, "variables": {"s": text}})
+        response = await client.http.post(
+            "/graphql", content=content, headers={"content-type": "application/json"}
+        )
+        assert_refused(response.json(), "BAD_USER_INPUT", "which")
