@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.errors import DomainError
-from projections.queries.basis import MAX_LIMIT, Basis
+from projections.queries.basis import LIKE_ESCAPE, MAX_LIMIT, Basis, contains_pattern
 from schema.basis import When, basis_for, root_basis
 from schema.pagination import Paging, decode_cursor
 
@@ -575,10 +575,10 @@ class Planner:
         ]
         text_ = arguments.get("search")
         if text_:
-            pattern = self.bind(f"%{text_.lower()}%")
-            like = "ILIKE" if self.sql.postgres else "LIKE"
+            pattern = self.bind(contains_pattern(text_))
             matches = [
-                f"({row}.{c} IS NOT NULL AND lower({row}.{c}) {like} lower({pattern}))"
+                f"({row}.{c} IS NOT NULL AND lower({row}.{c}) LIKE {pattern}"
+                f" ESCAPE '{LIKE_ESCAPE}')"
                 for c in search
             ]
             conditions.append(f"({' OR '.join(matches)})")

@@ -110,7 +110,9 @@ class RequestScope(SchemaExtension):
             settings.max_page_size,
         )
         self.operation.cost = {"estimated": estimate, "limit": settings.max_query_cost}
-        if estimate > settings.max_query_cost:
+        # In-process callers (the record pages, request None) run the service's own
+        # documents, each page bounded by COOP_MAX_PAGE_SIZE: the budget is for clients'.
+        if estimate > settings.max_query_cost and context.request is not None:
             raise too_costly(estimate, settings.max_query_cost)
 
     def get_results(self) -> dict[str, Any]:

@@ -133,10 +133,26 @@ def one_of(column: Any, values: Sequence[str] | None) -> Any:
     return and_(True) if values is None else column.in_(list(values))
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, lower-cased, with `%`, `_` and the escape
+    character in it matching only themselves (with `ESCAPE LIKE_ESCAPE`)."""
+    escaped = text.lower()
+    for special in (LIKE_ESCAPE, "%", "_"):
+        escaped = escaped.replace(special, LIKE_ESCAPE + special)
+    return f"%{escaped}%"
+
+
 def text_match(columns: Sequence[Any], text: str) -> Any:
     """Columns holding `text`, case aside; `%` and `_` in it match only themselves."""
+    pattern = contains_pattern(text)
     return or_(
-        *(column.is_not(None) & column.icontains(text, autoescape=True) for column in columns)
+        *(
+            column.is_not(None) & func.lower(column).like(pattern, escape=LIKE_ESCAPE)
+            for column in columns
+        )
     )
 
 

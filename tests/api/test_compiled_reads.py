@@ -18,6 +18,16 @@ from tests.api.conftest import Client
 from tests.api.test_no_n_plus_one import counting
 
 RECORDED = "id position certain recordedAt __typename"
+
+
+@pytest.fixture
+def client(client: Client) -> Client:
+    """The API with a cost budget the whole tree below fits in: these tests compare two ways
+    of answering over all of the seed, not what the budget admits (tests/api/test_cost.py)."""
+    client.services.settings = replace(client.services.settings, max_query_cost=10**7)
+    return client
+
+
 PARTNER = f"key name kind country region description validFrom validTo {RECORDED}"
 MEMBERSHIP = f"membershipId since until notes {RECORDED}"
 PROGRAM = f"key name field kind topics description since until status {RECORDED}"
