@@ -122,6 +122,13 @@ class RequestScope(SchemaExtension):
         results: dict[str, Any] = {}
         if operation.bases:
             results["basis"] = operation.bases
-        if operation.cost is not None:
+        # Not in a subscription's events: each would repeat what the subscription was
+        # admitted on.
+        # A cost is set only once the document parsed, so the operation has a type.
+        execution = self.execution_context
+        if (
+            operation.cost is not None
+            and execution.operation_type is not OperationType.SUBSCRIPTION
+        ):
             results["cost"] = operation.cost
         return results

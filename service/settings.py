@@ -64,8 +64,8 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 20.0
     ws_init_timeout: float = 10.0
-    ws_max_operations: int = 20
-    ws_max_subscriptions_per_token: int = 100
+    ws_max_operations: int = 100
+    ws_max_subscriptions_per_token: int = 200
     introspection: bool = True
     graphiql: bool = True
     cors_origins: tuple[str, ...] = ()
