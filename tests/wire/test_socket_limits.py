@@ -113,3 +113,15 @@ async def test_one_token_holds_at_most_its_subscriptions_across_sockets(server: 
             await again.subscribe(FEED, id=id)
         await again.send({"type": "ping"})
         assert (await again.receive())["type"] == "pong"
+
+
+async def test_the_legacy_protocol_refuses_an_authorization_that_is_not_a_string(
+    server: str,
+) -> None:
+    url = server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-ws"]) as socket:
+        init = {"type": "connection_init", "payload": {"authorization": 123}}
+        await socket.send(json.dumps(init))
+        reply = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert reply["type"] == "connection_error", reply
+    assert "Bearer" in json.dumps(reply["payload"])
