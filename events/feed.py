@@ -20,7 +20,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.backends import Listener, backend_of
-from events.faults import patiently
+from events.faults import database_unavailable, patiently
 from events.model import AppendResult, RecordedEvent
 from events.store import EventStore
 
@@ -97,7 +97,14 @@ class ChangeFeed:
             waker.set()
 
     async def start(self) -> None:
-        """Listen for appends made by other processes (where the engine can tell)."""
+        """Learn the head, and listen for appends made by other processes (where the engine
+        can tell)."""
+        if self._tail is None:
+            try:
+                self._tail = (await self.store.head()).position
+            except Exception as error:  # the first read will learn it, once the database answers
+                if not database_unavailable(error):
+                    raise
         if self._listener is None:
             self._listener = await self._backend.listen(self.store.engine.url, CHANNEL, self.wake)
 

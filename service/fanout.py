@@ -43,6 +43,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from events.faults import patiently
+from events.model import Head
 from schema.access import Principal
 from schema.context import Context, FeedWindow, check_principal_may_read
 from service.observability import Metrics
@@ -275,16 +276,25 @@ class Fanout:
         self.metrics: Metrics = services.metrics
         self.groups: dict[tuple[str, str | None, str, str | None], Group] = {}
         self.members: set[Member] = set()
+        self._reading_head: asyncio.Future[Head] | None = None
         self.metrics.watch_fanout(self)
 
     async def group_for(self, operation: Operation, role: str | None) -> Group:
         group = self.groups.get(operation.key)
         if group is None:
-            start = (await patiently(self.services.store.head)).position  # waits out an outage
+            start = await self._head()
             group = self.groups.get(operation.key)  # another member may have formed it
             if group is None:
                 group = self.groups[operation.key] = Group(self, operation, role, start)
         return group
+
+    async def _head(self) -> int:
+        """The log's head, one read shared by every group forming while it is under way
+        (a thousand subscribers arriving at once would otherwise each wait for a connection)."""
+        if self._reading_head is None or self._reading_head.done():
+            # Waits out an outage: the subscription begins when the database is back.
+            self._reading_head = asyncio.ensure_future(patiently(self.services.store.head))
+        return (await asyncio.shield(self._reading_head)).position
 
     def leave(self, member: Member) -> None:
         group, member.group = member.group, None
