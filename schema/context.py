@@ -116,6 +116,7 @@ class Context:
     principal: Principal = ANONYMOUS
     connection_params: dict[str, Any] | None = None
     window: FeedWindow = field(default_factory=FeedWindow)
+    known_head: int | None = None  # the head the request was looked up at, read already
     _outside: Operation = field(default_factory=Operation)  # used outside any operation
 
     @property
@@ -143,6 +144,8 @@ class Context:
     async def head(self) -> int:
         """The log head as this operation first saw it, read on the operation's connection."""
         operation = self.operation
+        if operation.head is None and self.known_head is not None:
+            operation.head = self.known_head
         if operation.head is None:
             async with self.db() as connection:
                 if operation.head is None:

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -31,6 +33,7 @@ from schema.access import ANONYMOUS, Principal
 from schema.context import Context
 from schema.extensions import coded
 from schema.root import Limits, build_schema
+from service.answers import Answer, Answers, cache_control, cacheable, etag_of, normalized_query
 from service.auth import BadToken, principal_for
 from service.bodies import BodyTooLarge, BodyTooSlow, read_body, with_body
 from service.browser.graphiql import STATIC, graphiql_html
@@ -112,7 +115,11 @@ class CoopGraphQL(GraphQL[Context, None]):
             if _wants_graphql_response(request):
                 response.media_type = GRAPHQL_RESPONSE
         return Context(
-            services=self.services, request=request, response=response, principal=principal
+            services=self.services,
+            request=request,
+            response=response,
+            principal=principal,
+            known_head=getattr(request.state, "head", None),
         )
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -177,6 +184,52 @@ def _refusal(message: str) -> dict[str, object]:
 def _json_kind(value: object) -> str:
     kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
     return kinds.get(type(value), "a number")
+
+
+async def _query_of(
+    request: Request, persisted: PersistedQueries
+) -> tuple[str, str | None, str] | None:
+    """The document (normalized), operation name and variables (as canonical JSON) of a
+    request that runs one query; None for anything else, which is answered uncached."""
+    try:
+        if request.method == "GET":
+            params = request.query_params
+            data: Any = {
+                "query": params.get("query"),
+                "operationName": params.get("operationName"),
+                "variables": msgspec.json.decode(params.get("variables") or "null"),
+                "extensions": msgspec.json.decode(params.get("extensions") or "null"),
+            }
+        else:
+            data = msgspec.json.decode(await request.body())
+        if not isinstance(data, dict):
+            return None
+        document = persisted.document(data.get("query"), data.get("extensions"))
+    except (msgspec.DecodeError, PersistedQueryError):
+        return None
+    operation = data.get("operationName")
+    if not isinstance(document, str) or not isinstance(operation, str | None):
+        return None
+    normalized = normalized_query(document, operation)
+    if normalized is None:
+        return None
+    variables = msgspec.json.encode(data.get("variables") or {}, order="sorted").decode()
+    return normalized, operation, variables
+
+
+def _with_validators(
+    request: Request, response: Response, etag: str, pinned: bool, principal: Principal
+) -> Response:
+    """The answer's ETag and caching rule; 304 when the caller already holds it."""
+    headers = {
+        "etag": etag,
+        "cache-control": cache_control(pinned, not principal.authenticated),
+        "vary": "authorization, accept",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -264,6 +317,34 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     services = services or build_services(settings)
     graphql = CoopGraphQL(services)
     browser = Browser(settings, services, graphql.schema, retry_after=RETRY_AFTER_SECONDS)
+    answers = Answers(settings.response_cache_mb * 1024 * 1024)
+
+    async def answered(request: Request, principal: Principal) -> Response:
+        """A query's answer from the cache when its key is there, else run and kept."""
+        query = await _query_of(request, graphql.persisted)
+        if query is None:
+            return await graphql.run(request)
+        try:
+            head = (await services.store.head()).position
+        except (SQLAlchemyError, OSError):
+            return await graphql.run(request)  # it says the database is unavailable
+        request.state.head = head  # the operation answers on this head: one read
+        key = (*query, principal.role, head, _wants_graphql_response(request))
+        fresh = "no-cache" in request.headers.get("cache-control", "")
+        answer = None if fresh else answers.get(key)
+        if answer is None:
+            response = await graphql.run(request)
+            if response.status_code != 200 or not hasattr(response, "body"):
+                return response
+            body = bytes(response.body)
+            keep, pinned = cacheable(body, head)
+            answer = Answer(body, response.headers["content-type"], etag_of(body), pinned)
+            if not keep:
+                return _with_validators(request, response, answer.etag, False, principal)
+            answers.put(key, answer)
+        else:
+            response = Response(answer.body, headers={"content-type": answer.media_type})
+        return _with_validators(request, response, answer.etag, answer.pinned, principal)
 
     async def graphql_http(request: Request) -> Response:
         if settings.graphiql and _wants_graphiql(request):
@@ -286,7 +367,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             request = with_body(request, body)
         try:
             async with asyncio.timeout(settings.request_timeout):
-                response: Response = await graphql.run(request)
+                response: Response = await answered(request, principal)
         except TimeoutError:
             return _timed_out(settings.request_timeout)
         except PersistedQueryError as error:

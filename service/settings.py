@@ -69,6 +69,7 @@ class Settings:
     introspection: bool = True
     graphiql: bool = True
     cors_origins: tuple[str, ...] = ()
+    response_cache_mb: int = 64
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +109,7 @@ class Settings:
             introspection=_flag(env, "COOP_INTROSPECTION", default=cls.introspection),
             graphiql=_flag(env, "COOP_GRAPHIQL", default=cls.graphiql),
             cors_origins=parse_origins(env.get("COOP_CORS_ORIGINS", "")),
+            response_cache_mb=_count(env, "COOP_RESPONSE_CACHE_MB", cls.response_cache_mb),
         )
 
 
@@ -175,6 +177,15 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name}={value!r}: use a whole number of at least 1")
+    return int(value)
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise SettingsError(f"{name}={value!r}: use a whole number (0 for none)")
     return int(value)
 
 

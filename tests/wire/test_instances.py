@@ -85,3 +85,20 @@ async def test_events_written_through_one_instance_reach_subscribers_of_the_othe
             with pytest.raises(TimeoutError):
                 await client.receive(timeout=0.5)
         assert resumed == missed
+
+
+async def test_an_answer_cached_by_one_instance_follows_writes_through_the_other(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    query = {"query": "{ partners(kind: CITY) { totalCount nodes { key } } }"}
+    with instance(database_url) as reader, instance(database_url) as writer:
+        async with httpx.AsyncClient() as http:
+            first = await http.post(f"{reader}/graphql", json=query)
+            again = await http.post(f"{reader}/graphql", json=query)
+            assert again.headers["etag"] == first.headers["etag"]
+            await register(writer, "city-late")
+            after = await http.post(f"{reader}/graphql", json=query)
+    assert after.headers["etag"] != first.headers["etag"]
+    nodes = after.json()["data"]["partners"]["nodes"]
+    assert "city-late" in [node["key"] for node in nodes]
+
