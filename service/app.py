@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -383,7 +384,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         return response
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        # Which process answered: under `--workers N` each worker is its own process.
+        return JSONResponse({"status": "ok"}, headers={"x-served-by": str(os.getpid())})
 
     async def readyz(_request: Request) -> JSONResponse:
         return await readiness(services)

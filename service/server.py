@@ -9,6 +9,7 @@ import socket
 import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors import Multiprocess
 
 from service.operations.database import Refused
 from service.services import Services
@@ -93,6 +94,38 @@ def server_for(app: Starlette, host: str, port: int, **options: object) -> CoopS
         **options,  # type: ignore[arg-type]
     )
     return CoopServer(config, services)
+
+
+def worker_app() -> Starlette:
+    """The app one worker process serves, from the environment as `coop serve` read it."""
+    from service.app import create_app
+    from service.observability import configure_logging
+    from service.settings import Settings
+
+    configure_logging()
+    settings = Settings.from_env()
+    HeaderDeadline.header_timeout = settings.header_timeout  # this process's own class
+    return create_app(settings)
+
+
+def serve_in_workers(sock: socket.socket, host: str, port: int, workers: int) -> None:
+    """Serve `sock` from `workers` processes (each with its own connections, cache and
+    change feed, as separate instances would be), restarting any that dies. A worker runs
+    uvicorn's own server: on shutdown its subscriptions end as the connection closes."""
+    from service.observability import log_config
+
+    config = uvicorn.Config(
+        "service.server:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        lifespan="on",
+        workers=workers,
+        http=HeaderDeadline,
+        ws_per_message_deflate=False,
+        log_config=log_config(),
+    )
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import metadata
 from typing import Any
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = verbs.add_parser("serve", help="serve GraphQL over HTTP and WebSocket")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=os.cpu_count() or 1,
+        help="processes serving the one port (default: this machine's CPUs)",
+    )
     serve.set_defaults(run=_serve_until_stopped)
 
     db = verbs.add_parser("db", help="database schema").add_subparsers(title="db commands")
@@ -149,9 +156,21 @@ def _create_token(_settings: Settings, args: argparse.Namespace) -> int:
     return OK
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1, 2, ...)")
+    return int(text)
+
+
 def _serve_until_stopped(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        return synchronous(_serve)(settings, args)
+        code = synchronous(_serve)(settings, args)
+        if code == OK and args.workers > 1:
+            from service.server import serve_in_workers
+
+            # Outside any event loop: the supervisor forwards signals to its workers.
+            serve_in_workers(args.listening, args.host, args.port, args.workers)
+        return code
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly, then raised it again
         return OK
 
@@ -167,6 +186,9 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         pass  # the database exists, answers and has the latest schema
     sock = listening_socket(args.host, args.port)
     configure_logging()  # from here on the server logs; until here, one line says why not
+    if args.workers > 1:
+        args.listening = sock  # each worker serves it; the caller starts them
+        return OK
     server = server_for(create_app(settings), args.host, args.port, log_config=log_config())
     await server.serve(sockets=[sock])
     return OK if server.started else FAILED

@@ -23,8 +23,8 @@ REGISTER = """mutation($key: String!) { registerPartner(input: {key: $key, name:
 
 
 @contextmanager
-def instance(database_url: str) -> Iterator[str]:
-    """`coop serve` in its own process; yields its base URL once it answers /healthz."""
+def instance(database_url: str, workers: int = 1) -> Iterator[str]:
+    """`coop serve` in its own process(es); yields its base URL once it answers /healthz."""
     port = free_port()
     env = {
         **os.environ,
@@ -35,6 +35,7 @@ def instance(database_url: str) -> Iterator[str]:
         "COOP_FEED_POLL_SECONDS": "60" if database_url.startswith("postgresql") else "0.5",
     }
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -102,3 +103,19 @@ async def test_an_answer_cached_by_one_instance_follows_writes_through_the_other
     nodes = after.json()["data"]["partners"]["nodes"]
     assert "city-late" in [node["key"] for node in nodes]
 
+
+def workers_of(url: str) -> set[int]:
+    """The process ids that answered, each telling its own through a header."""
+    return {int(httpx.get(f"{url}/healthz").headers["x-served-by"]) for _ in range(40)}
+
+
+async def test_several_workers_serve_one_port_and_deliver_every_write(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    with instance(database_url, workers=2) as url:
+        async with Subscriber.connect(url) as client:
+            await client.subscribe(FEED, {"after": 0})
+            written = [await register(url, f"city-{n}") for n in range(6)]
+            got = [(await client.next_data())["events"]["position"] for _ in written]
+        assert got == written
+        assert len(workers_of(url)) == 2
