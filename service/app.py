@@ -98,6 +98,11 @@ class CoopGraphQL(GraphQL[Context, None]):
             )
         return parsed
 
+    def encode_json(self, data: object) -> bytes:
+        """Answers encoded by msgspec: a large compiled answer spent longer in `json.dumps`
+        than in the database."""
+        return msgspec.json.encode(data)
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
