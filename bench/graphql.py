@@ -59,6 +59,7 @@ from sqlalchemy import Date, bindparam, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import TextClause
 
+from bench import postgraphile
 from bench.support import PLAIN, chained, database, machine
 from domain import events as ev
 from domain.events import DomainEvent
@@ -78,7 +79,7 @@ REGIONS = ["Asia", "Europe", "North America", "South America", "Africa", "Oceani
 
 NESTED = """query Nested($after: String, $asOf: Date, $networks: Int, $members: Int,
     $programs: Int, $activities: Int) {
-  partners(kind: "network", first: $networks, after: $after, asOf: $asOf) {
+  partners(kind: NETWORK, first: $networks, after: $after, asOf: $asOf) {
     nodes {
       key name
       members(first: $members) {
@@ -271,10 +272,17 @@ def free_port() -> int:
 
 
 def serve(url: str, port: int, meter: Meter) -> None:
-    """The child process: create_app on `url` under uvicorn, metering SQL statements."""
+    """The child process: create_app on `url` under uvicorn, metering SQL statements, with
+    a plain Starlette JSON route beside it (`/plain`) as the floor of a request's cost."""
     import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
 
     from service.app import create_app
+
+    async def plain(_request: Request) -> JSONResponse:
+        return JSONResponse({"data": {"partner": {"key": "city-00004", "name": "City 4"}}})
 
     services = build_services(Settings(database_url=url))
 
@@ -288,6 +296,7 @@ def serve(url: str, port: int, meter: Meter) -> None:
     event.listen(services.engine.sync_engine, "before_cursor_execute", before)
     event.listen(services.engine.sync_engine, "after_cursor_execute", after)
     app = create_app(services.settings, services)
+    app.router.routes.append(Route("/plain", plain, methods=["GET", "POST"]))
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
     )
@@ -642,9 +651,184 @@ async def bench_engine(engine_name: str, args: argparse.Namespace) -> list[Resul
         return results
 
 
+# --- side by side with PostGraphile ----------------------------------------------------------
+
+PEER_BIG = """query Big {
+  %s: partners(kind: NETWORK, first: 20%s) {
+    nodes {
+      key name
+      members(first: 100) {
+        nodes {
+          membershipId since until
+          member { key name country programs(first: 100) { nodes { key name since until } } }
+        }
+      }
+    }
+  }
+}"""
+PEER_SMALL = """query Small {
+  %s: partner(key: "city-00004") {
+    key name
+    memberships { nodes { membershipId since network { key name } } }
+  }
+}"""
+
+
+def objects_of(value: Any) -> int:
+    """Objects of the record in an answer: those with a key (not the wrappers around them)."""
+    if isinstance(value, list):
+        return sum(objects_of(v) for v in value)
+    if not isinstance(value, dict):
+        return 0
+    own = "key" in value or "membershipId" in value
+    return own + sum(objects_of(v) for v in value.values())
+
+
+def body(query: str, *fill: object) -> bytes:
+    return msgspec.json.encode({"query": query % fill})
+
+
+async def p50(url: str, make: Any, requests: int) -> float:
+    """Median latency (ms) of `requests` asked one after the other."""
+    timings = []
+    for n in range(requests):
+        started = time.perf_counter()
+        await postgraphile.ask(url, make(n))
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def row(query: str, ours: float, theirs: float | None, unit: str = "") -> str:
+    ratio = f"{ours / theirs:.2f}x" if theirs else ""
+    peer = f"{theirs:,.1f}{unit}" if theirs else ""
+    return f"| {query} | {ours:,.1f}{unit} | {peer} | {ratio} |"
+
+
+async def prepared(url: str, log: Sequence[RecordedEvent]) -> Built:
+    """The history imported, the peer's views made, and the statistics fresh."""
+    built = await build(url, log)
+    engine = create_engine(url)
+    try:
+        await postgraphile.create_views(engine)
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        await engine.dispose()
+    return built
+
+
+class Asked:
+    """Request bodies, each a distinct document (its own alias) so no cache answers it."""
+
+    @staticmethod
+    def big(n: int) -> bytes:
+        return body(PEER_BIG, f"b{n}", "")
+
+    @staticmethod
+    def big_as_of(n: int) -> bytes:
+        return body(PEER_BIG, f"b{n}", ', asOf: "2015-06-01"')
+
+    @staticmethod
+    def small(n: int) -> bytes:
+        return body(PEER_SMALL, f"s{n}")
+
+    @staticmethod
+    def peer_big(n: int) -> bytes:
+        return body(postgraphile.BIG, f"b{n}")
+
+    @staticmethod
+    def peer_small(n: int) -> bytes:
+        return body(postgraphile.SMALL, f"s{n}")
+
+
+async def interleaved_p50(
+    coop: str, peer: str, ours: Any, theirs: Any, rounds: int
+) -> tuple[float, float]:
+    """Median of per-round medians, the two servers alternating round by round."""
+    mine, other = [], []
+    for r in range(rounds):
+        mine.append(await p50(coop, lambda n, r=r: ours(1000 * r + n + 20_000), 3))
+        other.append(await p50(peer, lambda n, r=r: theirs(1000 * r + n + 20_000), 3))
+    return statistics.median(mine), statistics.median(other)
+
+
+async def throughput(url: str, make: Any, clients: int, seconds: float) -> float:
+    """Answers (200) per second; failures are said, not counted."""
+    rps, _, failures = await postgraphile.load(url, make, clients, seconds)
+    if failures:
+        print(f"  {failures} requests failed at {url} ({clients} clients)", flush=True)
+    return rps
+
+
+async def side_by_side(args: argparse.Namespace) -> list[str]:
+    """Coop and PostGraphile on one PostgreSQL database of the generator's history."""
+    skipped = postgraphile.why_skipped()
+    if skipped is not None:
+        return [f"**{skipped}** (needs Node.js 20 or later and npm)."]
+    log = recorded(history(Shape(networks=args.networks, cities=args.cities)))
+    seconds = args.seconds
+    async with database("postgres") as url:
+        built = await prepared(url, log)
+        print(f"peer: {built.events:,} events; open rows {built.counts}", flush=True)
+        async with (
+            server_process(url) as (base, meter),
+            postgraphile.postgraphile(url, free_port()) as peer,
+        ):
+            coop = f"{base}/graphql"
+            ours = msgspec.json.decode(await postgraphile.ask(coop, Asked.big(0)))
+            theirs = msgspec.json.decode(await postgraphile.ask(peer, Asked.peer_big(0)))
+            before = meter.statements.value
+            await postgraphile.ask(coop, Asked.big(1))
+            statements = meter.statements.value - before
+            lines = [
+                f"{built.events:,} events; objects in the big answer: Coop"
+                f" {objects_of(ours['data']):,}, PostGraphile {objects_of(theirs['data']):,};"
+                f" SQL statements per compiled Coop request: {statements} (the head, then one"
+                " per root field)",
+                "",
+                "| query | Coop | PostGraphile | Coop / PostGraphile |",
+                "|---|---:|---:|---:|",
+            ]
+            for n in range(3):  # warm both up
+                await postgraphile.ask(coop, Asked.big(10_000 + n))
+                await postgraphile.ask(peer, Asked.peer_big(10_000 + n))
+            big_ms, peer_ms = await interleaved_p50(
+                coop, peer, Asked.big, Asked.peer_big, args.rounds
+            )
+            lines.append(row("big, cold, one at a time, p50", big_ms, peer_ms, " ms"))
+            for name, mine, other, clients in (
+                ("big", Asked.big, Asked.peer_big, 16),
+                ("small", Asked.small, Asked.peer_small, 1),
+                ("small", Asked.small, Asked.peer_small, 16),
+            ):
+                ours_rps = await throughput(coop, mine, clients, seconds)
+                theirs_rps = await throughput(peer, other, clients, seconds)
+                lines.append(row(f"{name}, cold, {clients} clients, req/s", ours_rps, theirs_rps))
+            as_of_ms, _ = await interleaved_p50(
+                coop, coop, Asked.big_as_of, Asked.big_as_of, max(1, args.rounds // 2)
+            )
+            lines.append(
+                f"| big with asOf, p50 | {as_of_ms:,.0f} ms | | {as_of_ms / big_ms:.2f}x Coop's"
+                " current big |"
+            )
+            warm = await throughput(coop, lambda n: Asked.small(0), 16, seconds)
+            plain = await throughput(f"{base}/plain", lambda n: b"{}", 16, seconds)
+            lines.append(
+                f"| small, warm (answered from the cache), 16 clients, req/s | {warm:,.0f} |"
+                f" | {warm / plain:.2f}x a plain Starlette JSON route ({plain:,.0f} req/s) |"
+            )
+        return lines
+
+
 async def run(args: argparse.Namespace) -> None:
     engines = args.engines.split(",")
     print(f"machine: {await machine(engines)}")
+    if args.peer != "off" and "postgres" in engines:
+        for line in await side_by_side(args):
+            print(line, flush=True)
+        if args.peer == "only":
+            return
     print(
         f"pages: {PAGES}; {args.sequential_requests} requests one at a time, then"
         f" {args.requests} at concurrency {args.concurrency}, each for the API and for the"
@@ -668,6 +852,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--networks", type=int, default=300)
     parser.add_argument("--cities", type=int, default=3000)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2015, 6, 1))
+    parser.add_argument(
+        "--peer", choices=["on", "off", "only"], default="on", help="PostGraphile side by side"
+    )
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved p50 rounds")
+    parser.add_argument("--seconds", type=float, default=10, help="each throughput run")
     args = parser.parse_args()
     unknown = set(args.engines.split(",")) - {"sqlite", "postgres"}
     if unknown:
