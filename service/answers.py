@@ -16,7 +16,16 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse, print_ast
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    print_ast,
+)
+
+from schema.cost import estimate_cost
 
 YEAR = 365 * 24 * 3600
 
@@ -38,6 +47,16 @@ def normalized_query(document: str, operation_name: str | None) -> str | None:
     if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
         return None
     return print_ast(parsed)
+
+
+@lru_cache(maxsize=2048)
+def estimated_cost(
+    schema: GraphQLSchema, normalized: str, operation_name: str | None, variables: str, page: int
+) -> int:
+    """The cost budget's estimate for a normalized query (see `normalized_query`), so an
+    operation the budget refuses is refused before the head is read for the cache."""
+    decoded = msgspec.json.decode(variables)
+    return estimate_cost(schema, parse(normalized), operation_name, decoded, page)
 
 
 @dataclass(frozen=True)

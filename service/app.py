@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +35,15 @@ from schema.access import ANONYMOUS, Principal
 from schema.context import Context
 from schema.extensions import coded
 from schema.root import Limits, build_schema
-from service.answers import Answer, Answers, cache_control, cacheable, etag_of, normalized_query
+from service.answers import (
+    Answer,
+    Answers,
+    cache_control,
+    cacheable,
+    estimated_cost,
+    etag_of,
+    normalized_query,
+)
 from service.auth import BadToken, principal_for
 from service.bodies import BodyTooLarge, BodyTooSlow, read_body, with_body
 from service.browser.graphiql import STATIC, graphiql_html
@@ -325,11 +334,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     browser = Browser(settings, services, graphql.schema, retry_after=RETRY_AFTER_SECONDS)
     answers = Answers(settings.response_cache_mb * 1024 * 1024)
 
+    assert isinstance(graphql.schema, strawberry.Schema)
+    core_schema = graphql.schema._schema
+
+    def _over_budget(query: tuple[str, str | None, str]) -> bool:
+        cost = estimated_cost(core_schema, *query, settings.max_page_size)
+        return cost > settings.max_query_cost
+
     async def answered(request: Request, principal: Principal) -> Response:
         """A query's answer from the cache when its key is there, else run and kept."""
         query = await _query_of(request, graphql.persisted)
-        if query is None:
-            return await graphql.run(request)
+        if query is None or _over_budget(query):
+            return await graphql.run(request)  # refused there, before any SQL
         try:
             head = (await services.store.head()).position
         except (SQLAlchemyError, OSError):
