@@ -107,10 +107,11 @@ class CoopGraphQL(GraphQL[Context, None]):
             )
         return parsed
 
-    def encode_json(self, data: object) -> bytes:
+    def encode_json(self, data: object) -> str:
         """Answers encoded by msgspec: a large compiled answer spent longer in `json.dumps`
-        than in the database."""
-        return msgspec.json.encode(data)
+        than in the database. Text, not bytes: WebSocket messages are sent with it too, and
+        bytes would go out as binary frames, which clients refuse."""
+        return msgspec.json.encode(data).decode()
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -217,19 +218,30 @@ async def _query_of(
             }
         else:
             data = msgspec.json.decode(await request.body())
-        if not isinstance(data, dict):
-            return None
+        if not _well_shaped(data):
+            return None  # the request is refused where it runs, with a message
         document = persisted.document(data.get("query"), data.get("extensions"))
-    except (msgspec.DecodeError, PersistedQueryError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, PersistedQueryError):
         return None
     operation = data.get("operationName")
-    if not isinstance(document, str) or not isinstance(operation, str | None):
+    if not isinstance(document, str):
         return None
     normalized = normalized_query(document, operation)
     if normalized is None:
         return None
     variables = msgspec.json.encode(data.get("variables") or {}, order="sorted").decode()
     return normalized, operation, variables
+
+
+def _well_shaped(data: Any) -> bool:
+    """A GraphQL-over-HTTP request object: the fields this reads are of the types it expects."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("query"), str | None)
+        and isinstance(data.get("operationName"), str | None)
+        and isinstance(data.get("variables"), dict | None)
+        and isinstance(data.get("extensions"), dict | None)
+    )
 
 
 def _with_validators(
