@@ -183,7 +183,7 @@ class CoopGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from Coop's own files: the page makes no request to another host."""
-        return HTMLResponse(graphiql_html())
+        return HTMLResponse(graphiql_html(self.services.settings.require_auth_for_reads))
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -383,7 +383,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def graphql_http(request: Request) -> Response:
         if settings.graphiql and _wants_graphiql(request):
             # The page holds no data: it is served without a token, which is typed into it.
-            return HTMLResponse(graphiql_html())
+            return HTMLResponse(graphiql_html(settings.require_auth_for_reads))
         try:
             principal: Principal = principal_for(settings, request.headers.get("authorization"))
         except BadToken as error:

@@ -55,7 +55,10 @@ SCRIPTS = (
 VENDORED = tuple(asset for asset in STYLESHEETS + SCRIPTS if asset.integrity)
 
 
-def graphiql_html() -> str:
+def graphiql_html(reads_need_token: bool = False) -> str:
+    """The page; where reads need a token, it asks for one before it asks for the schema."""
     return (
-        templates().get_template("graphiql.html").render(stylesheets=STYLESHEETS, scripts=SCRIPTS)
+        templates()
+        .get_template("graphiql.html")
+        .render(stylesheets=STYLESHEETS, scripts=SCRIPTS, reads_need_token=reads_need_token)
     )
