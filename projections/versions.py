@@ -78,6 +78,23 @@ def valid_period(since: PartialDate | None, until: PartialDate | None) -> Mappin
 _periods: dict[tuple[int, int], tuple[Any, Any, Mapping[str, Any]]] = {}
 
 
+def valid_end(until: PartialDate | None) -> Mapping[str, Any]:
+    """The end columns of `valid_period(None, until)` alone, for a change that ends a
+    period; shared like its mappings."""
+    known = _ends.get(id(until))
+    if known is not None and known[0] is until:
+        return known[1]
+    if len(_ends) >= 1 << 16:
+        _ends.clear()
+    period = valid_period(None, until)
+    end = {name: period[name] for name in _VALID_TO}
+    _ends[id(until)] = (until, end)
+    return end
+
+
+_ends: dict[int, tuple[Any, Mapping[str, Any]]] = {}
+
+
 def _period(since: PartialDate, until: PartialDate | None) -> Mapping[str, Any]:
     return {
         "valid_from": str(since) if since.known else None,
@@ -116,6 +133,10 @@ _KEY, _VALID_FROM_LO, _RECORD_FROM, _SLICE, _RECORD_TO = map(
 _RECORDED_FROM, _RECORDED_TO, _EVENT_TYPE = map(
     _SHARED.index, ["recorded_from", "recorded_to", "event_type"]
 )
+_PERIOD = _SHARED[_KEY + 1 : _RECORD_FROM]
+"""The valid period's columns, in order, between the key and the record columns."""
+assert list(_period(PartialDate(), None)) == _PERIOD, "the period's columns are out of order"
+assert len(_SHARED) - 1 == _EVENT_TYPE, "the shared columns end with event_type"
 
 
 class Rows:
@@ -132,6 +153,8 @@ class Rows:
         self.names = [column.name for column in table.columns]
         self.at = {name: number for number, name in enumerate(self.names)}
         assert self.names[: len(_SHARED)] == _SHARED, f"{table.name} is not versioned"
+        self.own = self.names[len(_SHARED) :]
+        """The table's own columns, after the ones every versioned table shares."""
         self.open: dict[str, list[Version]] = {}
         self.finished: list[Version] = []
         """Versions closed by the fold that the table does not hold yet: written as they are."""
@@ -146,6 +169,13 @@ class Rows:
     def versions(self, key: str) -> list[Version]:
         """The versions of `key` the record holds now, in valid-time order."""
         return sorted(self.open.get(key, ()), key=_valid_order)
+
+    def _ordered(self, key: str) -> Sequence[Version]:
+        """As `versions`, without sorting the one version most keys have."""
+        found = self.open.get(key)
+        if found is None or len(found) < 2:
+            return found or ()
+        return sorted(found, key=_valid_order)
 
     def value(self, version: Version, column: str) -> Any:
         return version[self.at[column]]
@@ -166,33 +196,49 @@ class Rows:
         self, key: str, values: Mapping[str, Any], event: Stamp, slice: int = 0
     ) -> None:
         """Start a version of `key` from this event on."""
-        row = list(map(values.get, self.names))  # the columns `values` does not give: None
-        row[_KEY] = key
-        self._start(row, event, slice)
+        # One tuple, built at once: the period, the record columns, then the table's own
+        # (those `values` does not give: None).
+        self._keep(
+            key,
+            (
+                key,
+                *map(values.get, _PERIOD),
+                event.position,
+                slice,
+                None,
+                event.recorded_at,
+                None,
+                event.type,
+                *map(values.get, self.own),
+            ),
+        )
 
     def close(self, key: str, event: Stamp) -> None:
         """From this event on, the record no longer says what the open versions of `key` say."""
         versions = self.open.pop(key, None)
         if not versions:
             return
+        stored, ends = self.stored, (event.position, event.recorded_at)
         for version in versions:
             if self.by:
                 for column, keys in self.by.items():
                     keys[version[self.at[column]]].discard(key)
-            identity = (key, version[_RECORD_FROM], version[_SLICE])
-            if self.stored and identity in self.stored:
-                self.stored.discard(identity)
-                self.ended.append((event.position, event.recorded_at, *identity))
-            else:
-                self.finished.append(
-                    (
-                        *version[:_RECORD_TO],
-                        event.position,
-                        version[_RECORDED_FROM],
-                        event.recorded_at,
-                        *version[_RECORDED_TO + 1 :],
-                    )
+            if stored:
+                identity = (key, version[_RECORD_FROM], version[_SLICE])
+                if identity in stored:
+                    stored.discard(identity)
+                    self.ended.append((*ends, *identity))
+                    continue
+            # The version as it was, its record period ended by this event.
+            self.finished.append(
+                (
+                    *version[:_RECORD_TO],
+                    ends[0],
+                    version[_RECORDED_FROM],
+                    ends[1],
+                    *version[_RECORDED_TO + 1 :],
                 )
+            )
 
     def close_where(self, column: str, value: Any, event: Stamp) -> None:
         """Close every open version whose `column` (one of `by`) is `value`."""
@@ -206,7 +252,7 @@ class Rows:
         Where earlier changes left several valid-time slices, the latest one is revised and
         the others are carried over as they were.
         """
-        versions = self.versions(key)
+        versions = self._ordered(key)
         if not versions:
             return False
         self.close(key, event)
@@ -220,7 +266,7 @@ class Rows:
     ) -> bool:
         """A change that took effect in the world on `effective`: the latest slice ends there
         and a new one with `changes` starts there."""
-        versions = self.versions(key)
+        versions = self._ordered(key)
         if not versions:
             return False
         self.close(key, event)

@@ -14,7 +14,7 @@ from domain.events import (
 )
 from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import Rows, Stamp, as_text, valid_period, versioned_table
+from projections.versions import Rows, Stamp, as_text, valid_end, valid_period, versioned_table
 
 memberships = versioned_table(
     "memberships",
@@ -60,9 +60,7 @@ class MembershipsProjector(Projector):
                 }
                 table.open_version(decoded.membership_id, values, event)
             case MembershipEnded():
-                period = valid_period(None, decoded.until)
-                ends = {k: v for k, v in period.items() if k.startswith("valid_to")}
-                table.revise(decoded.membership_id, ends, event)
+                table.revise(decoded.membership_id, valid_end(decoded.until), event)
             case MembershipCorrected():
                 values = {
                     "notes": as_text(decoded.notes),

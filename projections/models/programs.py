@@ -16,7 +16,7 @@ from domain.events import (
 )
 from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import Stamp, as_text, valid_period, versioned_table
+from projections.versions import Stamp, as_text, valid_end, valid_period, versioned_table
 
 programs = versioned_table(
     "programs",
@@ -52,11 +52,6 @@ def program_values(event: ProgramLaunched | ProgramCorrected) -> dict[str, Any]:
         "network": event.network,
         "description": event.description,
     }
-
-
-def ends(until: Any) -> dict[str, Any]:
-    period = valid_period(None, until)
-    return {k: v for k, v in period.items() if k.startswith("valid_to")}
 
 
 class ProgramsProjector(Projector):
@@ -97,7 +92,7 @@ class ProgramsProjector(Projector):
                 values = {**program_values(decoded), **valid_period(decoded.since, decoded.until)}
                 table.revise(decoded.key, values, event)
             case ProgramConcluded():
-                table.revise(decoded.key, ends(decoded.until), event)
+                table.revise(decoded.key, valid_end(decoded.until), event)
             case PartnerJoinedProgram():
                 values = {
                     "program": decoded.program,
@@ -109,6 +104,6 @@ class ProgramsProjector(Projector):
                 table.close(decoded.key, event)
                 members.close_where("program", decoded.key, event)
             case PartnerLeftProgram():
-                members.revise(decoded.participation_id, ends(decoded.until), event)
+                members.revise(decoded.participation_id, valid_end(decoded.until), event)
             case _:
                 self.unhandled(decoded)

@@ -17,7 +17,7 @@ from domain.events import (
 from domain.ids import body_key
 from projections.framework import Folded, Projector, Touch
 from projections.models.metadata import read_metadata
-from projections.versions import Stamp, as_text, valid_period, versioned_table
+from projections.versions import Stamp, as_text, valid_end, valid_period, versioned_table
 
 roles = versioned_table(
     "roles",
@@ -79,9 +79,7 @@ class RolesProjector(Projector):
                 values = {**role_values(decoded), **valid_period(decoded.since, None)}
                 table.open_version(decoded.role_id, values, event)
             case RoleEnded():
-                period = valid_period(None, decoded.until)
-                ends = {k: v for k, v in period.items() if k.startswith("valid_to")}
-                table.revise(decoded.role_id, ends, event)
+                table.revise(decoded.role_id, valid_end(decoded.until), event)
             case RoleCorrected():
                 values = {**role_values(decoded), **valid_period(decoded.since, decoded.until)}
                 table.revise(decoded.role_id, values, event)
