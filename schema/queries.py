@@ -3,8 +3,9 @@ record stood."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -13,13 +14,13 @@ from events.dates import PartialDate
 from projections.queries import history as history_queries
 from projections.queries import partners as partner_queries
 from projections.queries import programs as program_queries
-from projections.queries.basis import Basis
+from projections.queries.basis import Basis, Row
 from schema.activities import Activity, Commitment
 from schema.basis import When, check_range, root_basis
 from schema.context import Info
 from schema.enums import ChangeKind
 from schema.errors import bad_input
-from schema.loaders import PARTNER, PROGRAM
+from schema.loaders import ACTIVITY, COMMITMENT, PARTNER, PROGRAM, Loader
 from schema.nodes import Node, Version, parse_global_id, version_cursor
 from schema.objects import BY_NAME
 from schema.pagination import (
@@ -35,6 +36,7 @@ from schema.programs import Program
 from schema.sources import Source
 
 From = Annotated[date | None, strawberry.argument(name="from")]
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -55,6 +57,15 @@ class Change:
     change: ChangeKind
     key: str
     version: Version
+
+
+async def _by_key(
+    info: Info, loader: Loader[Row | None], make: Callable[[Row, Basis], T], key: str, when: When
+) -> T | None:
+    """One object by key on the root field's basis, or None where none holds on it."""
+    basis = await root_basis(info, when)
+    row = await loader.load(info.context, basis, key)
+    return make(row, basis) if row else None
 
 
 def _change_cursor(entry: tuple[str, Change]) -> str:
@@ -92,9 +103,8 @@ class RecordQuery:
         known_at: datetime | None = None,
         at_position: int | None = None,
     ) -> Partner | None:
-        basis = await root_basis(info, When(as_of, during, known_at, at_position))
-        row = await PARTNER.load(info.context, basis, key)
-        return Partner.from_row(row, basis) if row else None
+        when = When(as_of, during, known_at, at_position)
+        return await _by_key(info, PARTNER, Partner.from_row, key, when)
 
     @strawberry.field(description="Partners matching every filter given, in key order.")
     async def partners(
@@ -140,9 +150,8 @@ class RecordQuery:
         known_at: datetime | None = None,
         at_position: int | None = None,
     ) -> Program | None:
-        basis = await root_basis(info, When(as_of, during, known_at, at_position))
-        row = await PROGRAM.load(info.context, basis, key)
-        return Program.from_row(row, basis) if row else None
+        when = When(as_of, during, known_at, at_position)
+        return await _by_key(info, PROGRAM, Program.from_row, key, when)
 
     @strawberry.field(description="Programs by field, partner taking part, and status.")
     async def programs(
@@ -176,6 +185,17 @@ class RecordQuery:
             )
         return connection_from(found, lambda row: Program.from_row(row, basis), paging)
 
+    @strawberry.field(description="An activity by key, as the record stood.")
+    async def activity(
+        self,
+        info: Info,
+        key: str,
+        known_at: datetime | None = None,
+        at_position: int | None = None,
+    ) -> Activity | None:
+        when = When(known_at=known_at, at_position=at_position)
+        return await _by_key(info, ACTIVITY, Activity.from_row, key, when)
+
     @strawberry.field(description="Activities that may fall between `from` and `to`, inclusive.")
     async def activities(
         self,
@@ -185,6 +205,7 @@ class RecordQuery:
         kind: ActivityKind | None = None,
         network: str | None = None,
         program: str | None = None,
+        search: str | None = None,
         known_at: datetime | None = None,
         at_position: int | None = None,
         first: int | None = None,
@@ -206,8 +227,25 @@ class RecordQuery:
                 kind=kind,
                 network=network,
                 program=program,
+                search=search,
             )
         return connection_from(found, lambda row: Activity.from_row(row, basis), paging)
+
+    @strawberry.field(
+        description="A commitment by key, standing asOf a day (or during a period), as the"
+        " record stood."
+    )
+    async def commitment(
+        self,
+        info: Info,
+        key: str,
+        as_of: date | None = None,
+        during: PartialDate | None = None,
+        known_at: datetime | None = None,
+        at_position: int | None = None,
+    ) -> Commitment | None:
+        when = When(as_of, during, known_at, at_position)
+        return await _by_key(info, COMMITMENT, Commitment.from_row, key, when)
 
     @strawberry.field(
         description="Commitments by whom, at which activity, announced between `from` and `to`"

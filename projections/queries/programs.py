@@ -92,8 +92,10 @@ async def find_activities(
     kind: str | None = None,
     network: str | None = None,
     program: str | None = None,
+    search: str | None = None,
 ) -> Found:
-    """Activities that may fall between `start` and `end` (inclusive), in key order."""
+    """Activities that may fall between `start` and `end` (inclusive), in key order; with
+    `search`, those whose name or description holds it."""
     query = basis.where(activities, select(activities))
     if start is not None:
         query = query.where(activities.c.valid_to_hi >= start)
@@ -106,6 +108,8 @@ async def find_activities(
     ):
         if value is not None:
             query = query.where(column == value)
+    if search:
+        query = query.where(text_match([activities.c.name, activities.c.description], search))
     found = await run_page(connection, activities, query, basis, page, with_total)
     if start is not None or end is not None:
         for row in found.rows:

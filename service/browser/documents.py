@@ -17,12 +17,22 @@ fragment origin on Recorded {
 }
 """
 
+# The partners a page at a time; the programs and the activities (those that may have taken
+# place by the day asked) that match, the first page of each.
 HOME = f"""
 query Home($search: String, $kind: PartnerKind, $first: Int!, $after: String, {TIME}) {{
   partners(search: $search, kind: $kind, first: $first, after: $after, {AT}) {{
     totalCount
     pageInfo {{ hasNextPage endCursor }}
     nodes {{ key name kind country region }}
+  }}
+  programs(search: $search, first: $first, {AT}) {{
+    totalCount
+    nodes {{ key name field status since until certain lead {{ key name }} }}
+  }}
+  activities(search: $search, to: $asOf, first: $first, {RECORD_AT}) {{
+    totalCount
+    nodes {{ key name kind on certain }}
   }}
 }}
 """
@@ -94,6 +104,66 @@ query PartnerRelation($key: String!, $first: Int!, $after: String, {TIME}) {{
     + _fragments([name])
     for name in RELATIONS
 }
+
+PROGRAM = (
+    f"""
+query ProgramPage($key: String!, $first: Int!, {TIME}) {{
+  program(key: $key, {AT}) {{
+    key name field kind status since until certain topics description recordedAt
+    lead {{ key name }} network {{ key name }}
+    ...origin
+    partners(first: $first) {{
+      totalCount
+      nodes {{ participationId since until certain partner {{ key name country }} ...origin }}
+    }}
+    activities(first: $first) {{
+      totalCount
+      nodes {{ key name kind on mode certain organiser {{ key name }} ...origin }}
+    }}
+  }}
+}}
+"""
+    + ORIGIN
+)
+
+# What an activity's page and a commitment's page show of a commitment.
+COMMITMENT_FIELDS = """
+fragment commitment on Commitment {
+  key byTitle on statement focusAreas certain recordedAt
+  by { key name }
+  collaborators(first: $first) { nodes { name partner { key name } } }
+  ...origin
+}
+"""
+
+ACTIVITY = (
+    f"""
+query ActivityPage($key: String!, $first: Int!, {RECORD_TIME}) {{
+  activity(key: $key, {RECORD_AT}) {{
+    key name kind on mode field representatives description certain recordedAt
+    organiser {{ key name }} network {{ key name }} body {{ name }} program {{ key name }}
+    ...origin
+    participants(first: $first) {{ totalCount nodes {{ key name country }} }}
+    commitments(first: $first) {{ totalCount nodes {{ ...commitment }} }}
+  }}
+}}
+"""
+    + ORIGIN
+    + COMMITMENT_FIELDS
+)
+
+COMMITMENT = (
+    f"""
+query CommitmentPage($key: String!, $first: Int!, {TIME}) {{
+  commitment(key: $key, {AT}) {{
+    ...commitment
+    activity {{ key name on }}
+  }}
+}}
+"""
+    + ORIGIN
+    + COMMITMENT_FIELDS
+)
 
 SOURCES = f"""
 query Sources($first: Int!, {RECORD_TIME}) {{

@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.schema.base import BaseSchema
 
+from events.dates import PartialDate
 from events.faults import database_unavailable
 from schema.access import Principal
 from service.auth import BadToken, principal_for
@@ -53,6 +54,9 @@ class Browser:
             Route("/", self._page(self.home)),
             Route("/partners/{key}", self._page(self.partner)),
             Route("/partners/{key}/{relation}", self._page(self.relation)),
+            Route("/programs/{key}", self._page(self.program)),
+            Route("/activities/{key}", self._page(self.activity)),
+            Route("/commitments/{key}", self._page(self.commitment)),
             Route("/timeline/{key}.svg", self._page(self.timeline_svg)),
             Route("/members/{key}.svg", self._page(self.members_svg)),
             Route("/sources", self._page(self.sources)),
@@ -153,6 +157,8 @@ class Browser:
             request,
             moment,
             partners=data["partners"],
+            programs=data["programs"],
+            activities=data["activities"],
             search=search or "",
             position=position,
             head=head,
@@ -223,6 +229,42 @@ class Browser:
             head=head,
         )
 
+    async def program(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        return await self._one(request, principal, moment, "program", documents.PROGRAM)
+
+    async def commitment(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        return await self._one(request, principal, moment, "commitment", documents.COMMITMENT)
+
+    async def activity(self, request: Request, principal: Principal, moment: Moment) -> Response:
+        """An activity, and, on a day asked, whether it had taken place by then."""
+        return await self._one(request, principal, moment, "activity", documents.ACTIVITY)
+
+    async def _one(
+        self, request: Request, principal: Principal, moment: Moment, name: str, document: str
+    ) -> Response:
+        """The page of one program, activity or commitment. Asked for a day it did not hold,
+        the page shows it as on record (its dates say when it held) and says so."""
+        key = request.path_params["key"]
+        data, position, head = await self._read(document, {"key": key}, principal, moment)
+        found, held = data[name], True
+        if found is None and moment.as_of is not None:
+            on_record = await self._ask(
+                document, {"key": key, "asOf": None}, principal, moment, position
+            )
+            found, held = on_record[name], False
+        if found is None:
+            raise ReadRefused(f"no {name} {key!r} is on record at position {position}", 404)
+        return self._render(
+            f"{name}.html",
+            request,
+            moment,
+            item=found,
+            held=held,
+            taken_place=_taken_place(found.get("on"), moment.as_of),
+            position=position,
+            head=head,
+        )
+
     async def timeline_svg(
         self, request: Request, principal: Principal, moment: Moment
     ) -> Response:
@@ -256,6 +298,14 @@ class Browser:
 async def icon(_request: Request) -> Response:
     """What a browser asks for beside any page, the standalone drawings included."""
     return FileResponse(STATIC / "browser" / "icon.svg", media_type=SVG)
+
+
+def _taken_place(on: str | None, as_of: date | None) -> bool | None:
+    """Had something dated `on` taken place by the day `as_of`? None: no day asked, or the
+    dates cannot tell."""
+    if as_of is None or on is None:
+        return None
+    return PartialDate.parse(on).on_or_before(as_of)
 
 
 def _today() -> date:

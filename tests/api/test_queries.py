@@ -132,6 +132,37 @@ async def test_commitment_of_the_december_2020_meeting(client: Client) -> None:
     assert commitment["activity"]["on"] == "2020-12"
 
 
+async def test_an_activity_and_a_commitment_by_key_and_activities_by_words(
+    client: Client,
+) -> None:
+    meeting = "c40-steering-committee-meeting-2020-12"
+    data = await client.data(
+        "query($key: String!) { activity(key: $key) { name on organiser { key }"
+        ' commitments { nodes { key } } } nothing: activity(key: "nothing") { key } }',
+        {"key": meeting},
+    )
+    assert data["activity"]["on"] == "2020-12"
+    assert data["activity"]["organiser"]["key"] == "c40"
+    assert data["nothing"] is None
+    [announced] = data["activity"]["commitments"]["nodes"]
+    found = await client.data(
+        "query($key: String!) { commitment(key: $key) { byTitle activity { key } } }",
+        {"key": announced["key"]},
+    )
+    assert found["commitment"] == {"byTitle": "Governor of Tokyo", "activity": {"key": meeting}}
+    # Before the meeting was recorded, neither was on record.
+    before = await client.data(
+        "query($key: String!, $c: String!) { activity(key: $key, atPosition: 1) { key }"
+        " commitment(key: $c, atPosition: 1) { key } }",
+        {"key": meeting, "c": announced["key"]},
+    )
+    assert before == {"activity": None, "commitment": None}
+    words = await client.data('{ activities(search: "WASTE") { nodes { key } } }')
+    assert [a["key"] for a in words["activities"]["nodes"]] == [
+        "online-international-waste-management-workshop"
+    ]
+
+
 async def test_keyset_pagination_walks_every_partner_once(client: Client) -> None:
     seen: list[str] = []
     after = None

@@ -44,7 +44,7 @@ async def test_home_lists_partners_by_kind_and_searches(client: Client) -> None:
     html = response.text
     assert '<a href="/partners/tokyo">Tokyo Metropolitan Government</a>' in html
     assert '<a href="/partners/c40">C40</a>' in html
-    assert "<h2>Network</h2>" in html
+    assert "<h3>Network</h3>" in html
     found = await page(client, "/?q=carbon")
     assert "International Carbon Action Partnership" in found
     assert "/partners/tokyo" not in found
