@@ -234,11 +234,16 @@ class EventStore:
         await insert_rows(connection, rows, nodes)
         return [recorded_from_values(row) for row in rows]
 
-    async def import_events(self, batch: Sequence[RecordedEvent]) -> None:
+    async def import_events(
+        self, batch: Sequence[RecordedEvent], *, hashes_checked: bool = False
+    ) -> None:
         """Append events exactly as another log recorded them, continuing this log's chain.
 
         Each must follow the head (position and hash) and match its own hash; otherwise
         nothing of the batch is written. Projections fold them as they would any append.
+        `hashes_checked`: the caller recomputed every event's hash from these very values
+        (`coop import` checks the whole file first), so it is not recomputed here; their
+        place in the chain still is.
         """
         if not batch:
             return
@@ -246,7 +251,7 @@ class EventStore:
             head = await _head(connection)
             check = ChainCheck(head.position, head.hash)
             for event in batch:
-                problem = check.problem(event)
+                problem = check.problem(event, hash_checked=hashes_checked)
                 if problem is not None:
                     raise InvalidAppend(f"cannot import: {problem}")
                 try:

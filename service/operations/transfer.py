@@ -9,6 +9,7 @@ A file cut short, even on a line boundary, has lost its trailer or no longer mat
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -148,12 +149,17 @@ def parse_trailer(line: bytes, number: int) -> Trailer:
 def read_lines(path: Path) -> Iterator[tuple[int, RecordedEvent | Trailer]]:
     """Each event (or the trailer) of an export file with its line number; blank lines are
     passed over."""
+    for number, _, item in _read_lines(path):
+        yield number, item
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, bytes, RecordedEvent | Trailer]]:
     with path.open("rb") as file:
         for number, line in enumerate(file, start=1):
             if line.lstrip().startswith(TRAILER_START):
-                yield number, parse_trailer(line, number)
+                yield number, line, parse_trailer(line, number)
             elif line.strip():
-                yield number, parse_line(line, number)
+                yield number, line, parse_line(line, number)
 
 
 def read_events(path: Path) -> Iterator[tuple[int, RecordedEvent]]:
@@ -161,6 +167,24 @@ def read_events(path: Path) -> Iterator[tuple[int, RecordedEvent]]:
     for number, item in read_lines(path):
         if isinstance(item, RecordedEvent):
             yield number, item
+
+
+def fingerprint(line: bytes) -> bytes:
+    """What tells a line checked from one changed since (not a proof against forgery: the
+    chain is that; only the same file read twice is compared)."""
+    return hashlib.blake2b(line, digest_size=_FINGERPRINT).digest()
+
+
+_FINGERPRINT = 16
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file checked against the chain: its event count, and each event line's fingerprint
+    in order, so the write pass takes exactly the lines checked without hashing them again."""
+
+    count: int
+    fingerprints: bytes
 
 
 @dataclass(frozen=True)
@@ -185,25 +209,29 @@ async def import_file(
     head = await services.store.head()
     async with services.engine.connect() as connection:
         frontier = await load_frontier(connection, head.position)
-    count = check_file(path, label, head, services.store.types, frontier)
-    if count:
+    checked = check_file(path, label, head, services.store.types, frontier)
+    if checked.count:
         await services.projections.catch_up()
         if head.position == 0:
             async with services.projections.deferred(lambda done, total, _: folding(done, total)):
-                await _write_batches(services.store, path, label, count, progress)
+                await _write_batches(services.store, path, label, checked, progress)
         else:
-            await _write_batches(services.store, path, label, count, progress)
-    return Imported(count, await services.store.head())
+            await _write_batches(services.store, path, label, checked, progress)
+    return Imported(checked.count, await services.store.head())
 
 
-def check_file(path: Path, label: str, head: Head, types: EventTypes, frontier: Frontier) -> int:
+def check_file(
+    path: Path, label: str, head: Head, types: EventTypes, frontier: Frontier
+) -> Checked:
     """Check every line against the chain (continuing `head`) and the catalogue, and the
-    trailer against what the lines hold; returns the number of events."""
+    trailer against what the lines hold; returns the number of events and their lines'
+    fingerprints."""
     check = ChainCheck(head.position, head.hash)
     tree = frontier.copy()
     trailer: Trailer | None = None
+    fingerprints = bytearray()
     try:
-        for number, item in read_lines(path):
+        for number, line, item in _read_lines(path):
             if trailer is not None:
                 raise LineProblem(number, "the trailer must be the last line; this follows it")
             if isinstance(item, Trailer):
@@ -215,12 +243,13 @@ def check_file(path: Path, label: str, head: Head, types: EventTypes, frontier: 
             if problem is not None:
                 raise LineProblem(number, problem)
             tree.append(leaf_of(item.hash))
+            fingerprints += fingerprint(line)
     except LineProblem as error:
         raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
     problem = _trailer_problem(trailer, check, tree)
     if problem is not None:
         raise Refused(f"{label}: {problem}; nothing was imported")
-    return check.checked
+    return Checked(check.checked, bytes(fingerprints))
 
 
 def _trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) -> str | None:
@@ -274,11 +303,22 @@ def _type_problem(types: EventTypes, event: RecordedEvent) -> str | None:
 
 
 async def _write_batches(
-    store: EventStore, path: Path, label: str, total: int, progress: Progress
+    store: EventStore, path: Path, label: str, checked: Checked, progress: Progress
 ) -> None:
+    """Write the lines the check pass checked, in batches; a line that is not the one
+    checked (the file changed in between) stops the import before its batch is written."""
     batch: list[tuple[int, RecordedEvent]] = []
-    written = 0
-    for number, event in read_events(path):
+    written, seen, total = 0, 0, checked.count
+    for number, line, event in _read_lines(path):
+        if not isinstance(event, RecordedEvent):
+            continue
+        at = seen * _FINGERPRINT
+        if seen >= total or checked.fingerprints[at : at + _FINGERPRINT] != fingerprint(line):
+            raise Refused(
+                f"{label}, line {number}: the file changed after it was checked; the"
+                f" {written} events before this batch were imported and continue the chain"
+            )
+        seen += 1
         # A batch ends between appends, so each append's idempotency key is carried whole.
         if len(batch) >= IMPORT_BATCH and not continues(batch[-1][1], event):
             written += await _write_batch(store, batch, label, written)
@@ -294,7 +334,8 @@ async def _write_batch(
     store: EventStore, batch: Sequence[tuple[int, RecordedEvent]], label: str, written: int
 ) -> int:
     try:
-        await store.import_events([event for _, event in batch])
+        # The check pass recomputed every hash from these same lines.
+        await store.import_events([event for _, event in batch], hashes_checked=True)
     except (InvalidAppend, DBAPIError) as error:
         detail = str(error).splitlines()[0]
         raise Refused(

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from events.merkle import root_of
+from events.merkle import Frontier, root_of
 from events.tree import leaf_of
 from service.cli.common import ProgressLine
-from service.operations.transfer import import_file, write_export
+from service.operations.database import Refused
+from service.operations.transfer import _write_batches, check_file, import_file, write_export
 from service.services import build_services
 from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, head_and_digests
@@ -116,6 +117,29 @@ async def test_an_altered_line_is_refused_and_named(
     assert ran.code == 1
     assert "altered.ndjson, line 9: position 9 was altered" in ran.err
     assert "nothing was imported" in ran.err
+    assert (await head_and_digests(empty_url))[0].position == 0
+
+
+async def test_a_line_changed_after_the_check_is_not_written(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """The write pass takes only the lines the check pass checked: hashes are not
+    recomputed there, so a file changed in between (even keeping each line's hash field)
+    is refused before the batch holding the change is written."""
+    path = await export(coop, sampled_url, tmp_path)
+    services = build_services(Settings(database_url=empty_url))
+    try:
+        await services.start()
+        head = await services.store.head()
+        checked = check_file(path, "log", head, services.store.types, Frontier())
+        assert checked.count == HEAD
+        lines = path.read_text().splitlines(keepends=True)
+        lines[8] = lines[8].replace('"city-2"', '"city-9"')
+        path.write_text("".join(lines))
+        with pytest.raises(Refused, match="log, line 9: the file changed after it was checked"):
+            await _write_batches(services.store, path, "log", checked, lambda *_: None)
+    finally:
+        await services.close()
     assert (await head_and_digests(empty_url))[0].position == 0
 
 
