@@ -14,7 +14,7 @@ import json
 import operator
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
@@ -29,6 +29,8 @@ from sqlalchemy.types import String, TypeEngine
 
 from events.tables import events, merkle_nodes
 
+_BUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache while fresh tables are filled and indexed
+_BUILD_MEMORY = "256MB"  # PostgreSQL's maintenance_work_mem while fresh tables are indexed
 LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
 LISTEN_APPLICATION_NAME = "coop-listen"  # how the LISTEN connection shows in pg_stat_activity
 
@@ -120,6 +122,13 @@ class Backend(ABC):
     ) -> None:
         """Write many rows of `table`, each a tuple of Python values in the table's column
         order, by the engine's fastest bulk path, in the caller's transaction."""
+
+    @contextlib.asynccontextmanager
+    async def building(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """Settings for filling or indexing fresh tables in bulk on `connection` (a rebuild's
+        shadow tables, which nothing reads before the switch), for as long as the block
+        runs; the connection's own settings are restored after."""
+        yield
 
     @abstractmethod
     async def update_rows(
@@ -242,6 +251,21 @@ class SQLite(Backend):
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
         with _driver_errors(sql, sqlite3.Error):
             await (await _sqlite_driver(connection)).executemany(sql, rows)
+
+    @contextlib.asynccontextmanager
+    async def building(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        # A fresh table's primary key takes its rows in key order, not in the order they
+        # come: with SQLite's default cache (2 MiB) each insert reads its index page from the
+        # file again once the index outgrows it, and CREATE INDEX sorts within the cache.
+        # (synchronous stays NORMAL: in WAL mode a commit does not wait for the disk anyway.)
+        driver = await _sqlite_driver(connection)
+        async with driver.execute("PRAGMA cache_size") as cursor:
+            (before,) = await cursor.fetchone()
+        await driver.execute(f"PRAGMA cache_size = {-_BUILD_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            await driver.execute(f"PRAGMA cache_size = {int(before)}")
 
     async def update_rows(
         self,
@@ -453,6 +477,14 @@ class PostgreSQL(Backend):
         names = [column.name for column in table.columns]
         with _driver_errors(f"COPY {table.name}", asyncpg.PostgresError):
             await driver.copy_records_to_table(table.name, records=rows, columns=names)
+
+    @contextlib.asynccontextmanager
+    async def building(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        # CREATE INDEX sorts in maintenance_work_mem (64 MB by default) and spills to disk
+        # beyond it; SET LOCAL ends with the transaction.
+        if connection.in_transaction():
+            await connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{_BUILD_MEMORY}'")
+        yield
 
     async def update_rows(
         self,

@@ -89,3 +89,11 @@ async def write_transaction(
             if lock:
                 await backend_of(connection).lock_log(connection)
             yield connection
+
+
+@asynccontextmanager
+async def writing_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection for a bulk path that commits page by page: each `begin()` on it is a
+    write transaction (BEGIN IMMEDIATE on SQLite) that takes no lock of the log's."""
+    async with engine.connect() as connection:
+        yield await connection.execution_options(**{_WRITE: True})

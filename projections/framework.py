@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import quoted_name
 
 from events.backends import backend_of
 from events.chain import canonical_json
-from events.database import write_transaction
+from events.database import write_transaction, writing_connection
 from events.model import RecordedEvent
 from events.registry import EventTypes
 from events.store import EventStore
@@ -299,13 +299,20 @@ class Projections:
         try:
             start = (await self.store.head()).position
             read = await _fold_from_scratch(self.store, fresh, start, page, progress)
-            if backend_of(self.store.engine).renames_indexes:  # else the switch makes them
-                async with write_transaction(self.store.engine, lock=False) as connection:
+            backend = backend_of(self.store.engine)
+            if backend.renames_indexes:  # else the switch makes them
+                async with (
+                    write_transaction(self.store.engine, lock=False) as connection,
+                    backend.building(connection),
+                ):
                     for projector in fresh:
                         for table in projector.tables.values():
                             for index in table.indexes:
                                 await connection.run_sync(index.create)
-            async with write_transaction(self.store.engine) as connection:
+            async with (
+                write_transaction(self.store.engine) as connection,
+                backend.building(connection),
+            ):
                 rest = await self.store.read_all(after=start, limit=10**9)
                 await fold_events(connection, self.store.types, fresh, rest)
                 head = rest[-1].position if rest else start
@@ -438,54 +445,61 @@ async def _fold_from_scratch(
     backend = backend_of(store.engine)
     started, after, folded = time.monotonic(), 0, 0
     writing: asyncio.Future[None] | None = None
-    try:
-        while after < until:
-            async with store.engine.connect() as reading:
-                batch = await backend.read_log(reading, after, until, page, wanted)
-            if not batch:
-                break
-            for number, (position, kind, version, data, recorded_at) in enumerate(batch):
-                if number % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # the previous page's write moves on meanwhile
-                targets = interested.get(kind)
-                if targets is None:
-                    continue
-                value = decode(kind, version, data)
-                stamp = Logged(position, recorded_at, kind)
-                for projector, into in targets:
-                    projector.fold(into, stamp, value)
-            finished = [(table.table, table.take_finished()) for table in every]
+    async with writing_connection(store.engine) as writer, backend.building(writer):
+        try:
+            while after < until:
+                async with store.engine.connect() as reading:
+                    batch = await backend.read_log(reading, after, until, page, wanted)
+                if not batch:
+                    break
+                for number, (position, kind, version, data, recorded_at) in enumerate(batch):
+                    if number % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # the previous page's write moves on meanwhile
+                    targets = interested.get(kind)
+                    if targets is None:
+                        continue
+                    value = decode(kind, version, data)
+                    stamp = Logged(position, recorded_at, kind)
+                    for projector, into in targets:
+                        projector.fold(into, stamp, value)
+                finished = [(table.table, table.take_finished()) for table in every]
+                if writing is not None:
+                    await writing
+                # Written on another connection while the next page is read and folded.
+                writing = asyncio.ensure_future(_write_page(writer, finished))
+                # The open versions live to the end: the cyclic collector need not walk them
+                # again and again (they hold no cycles; what dies is freed as ever).
+                gc.freeze()
+                after, folded = batch[-1].position, folded + len(batch)
+                if progress is not None:
+                    progress(after, until, after / max(time.monotonic() - started, 1e-9))
             if writing is not None:
                 await writing
-            # Written on another connection while the next page is read and folded.
-            writing = asyncio.ensure_future(_write_page(store, finished))
-            # The open versions live to the end: the cyclic collector need not walk them
-            # again and again (they hold no cycles; what dies is freed as ever).
-            gc.freeze()
-            after, folded = batch[-1].position, folded + len(batch)
-            if progress is not None:
-                progress(after, until, after / max(time.monotonic() - started, 1e-9))
-        if writing is not None:
-            await writing
-        writing = None
-        opened = [(table.table, sorted(table.take_open(), key=_IN_KEY_ORDER)) for table in every]
-        for first in range(0, max((len(rows) for _, rows in opened), default=0), _WRITE_AT_ONCE):
-            chunk = [(table, rows[first : first + _WRITE_AT_ONCE]) for table, rows in opened]
-            await _write_page(store, chunk)
-    finally:
-        gc.unfreeze()
-        if writing is not None:  # a failure while a page was being written
-            with contextlib.suppress(Exception):
-                await writing
+            writing = None
+            opened = [
+                (table.table, sorted(table.take_open(), key=_IN_KEY_ORDER)) for table in every
+            ]
+            for first in range(
+                0, max((len(rows) for _, rows in opened), default=0), _WRITE_AT_ONCE
+            ):
+                chunk = [(table, rows[first : first + _WRITE_AT_ONCE]) for table, rows in opened]
+                await _write_page(writer, chunk)
+        finally:
+            gc.unfreeze()
+            if writing is not None:  # a failure while a page was being written
+                with contextlib.suppress(Exception):
+                    await writing
     if progress is not None and after < until:
         progress(until, until, until / max(time.monotonic() - started, 1e-9))
     return folded
 
 
-async def _write_page(store: EventStore, rows: Sequence[tuple[Table, list[Version]]]) -> None:
+async def _write_page(
+    connection: AsyncConnection, rows: Sequence[tuple[Table, list[Version]]]
+) -> None:
     """Row versions of several tables, each table in bulk, in one transaction."""
-    backend = backend_of(store.engine)
-    async with write_transaction(store.engine, lock=False) as connection:
+    backend = backend_of(connection)
+    async with connection.begin():
         for table, versions in rows:
             await backend.write_rows(connection, table, versions)
 
