@@ -48,10 +48,11 @@ async def sqlite_database(directory: str | None = None, label: str = "coop") -> 
 def database(
     engine: str, directory: str | None = None, label: str = "coop"
 ) -> AbstractAsyncContextManager[str]:
-    """A fresh, empty database on `engine` ("sqlite" or "postgres"); yields its URL."""
+    """A fresh, empty database on `engine` ("sqlite" or "postgres"), its name beginning with
+    `label`; yields its URL."""
     if engine == "sqlite":
         return sqlite_database(directory, label)
-    return scratch_postgres_database(postgres_admin_url(), "coop_bench")
+    return scratch_postgres_database(postgres_admin_url(), f"coop_bench_{label}")
 
 
 async def postgres_version() -> str:

@@ -14,7 +14,7 @@ import json
 import operator
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
@@ -43,6 +43,34 @@ class HeadRow:
     hash: str
     recorded_at: Any
     version: int | None
+
+
+Pairs = Sequence[tuple[int, int]]
+
+
+class TreeRows(NamedTuple):
+    """What one read of the Merkle tree gives (Backend.tree_rows)."""
+
+    head: int
+    nodes: list[tuple[int, int, bytes]]  # level, idx, hash
+    hashes: list[tuple[int, str]]  # position, chain hash (hex)
+
+    @classmethod
+    def of(cls, rows: Iterable[Any]) -> TreeRows:
+        """From the statement's rows: a node's level, or -1 for an event and -2 for the
+        head, then an index or position, then a node's hash or an event's chain hash."""
+        head, nodes, hashes = 0, [], []
+        for kind, number, node, chain in rows:
+            if kind >= 0:
+                nodes.append((kind, number, bytes(node)))
+            elif kind == _EVENT_ROW:
+                hashes.append((number, chain))
+            else:
+                head = number or 0
+        return cls(head, nodes, hashes)
+
+
+_EVENT_ROW, _HEAD_ROW = -1, -2
 
 
 class LogRow(NamedTuple):
@@ -110,11 +138,10 @@ class Backend(ABC):
         await self.write_rows(connection, merkle_nodes, nodes)
 
     @abstractmethod
-    async def merkle_nodes(
-        self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]
-    ) -> list[tuple[int, int, bytes]]:
-        """The (level, idx, hash) rows of merkle_nodes with these keys, in one statement of
-        fixed text (so the engine plans it once)."""
+    async def tree_rows(self, connection: AsyncConnection, keys: Pairs, spans: Pairs) -> TreeRows:
+        """The rows of merkle_nodes with these (level, idx) keys, the chain hashes of the
+        events in these spans of leaves ([lo, hi): positions lo + 1 to hi), and the log's
+        head position, in one statement of fixed text (so the engine plans it once)."""
 
     @abstractmethod
     async def write_rows(
@@ -205,9 +232,15 @@ _HEAD_AND_VERSION = (
     .order_by(events.c.position.desc())
     .limit(1)
 )
-_SQLITE_NODES = text(
-    "SELECT n.level, n.idx, n.hash FROM json_each(:keys) AS k JOIN merkle_nodes AS n"
+# CROSS JOIN keeps the keys and spans the outer loop: each a search of the primary key.
+_SQLITE_TREE = (
+    "SELECT n.level, n.idx, n.hash, NULL FROM json_each(?) AS k CROSS JOIN merkle_nodes AS n"
     " ON n.level = json_extract(k.value, '$[0]') AND n.idx = json_extract(k.value, '$[1]')"
+    f" UNION ALL SELECT {_EVENT_ROW}, e.position, NULL, e.hash"
+    " FROM json_each(?) AS s CROSS JOIN events AS e"
+    " ON e.position > json_extract(s.value, '$[0]')"
+    " AND e.position <= json_extract(s.value, '$[1]')"
+    f" UNION ALL SELECT {_HEAD_ROW}, max(position), NULL, NULL FROM events"
 )
 _SQLITE_TRIGGERS = text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
 
@@ -310,11 +343,15 @@ class SQLite(Backend):
             page.append(LogRow(position, kind, version, data, moment))  # type: ignore[arg-type]
         return page
 
-    async def merkle_nodes(
-        self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]
-    ) -> list[tuple[int, int, bytes]]:
-        rows = await connection.execute(_SQLITE_NODES, {"keys": json.dumps(keys)})
-        return [(level, idx, bytes(value)) for level, idx, value in rows]
+    async def tree_rows(self, connection: AsyncConnection, keys: Pairs, spans: Pairs) -> TreeRows:
+        # Through the driver: one trip to its thread, where SQLAlchemy makes four (and its
+        # BEGIN as many again); one statement reads a consistent snapshot on its own.
+        driver = await _sqlite_driver(connection)
+        with _driver_errors(_SQLITE_TREE, sqlite3.Error):
+            rows = await driver.execute_fetchall(
+                _SQLITE_TREE, (json.dumps(keys), json.dumps(spans))
+            )
+        return TreeRows.of(rows)
 
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         return None  # one process per SQLite file serves subscribers; it wakes them itself
@@ -390,10 +427,13 @@ _LOCK_AND_READ_HEAD = text(
     "SELECT head_position AS position, head_hash AS hash, head_recorded_at AS recorded_at,"
     " last_version AS version FROM coop_lock_log_and_read_head(:lock_key, :stream_id)"
 ).columns(events.c.position, events.c.hash, events.c.recorded_at, column("version", Integer))
-_PG_NODES = text(
-    "SELECT n.level, n.idx, n.hash FROM unnest(CAST(:levels AS smallint[]),"
-    " CAST(:idxs AS bigint[])) AS k(level, idx)"
-    " JOIN merkle_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+_PG_TREE = (
+    "SELECT n.level, n.idx, n.hash, NULL FROM unnest($1::smallint[], $2::bigint[])"
+    " AS k(level, idx) JOIN merkle_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+    f" UNION ALL SELECT {_EVENT_ROW}, e.position, NULL, e.hash"
+    " FROM unnest($3::bigint[], $4::bigint[]) AS s(lo, hi)"
+    " JOIN events AS e ON e.position > s.lo AND e.position <= s.hi"
+    f" UNION ALL SELECT {_HEAD_ROW}, max(position), NULL, NULL FROM events"
 )
 _PG_TRIGGERS = text(
     "SELECT t.tgname, c.relname, t.tgtype, t.tgenabled, p.prosrc FROM pg_trigger t"
@@ -554,12 +594,21 @@ class PostgreSQL(Backend):
         columns += [list(values) for values in zip(*nodes, strict=True)]
         await connection.exec_driver_sql(statement, tuple(columns))
 
-    async def merkle_nodes(
-        self, connection: AsyncConnection, keys: Sequence[tuple[int, int]]
-    ) -> list[tuple[int, int, bytes]]:
-        values = {"levels": [level for level, _ in keys], "idxs": [idx for _, idx in keys]}
-        rows = await connection.execute(_PG_NODES, values)
-        return [(level, idx, bytes(value)) for level, idx, value in rows]
+    async def tree_rows(self, connection: AsyncConnection, keys: Pairs, spans: Pairs) -> TreeRows:
+        # Through the driver: one round trip, the statement prepared once a connection,
+        # where SQLAlchemy would begin a transaction first and roll it back after.
+        import asyncpg
+
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        with _driver_errors(_PG_TREE, asyncpg.PostgresError):
+            rows = await driver.fetch(
+                _PG_TREE,
+                [level for level, _ in keys],
+                [idx for _, idx in keys],
+                [lo for lo, _ in spans],
+                [hi for _, hi in spans],
+            )
+        return TreeRows.of(rows)
 
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         await connection.execute(

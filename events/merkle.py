@@ -6,7 +6,9 @@ subtrees: the subtree at (level, index) covers leaves [index * 2**level, (index 
 per set bit of hi - lo, largest first (`subtrees`); so a proof is a list of ranges
 (`inclusion_ranges`, `consistency_ranges`) whose hashes fold from complete subtrees
 (`range_hash`), and a store that keeps the complete subtrees answers any proof from
-O(log n) of them.
+O(log n) of them. A store may keep only the subtrees at some level and above: the few lower
+ones a proof needs lie in at most two blocks of leaves (`leaf_spans`), from which they are
+hashed again (`lower_subtrees`).
 """
 
 from __future__ import annotations
@@ -111,6 +113,45 @@ def needed(ranges: Iterable[Range]) -> set[Key]:
     return {key for lo, hi in ranges for key in subtrees(lo, hi)}
 
 
+def leaf_spans(keys: Iterable[Key], lowest: int) -> list[Range]:
+    """The runs of leaves to read for the hashes of the subtrees among `keys` below level
+    `lowest`: in each block of 2**lowest leaves that one of them falls in, from the first leaf
+    they cover there to the last (one run a block, so no run is longer than a block)."""
+    runs: dict[int, Range] = {}
+    for level, idx in keys:
+        if level >= lowest:
+            continue
+        lo, hi = idx << level, (idx + 1) << level
+        block = lo >> lowest
+        if block in runs:
+            lo, hi = min(lo, runs[block][0]), max(hi, runs[block][1])
+        runs[block] = (lo, hi)
+    return sorted(runs.values())
+
+
+def subtree_hash(leaves: Sequence[bytes]) -> bytes:
+    """The hash of a complete subtree from its leaves' hashes (a power of two of them)."""
+    hashes = list(leaves)
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
+def lower_subtrees(
+    keys: Iterable[Key], lowest: int, leaves: Mapping[int, bytes]
+) -> dict[Key, bytes]:
+    """The hashes of the subtrees among `keys` below level `lowest`, from the leaf hashes
+    they cover (`leaves`: leaf index to leaf hash); a subtree missing a leaf is left out."""
+    found = {}
+    for level, idx in keys:
+        if level >= lowest:
+            continue
+        covered = range(idx << level, (idx + 1) << level)
+        if all(i in leaves for i in covered):
+            found[(level, idx)] = subtree_hash([leaves[i] for i in covered])
+    return found
+
+
 def frontier_keys(size: int) -> list[Key]:
     """The complete subtrees that make up a whole tree of `size` leaves, largest first."""
     return subtrees(0, size)
@@ -132,9 +173,10 @@ class Frontier:
     size: int = 0
     hashes: list[bytes] = field(default_factory=list)
 
-    def append(self, leaf: bytes) -> list[Node]:
-        """Add a leaf (its hash); returns the subtrees it completes, the leaf itself first."""
-        completed = [Node(0, self.size, leaf)]
+    def append(self, leaf: bytes, lowest: int = 0) -> list[Node]:
+        """Add a leaf (its hash); returns the subtrees it completes at level `lowest` and
+        above, smallest first (the leaf itself first, at level 0)."""
+        completed = [Node(0, self.size, leaf)] if lowest == 0 else []
         self.hashes.append(leaf)
         self.size += 1
         level, index = 0, self.size - 1
@@ -143,11 +185,13 @@ class Frontier:
             merged = node_hash(self.hashes.pop(), right)
             self.hashes.append(merged)
             level, index = level + 1, index >> 1
-            completed.append(Node(level, index, merged))
+            if level >= lowest:
+                completed.append(Node(level, index, merged))
         return completed
 
-    def extend(self, leaves: Iterable[bytes]) -> list[Node]:
-        return [node for leaf in leaves for node in self.append(leaf)]
+    def extend(self, leaves: Iterable[bytes], lowest: int = 0) -> list[Node]:
+        """Add leaves; returns the subtrees they complete at level `lowest` and above."""
+        return [node for leaf in leaves for node in self.append(leaf, lowest)]
 
     def root(self) -> bytes:
         return fold(self.hashes)

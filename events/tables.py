@@ -75,9 +75,10 @@ idempotency_keys = Table(
     Column("last_position", BigInteger, nullable=False),
 )
 
-# The Merkle tree over the log (events/tree.py): one row per complete subtree, the subtree
-# at (level, idx) covering positions idx * 2**level + 1 to (idx + 1) * 2**level. Written in
-# each append's transaction; never edited.
+# The Merkle tree over the log (events/tree.py): one row per complete subtree of 16 leaves
+# or more (level 4 and up; the smaller ones are hashed from the events' hashes when needed),
+# the subtree at (level, idx) covering positions idx * 2**level + 1 to (idx + 1) * 2**level.
+# Written in each append's transaction; never edited.
 merkle_nodes = Table(
     "merkle_nodes",
     metadata,

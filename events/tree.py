@@ -1,16 +1,18 @@
-"""The Merkle tree over the log (RFC 9162), kept as rows of its complete subtrees.
+"""The Merkle tree over the log (RFC 9162), kept as rows of its larger complete subtrees.
 
-Leaf i is event i's chain hash: leaf hash = SHA-256(0x00 ‖ bytes.fromhex(hash)). Each append
-writes, in its own transaction and statement, the subtrees its events complete (about two
-rows an event); a proof or a root then reads the O(log n) subtrees it folds from in one
-query, and nothing rereads the log.
+Leaf i is event i's chain hash: leaf hash = SHA-256(0x00 ‖ bytes.fromhex(hash)). The node
+table keeps the complete subtrees of 2**LOWEST_KEPT leaves and more; each append writes, in
+its own transaction and statement, those its events complete (one row for every
+2**(LOWEST_KEPT - 1) events). A proof or a root reads, in one statement, the O(log n) kept
+subtrees it folds from and the chain hashes of the at most two runs of fewer than
+2**LOWEST_KEPT events under the smaller ones, which it hashes again; nothing rereads the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from events.backends import backend_of
@@ -20,19 +22,31 @@ from events.merkle import (
     Frontier,
     Key,
     Node,
+    Range,
     consistency_ranges,
     frontier_keys,
     inclusion_ranges,
     leaf_hash,
+    leaf_spans,
+    lower_subtrees,
     needed,
     range_hash,
 )
 from events.model import Head
 from events.tables import events
 
+LOWEST_KEPT = 4
+"""The node table keeps complete subtrees of 2**4 = 16 leaves and more: about one row for
+every 8 events, where keeping them all took two; a proof rereads at most 2 * 16 chain
+hashes for the smaller ones (bench/README.md has the costs of both)."""
+
+
+LARGEST_LOG = 2**63 - 1  # positions are 64-bit: no tree is asked of beyond it
+
 
 class TreeIncomplete(StoreError):
-    """The node table lacks subtrees the log's events should have made."""
+    """The tree cannot be made: the node table lacks subtrees the log's events should have
+    made, or the log lacks events under the smaller ones."""
 
 
 class NoSuchProof(StoreError, ValueError):
@@ -42,6 +56,12 @@ class NoSuchProof(StoreError, ValueError):
 def leaf_of(chain_hash: str) -> bytes:
     """The leaf hash of an event, from its chain hash (hex)."""
     return leaf_hash(bytes.fromhex(chain_hash))
+
+
+def kept_nodes(frontier: Frontier, chain_hashes: Iterable[str]) -> list[Node]:
+    """Grow `frontier` by the events with these chain hashes; the subtrees they complete that
+    the node table keeps (rows of merkle_nodes: level, idx, hash)."""
+    return frontier.extend((leaf_of(value) for value in chain_hashes), LOWEST_KEPT)
 
 
 class LogTree:
@@ -56,10 +76,10 @@ class LogTree:
     async def grow(
         self, connection: AsyncConnection, head: Head, hashes: Sequence[str]
     ) -> list[Node]:
-        """The subtrees the events with these chain hashes, following `head`, complete:
+        """The kept subtrees the events with these chain hashes, following `head`, complete:
         rows of merkle_nodes (level, idx, hash)."""
         frontier = await self._frontier(connection, head)
-        nodes = frontier.extend(leaf_of(value) for value in hashes)
+        nodes = kept_nodes(frontier, hashes)
         self._known = (frontier.size, hashes[-1], frontier)
         return nodes
 
@@ -71,22 +91,53 @@ class LogTree:
         return await load_frontier(connection, head.position)
 
 
-async def load_nodes(connection: AsyncConnection, keys: Iterable[Key]) -> dict[Key, bytes]:
-    """The hashes of these complete subtrees, in one query; refused if any is missing."""
+async def read_subtrees(
+    connection: AsyncConnection, keys: Iterable[Key]
+) -> tuple[int, dict[Key, bytes]]:
+    """The log's head position, and the hashes of those of these complete subtrees the log
+    holds: the kept ones from the node table, the smaller ones hashed from the events' chain
+    hashes, all read in one statement."""
     wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    rows = await backend_of(connection).merkle_nodes(connection, wanted)
-    found = {(level, idx): value for level, idx, value in rows}
-    missing = [key for key in wanted if key not in found]
+    kept = [key for key in wanted if key[0] >= LOWEST_KEPT]
+    found = await backend_of(connection).tree_rows(
+        connection, kept, leaf_spans(wanted, LOWEST_KEPT)
+    )
+    nodes = {(level, idx): value for level, idx, value in found.nodes}
+    leaves = {position - 1: _leaf_at(position, value) for position, value in found.hashes}
+    nodes.update(lower_subtrees(wanted, LOWEST_KEPT, leaves))
+    return found.head, nodes
+
+
+def _leaf_at(position: int, chain_hash: str) -> bytes:
+    try:
+        return leaf_of(chain_hash)
+    except ValueError:
+        raise TreeIncomplete(
+            f"event {position}'s chain hash {chain_hash!r} is not hexadecimal"
+        ) from None
+
+
+def complete(nodes: dict[Key, bytes], keys: Iterable[Key]) -> dict[Key, bytes]:
+    """`nodes`, refused (TreeIncomplete) if any of these subtrees is not among them."""
+    missing = sorted(set(keys) - nodes.keys())
     if missing:
         level, idx = missing[0]
         first = idx * (1 << level) + 1
+        last = first + (1 << level) - 1
+        if level < LOWEST_KEPT:
+            raise TreeIncomplete(f"the log lacks events among positions {first}-{last}")
         raise TreeIncomplete(
-            f"the Merkle tree lacks the subtree over positions {first}-{first + (1 << level) - 1}"
+            f"the Merkle tree lacks the subtree over positions {first}-{last}"
             f" (level {level}, index {idx}): the node table was altered since the log wrote it"
         )
-    return found
+    return nodes
+
+
+async def load_nodes(connection: AsyncConnection, keys: Iterable[Key]) -> dict[Key, bytes]:
+    """The hashes of these complete subtrees, in one query; refused if any is missing."""
+    wanted = set(keys)
+    _, nodes = await read_subtrees(connection, wanted)
+    return complete(nodes, wanted)
 
 
 async def load_frontier(connection: AsyncConnection, size: int) -> Frontier:
@@ -122,31 +173,36 @@ async def consistency_proof(connection: AsyncConnection, first: int, second: int
 async def prove_inclusion(engine: AsyncEngine, position: int, tree_size: int) -> list[bytes]:
     """The audit path of the event at `position` (1-based) in the tree of the log's first
     `tree_size` events; refused (NoSuchProof) outside the log."""
+    asked = tree_size <= LARGEST_LOG and position_problem(position, tree_size) is None
+    ranges = inclusion_ranges(position - 1, tree_size) if asked else []
     async with engine.connect() as connection:
-        head = await _head_position(connection)
-        problem = size_problem(tree_size, head) or position_problem(position, tree_size)
-        if problem is not None:
-            raise NoSuchProof(problem)
-        return await inclusion_proof(connection, position - 1, tree_size)
+        head, nodes = await read_subtrees(connection, needed(ranges))
+    problem = size_problem(tree_size, head) or position_problem(position, tree_size)
+    if problem is not None:
+        raise NoSuchProof(problem)
+    return _fold(ranges, nodes)
 
 
 async def prove_consistency(engine: AsyncEngine, first: int, second: int) -> list[bytes]:
     """The proof that the tree of the log's first `second` events extends the tree of its
     first `first`; refused (NoSuchProof) outside the log."""
+    asked = second <= LARGEST_LOG and size_problem(first, second) is None
+    ranges = consistency_ranges(first, second) if asked else []
     async with engine.connect() as connection:
-        head = await _head_position(connection)
-        problem = size_problem(second, head) or size_problem(first, second)
-        if problem is not None:
-            raise NoSuchProof(problem)
-        return await consistency_proof(connection, first, second)
+        head, nodes = await read_subtrees(connection, needed(ranges))
+    problem = size_problem(second, head) or size_problem(first, second)
+    if problem is not None:
+        raise NoSuchProof(problem)
+    return _fold(ranges, nodes)
 
 
-async def _head_position(connection: AsyncConnection) -> int:
-    return int(await connection.scalar(select(func.max(events.c.position))) or 0)
+async def _proof(connection: AsyncConnection, ranges: list[Range]) -> list[bytes]:
+    _, nodes = await read_subtrees(connection, needed(ranges))
+    return _fold(ranges, nodes)
 
 
-async def _proof(connection: AsyncConnection, ranges: list[tuple[int, int]]) -> list[bytes]:
-    nodes = await load_nodes(connection, needed(ranges))
+def _fold(ranges: list[Range], nodes: dict[Key, bytes]) -> list[bytes]:
+    complete(nodes, needed(ranges))
     return [range_hash(lo, hi, nodes) for lo, hi in ranges]
 
 

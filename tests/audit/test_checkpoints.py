@@ -21,7 +21,7 @@ from events.chain import event_hash
 from events.database import create_engine
 from events.merkle import Frontier, leaf_hash, verify_inclusion
 from events.tables import events, merkle_nodes
-from events.tree import leaf_of
+from events.tree import kept_nodes
 from service.services import Services
 from service.signing import create_key_pair, load_public_key, load_signing_key
 from tests.audit.conftest import CORRECTION, HEAD, Coop, drop_guards
@@ -245,7 +245,7 @@ async def rebuild_tree(engine: AsyncEngine) -> None:
         for statement in statements:
             await connection.execute(text(statement))
         await connection.execute(text("DELETE FROM merkle_nodes"))
-        nodes = Frontier().extend(leaf_of(value) for value in hashes)
+        nodes = kept_nodes(Frontier(), hashes)
         await backend_of(connection).write_rows(connection, merkle_nodes, nodes)
     await restore_guards(engine, "merkle_nodes")
 

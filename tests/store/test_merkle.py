@@ -13,6 +13,8 @@ from events.merkle import (
     consistency_ranges,
     inclusion_ranges,
     leaf_hash,
+    leaf_spans,
+    lower_subtrees,
     needed,
     node_hash,
     range_hash,
@@ -204,6 +206,47 @@ def test_a_frontier_grown_in_batches_gives_every_complete_subtree_once(
     for node in nodes:
         width = 1 << node.level
         assert node.hash == mth(leaves[node.idx * width : (node.idx + 1) * width])
+    upper = Frontier().extend(leaves, 3)
+    assert upper == [node for node in nodes if node.level >= 3]
+
+
+def kept_and_reread(
+    leaves: list[bytes], keys: set[tuple[int, int]], lowest: int
+) -> dict[tuple[int, int], bytes]:
+    """The subtrees among `keys` as a store keeping levels `lowest` and up gives them: the
+    kept ones as written, the lower ones hashed from the runs of leaves `leaf_spans` names."""
+    kept = {(n.level, n.idx): n.hash for n in Frontier().extend(leaves, lowest)}
+    assert all(level >= lowest for level, _ in kept)
+    read = {i: leaves[i] for lo, hi in leaf_spans(keys, lowest) for i in range(lo, hi)}
+    return {**kept, **lower_subtrees(keys, lowest, read)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(1, 80), lowest=st.integers(0, 5), seed=st.integers(0, 2**32))
+def test_proofs_from_the_larger_subtrees_and_a_few_leaves(
+    size: int, lowest: int, seed: int
+) -> None:
+    leaves = random_leaves(size, seed)
+    for index in range(size):
+        ranges = inclusion_ranges(index, size)
+        keys = needed(ranges)
+        spans = leaf_spans(keys, lowest)
+        assert len(spans) <= 2
+        assert all(hi - lo <= 1 << lowest for lo, hi in spans)
+        nodes = kept_and_reread(leaves, keys, lowest)
+        assert [range_hash(lo, hi, nodes) for lo, hi in ranges] == path(index, leaves)
+    for first in range(1, size + 1):
+        ranges = consistency_ranges(first, size)
+        keys = needed(ranges)
+        assert len(leaf_spans(keys, lowest)) <= 2
+        nodes = kept_and_reread(leaves, keys, lowest)
+        assert [range_hash(lo, hi, nodes) for lo, hi in ranges] == consistency(first, leaves)
+
+
+def test_a_subtree_missing_a_leaf_is_left_out() -> None:
+    assert lower_subtrees([(1, 0), (1, 1)], 4, {0: LEAVES[0], 1: LEAVES[1], 2: LEAVES[2]}) == {
+        (1, 0): node_hash(LEAVES[0], LEAVES[1])
+    }
 
 
 def test_proofs_outside_the_tree_are_refused() -> None:
