@@ -14,6 +14,7 @@ from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from projections.queries.basis import Basis, Row
 from projections.queries.history import Provenance as ProvenanceRow
+from projections.queries.history import made_or_ended
 from schema.context import Info, check_may_audit
 from schema.errors import bad_input
 from schema.loaders import VERSIONS, load_provenance
@@ -162,13 +163,11 @@ async def versions(info: Info, kind: ObjectKind, key: str, basis: Basis) -> list
 async def provenance(info: Info, kind: ObjectKind, key: str, basis: Basis) -> list[Provenance]:
     """Every event that made or ended a version of the object (a correction, a retraction),
     up to the basis position, oldest first."""
-    positions: set[int] = set()
-    for version in await versions(info, kind, key, basis):
-        positions.add(version.position)
-        closed = version.superseded_at_position
-        if closed is not None and (basis.position is None or closed <= basis.position):
-            positions.add(closed)
-    found = await asyncio.gather(*(load_provenance(info.context, p) for p in sorted(positions)))
+    periods = [
+        (v.position, v.superseded_at_position) for v in await versions(info, kind, key, basis)
+    ]
+    positions = made_or_ended(periods, basis.position)
+    found = await asyncio.gather(*(load_provenance(info.context, p) for p in positions))
     return [Provenance.of(made) for made in found if made is not None]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -69,6 +69,34 @@ async def history(connection: AsyncConnection, key: str) -> list[Row]:
         }
         for row in found
     ]
+
+
+def made_or_ended(periods: Iterable[tuple[int, int | None]], position: int | None) -> list[int]:
+    """The events behind an object's versions, given each version's record period (the
+    positions that made it and, if any, ended it): every one that made a version, and every
+    one up to `position` that ended one (a correction, a change, a retraction); oldest first."""
+    found: set[int] = set()
+    for made, ended in periods:
+        found.add(made)
+        if ended is not None and (position is None or ended <= position):
+            found.add(ended)
+    return sorted(found)
+
+
+async def record_periods(
+    connection: AsyncConnection, kind: ObjectKind, keys: Sequence[str], position: int | None
+) -> dict[str, list[tuple[int, int | None]]]:
+    """For each of `keys` (objects of one kind), the record period of each of its versions
+    made up to `position` (the versions `versions_of` reads, their periods alone)."""
+    table = HISTORIES[kind]
+    query = select(table.c.key, table.c.record_from, table.c.record_to)
+    query = query.where(table.c.key.in_(list(keys)))
+    if position is not None:
+        query = query.where(table.c.record_from <= position)
+    found: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    for key, made, ended in await connection.execute(query):
+        found[key].append((made, ended))
+    return found
 
 
 async def provenance(connection: AsyncConnection, positions: set[int]) -> dict[int, Provenance]:

@@ -37,59 +37,81 @@ query Home($search: String, $kind: PartnerKind, $first: Int!, $after: String, {T
 }}
 """
 
-# What a partner page shows of each related collection, in the order shown.
+MEMBERSHIP = "membershipId since until certain notes"
+ROLE = "roleId title holderTitle since until heldAsOf certain notes body { name }"
+
+# What a partner page shows of each related collection, in the order shown; each fact also
+# shows where it came from (`origin`).
 RELATIONS = {
-    "memberships": "...membership network { key name }",
-    "roles": "...role network { key name }",
-    "members": "...membership member { key name country }",
-    "officeholders": "...role holder { key name }",
-    "bodies": "key name description size sizeAsOf ...origin",
+    "memberships": f"{MEMBERSHIP} network {{ key name }}",
+    "roles": f"{ROLE} network {{ key name }}",
+    "members": f"{MEMBERSHIP} member {{ key name country }}",
+    "officeholders": f"{ROLE} holder {{ key name }}",
+    "bodies": "key name description size sizeAsOf",
     "programs": """key name field kind status since until certain topics description
-        lead { key name } ...origin""",
+        lead { key name }""",
     "activities": """key name kind on mode description certain
-        organiser { key name } program { key name } ...origin""",
-    "commitments": "key byTitle on statement focusAreas certain activity { key name } ...origin",
+        organiser { key name } program { key name }""",
+    "commitments": "key byTitle on statement focusAreas certain activity { key name }",
 }
-
-FRAGMENTS = {
-    "membership": """
-fragment membership on Membership {
-  membershipId since until certain notes
-  ...origin
+# The relations the SQL compiler answers whole (when their facts' origins are not asked).
+COMPILED = ("memberships", "members", "programs")
+# The relations whose facts' origins the page reads apart, all at once (origins.py), each
+# with the field that holds the key their versions are kept under. (A body's is not in the
+# answer: bodies ask for their origin.)
+APART = {
+    "memberships": "membershipId",
+    "roles": "roleId",
+    "members": "membershipId",
+    "officeholders": "roleId",
+    "programs": "key",
+    "activities": "key",
+    "commitments": "key",
 }
-""",
-    "role": """
-fragment role on Role {
-  roleId title holderTitle since until heldAsOf certain notes
-  body { name }
-  ...origin
-}
-""",
-}
+PARTNER_FIELDS = "key name kind country region description validFrom validTo recordedAt"
 
 
-def _fragments(names: list[str]) -> str:
-    """The fragments the selections of `names` spread (a document may hold no other)."""
-    spread = " ".join(RELATIONS[name] for name in names)
-    return ORIGIN + "".join(text for name, text in FRAGMENTS.items() if f"...{name} " in spread)
-
-
-def _connection(name: str, after: str = "") -> str:
+def _connection(name: str, after: str = "", origin: bool = True) -> str:
+    """A page of one relation; without `origin`, each fact's position alone."""
+    told = "...origin" if origin else "position"
     return (
         f"{name}(first: $first{after}) {{ totalCount pageInfo {{ hasNextPage endCursor }}"
-        f" nodes {{ {RELATIONS[name]} }} }}"
+        f" nodes {{ {RELATIONS[name]} {told} }} }}"
     )
 
 
-PARTNER = f"""
+# The whole page as one question, as a client would ask it. The page asks the same in parts
+# (PARTNER_PAGE), and a test holds the two answers equal.
+PARTNER = (
+    f"""
 query PartnerPage($key: String!, $first: Int!, {TIME}) {{
   partner(key: $key, {AT}) {{
-    key name kind country region description validFrom validTo recordedAt
-    ...origin
+    {PARTNER_FIELDS} ...origin
     {" ".join(_connection(name) for name in RELATIONS)}
   }}
 }}
-""" + _fragments(list(RELATIONS))
+"""
+    + ORIGIN
+)
+
+# The page's own read: `facts`, whose whole selection the SQL compiler answers in one
+# statement, and `more`, which the resolvers answer. Where the facts came from is read apart
+# for all of them at once, but for bodies.
+RESOLVED = [name for name in RELATIONS if name not in COMPILED]
+PARTNER_PAGE = (
+    f"""
+query PartnerPage($key: String!, $first: Int!, {TIME}) {{
+  facts: partner(key: $key, {AT}) {{
+    {PARTNER_FIELDS} position
+    {" ".join(_connection(name, origin=False) for name in RELATIONS if name in COMPILED)}
+  }}
+  more: partner(key: $key, {AT}) {{
+    {" ".join(_connection(name, origin=name not in APART) for name in RESOLVED)}
+  }}
+}}
+"""
+    + ORIGIN
+)
 
 # One collection of a partner, a page at a time: `$after` is the cursor the last page ended on.
 RELATION = {
@@ -101,7 +123,7 @@ query PartnerRelation($key: String!, $first: Int!, $after: String, {TIME}) {{
   }}
 }}
 """
-    + _fragments([name])
+    + ORIGIN
     for name in RELATIONS
 }
 

@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.schema.base import BaseSchema
 
+from domain.vocabulary import ObjectKind
 from events.dates import PartialDate
 from events.faults import database_unavailable
 from schema.access import Principal
@@ -19,6 +20,7 @@ from service.auth import BadToken, principal_for
 from service.browser import documents
 from service.browser.graphiql import STATIC
 from service.browser.keeping import Kept
+from service.browser.origins import Facts, add_origins
 from service.browser.reading import Moment, Reader, ReadRefused
 from service.browser.templating import templates
 from service.browser.timelines import Timelines
@@ -34,6 +36,16 @@ POLICY = (
 PAGES_KEPT = 64  # partner pages kept (one with 100 memberships is about 90 kB)
 UNAVAILABLE = "The record's database cannot answer just now. Try again in a moment."
 Page = Callable[[Request, Principal, Moment], Awaitable[Response]]
+# The kind of object each relation of a partner's page lists.
+ORIGIN_KINDS = {
+    "memberships": ObjectKind.MEMBERSHIP,
+    "roles": ObjectKind.ROLE,
+    "members": ObjectKind.MEMBERSHIP,
+    "officeholders": ObjectKind.ROLE,
+    "programs": ObjectKind.PROGRAM,
+    "activities": ObjectKind.ACTIVITY,
+    "commitments": ObjectKind.COMMITMENT,
+}
 
 
 class Browser:
@@ -187,10 +199,7 @@ class Browser:
         head: int,
         today: date,
     ) -> str:
-        data = await self._ask(documents.PARTNER, {"key": key}, principal, moment, position)
-        partner = data["partner"]
-        if partner is None:
-            raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
+        partner = await self._partner_facts(principal, moment, key, position)
         timeline = await self.timelines.timeline(key, position, moment.as_of, today)
         chart = None
         if partner["members"]["totalCount"]:
@@ -206,6 +215,23 @@ class Browser:
             chart=chart,
             relations=list(documents.RELATIONS),
         )
+
+    async def _partner_facts(
+        self, principal: Principal, moment: Moment, key: str, position: int
+    ) -> dict[str, Any]:
+        """What a partner's page shows: the answer to documents.PARTNER, asked in parts so
+        that much of it is one compiled statement and the origins of its facts one read."""
+        data = await self._ask(documents.PARTNER_PAGE, {"key": key}, principal, moment, position)
+        if data["facts"] is None or data["more"] is None:
+            raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
+        partner: dict[str, Any] = {**data["facts"], **data["more"]}
+        groups = [Facts(ObjectKind.PARTNER, "key", [partner])]
+        groups += [
+            Facts(ORIGIN_KINDS[name], key_field, partner[name]["nodes"])
+            for name, key_field in documents.APART.items()
+        ]
+        await add_origins(self.services.engine, groups, position, self.settings.max_page_size)
+        return partner
 
     async def relation(self, request: Request, principal: Principal, moment: Moment) -> Response:
         """One kind of a partner's facts, a page at a time, for those too many for its page."""

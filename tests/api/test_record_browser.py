@@ -3,15 +3,22 @@ on the day and record time asked, and refuse what they cannot show with a page s
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import event
 
+from schema.access import ANONYMOUS
+from schema.root import build_schema
 from service.app import create_app
+from service.browser import documents
+from service.browser.pages import Browser
+from service.browser.reading import Moment
 from service.services import build_services
 from service.settings import Settings
 from tests.api.conftest import BEARER, Client
@@ -36,6 +43,19 @@ async def membership_id(client: Client, network: str) -> tuple[str, str]:
     data = await client.data(MEMBERSHIPS)
     found = [m for m in data["partner"]["memberships"]["nodes"] if m["network"]["key"] == network]
     return found[0]["id"], found[0]["membershipId"]
+
+
+async def correct_and_end_icap(client: Client) -> int:
+    """Correct Tokyo's ICAP membership to a day, then end it; the head before both."""
+    global_id, _ = await membership_id(client, "icap")
+    before = (await client.data("{ audit { head { position } } }", role="auditor"))["audit"]
+    mutation = """mutation($id: ID!) {
+      correctMembership(input: {id: $id, since: "2009-05-12", reason: "the day is known"}) { position }
+    }"""
+    await client.data(mutation, {"id": global_id}, role="editor")
+    ended = 'mutation($id: ID!) { endMembership(input: {id: $id, until: "2024"}) { position } }'
+    await client.data(ended, {"id": global_id}, role="editor")
+    return int(before["head"]["position"])
 
 
 async def test_home_lists_partners_by_kind_and_searches(client: Client) -> None:
@@ -128,18 +148,11 @@ async def test_the_timeline_is_an_svg_at_a_stable_address(client: Client) -> Non
 async def test_corrections_and_ends_are_drawn_and_earlier_positions_keep_their_picture(
     client: Client,
 ) -> None:
-    global_id, _ = await membership_id(client, "icap")
-    before = (await client.data("{ audit { head { position } } }", role="auditor"))["audit"]
-    mutation = """mutation($id: ID!) {
-      correctMembership(input: {id: $id, since: "2009-05-12", reason: "the day is known"}) { position }
-    }"""
-    await client.data(mutation, {"id": global_id}, role="editor")
-    ended = 'mutation($id: ID!) { endMembership(input: {id: $id, until: "2024"}) { position } }'
-    await client.data(ended, {"id": global_id}, role="editor")
+    earlier = await correct_and_end_icap(client)
     now = await page(client, "/timeline/tokyo.svg")
     assert "International Carbon Action Partnership: since 2009-05-12; until 2024" in now
     assert "corrected since first recorded" in now
-    then = await page(client, f"/timeline/tokyo.svg?atPosition={before['head']['position']}")
+    then = await page(client, f"/timeline/tokyo.svg?atPosition={earlier}")
     assert "since 2009-05 (a day in that month" in then
     assert "corrected" not in then.split('<g class="legend"')[0]
     html = await page(client, "/partners/tokyo")
@@ -245,3 +258,25 @@ async def test_a_page_is_kept_for_its_record_position_and_made_anew_after_a_writ
     assert kept <= 2, "only the log's head is read for a kept page"
     assert "until 2024" in section(after, "memberships")
     assert len(statements) > 5
+
+
+async def test_the_partner_page_reads_in_parts_what_the_api_answers_in_one(
+    client: Client,
+) -> None:
+    """The page asks its facts in parts (most of them compiled to one statement, the
+    origins of those read at once): the answer must be the API's to the page's whole
+    question, on every day and record time, corrections and ends included."""
+    earlier = await correct_and_end_icap(client)
+    services = client.services
+    browser = Browser(services.settings, services, build_schema())
+    moments = [Moment(), Moment(as_of=date(2008, 1, 1)), Moment(at_position=earlier)]
+    moments.append(Moment(as_of=date(2025, 1, 1), at_position=earlier + 1))
+    for key, moment in itertools.product(("tokyo", "c40", "icap", "beijing"), moments):
+        position = await browser.timelines.position(moment)
+        whole = await browser._ask(documents.PARTNER, {"key": key}, ANONYMOUS, moment, position)
+        parts = await browser._partner_facts(ANONYMOUS, moment, key, position)
+        assert parts == whole["partner"], (key, moment)
+    shown = await browser._partner_facts(ANONYMOUS, Moment(), "tokyo", earlier + 2)
+    icap = [m for m in shown["memberships"]["nodes"] if m["network"]["key"] == "icap"]
+    types = [made["type"] for made in icap[0]["provenance"]["nodes"]]
+    assert types == ["MembershipStarted", "MembershipCorrected", "MembershipEnded"]
