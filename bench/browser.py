@@ -15,7 +15,8 @@ transport). Measured, in alternation:
 
 - the partner page `/partners/busy-city` (100 memberships, 10 roles) made fresh (each
   request at a log position not yet shown) and kept (the record now, again), and the
-  baseline: the same facts asked of the API (`POST /graphql` with the page's own document);
+  baseline: the same facts asked of the API (`POST /graphql` with the page's whole question
+  as one document, `documents.PARTNER`, which the page itself asks in parts);
 - the timeline `/timeline/big-network.svg` drawn fresh (each request at a log position not
   yet drawn) and kept (the same position again), and the baseline: reading its rows alone
   (the projection queries it makes, on one connection, nothing drawn).

@@ -113,19 +113,22 @@ query PartnerPage($key: String!, $first: Int!, {TIME}) {{
     + ORIGIN
 )
 
-# One collection of a partner, a page at a time: `$after` is the cursor the last page ended on.
-RELATION = {
-    name: f"""
+
+def _relation(name: str, origin: bool) -> str:
+    return f"""
 query PartnerRelation($key: String!, $first: Int!, $after: String, {TIME}) {{
   partner(key: $key, {AT}) {{
     key name kind
-    {_connection(name, ", after: $after")}
+    {_connection(name, ", after: $after", origin)}
   }}
 }}
-"""
-    + ORIGIN
-    for name in RELATIONS
-}
+""" + (ORIGIN if origin else "")
+
+
+# One collection of a partner, a page at a time: `$after` is the cursor the last page ended
+# on. As a client would ask it, and as the page asks it: the origins of the facts apart.
+RELATION = {name: _relation(name, origin=True) for name in RELATIONS}
+RELATION_PAGE = {name: _relation(name, origin=name not in APART) for name in RELATIONS}
 
 PROGRAM = (
     f"""

@@ -233,22 +233,39 @@ class Browser:
         await add_origins(self.services.engine, groups, position, self.settings.max_page_size)
         return partner
 
+    async def _relation_facts(
+        self,
+        principal: Principal,
+        moment: Moment,
+        key: str,
+        name: str,
+        after: str | None,
+        position: int,
+    ) -> dict[str, Any]:
+        """The answer to documents.RELATION[name], with the origins of its facts read at once."""
+        variables = {"key": key, "after": after}
+        document = documents.RELATION_PAGE[name]
+        partner = (await self._ask(document, variables, principal, moment, position))["partner"]
+        if partner is None:
+            raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
+        if name in documents.APART:
+            facts = Facts(ORIGIN_KINDS[name], documents.APART[name], partner[name]["nodes"])
+            await add_origins(self.services.engine, [facts], position, self.settings.max_page_size)
+        return dict(partner)
+
     async def relation(self, request: Request, principal: Principal, moment: Moment) -> Response:
         """One kind of a partner's facts, a page at a time, for those too many for its page."""
         key, name = request.path_params["key"], request.path_params["relation"]
-        document = documents.RELATION.get(name)
-        if document is None:
+        if name not in documents.RELATIONS:
             raise ReadRefused(f"a partner's page has no list called {name!r}", 404)
         after = request.query_params.get("after") or None
-        variables = {"key": key, "after": after}
-        data, position, head = await self._read(document, variables, principal, moment)
-        if data["partner"] is None:
-            raise ReadRefused(f"no partner {key!r} is on record at position {position}", 404)
+        position, head = await self._where(moment)
+        partner = await self._relation_facts(principal, moment, key, name, after, position)
         return self._render(
             "relation.html",
             request,
             moment,
-            partner=data["partner"],
+            partner=partner,
             name=name,
             after=after,
             position=position,

@@ -276,6 +276,11 @@ async def test_the_partner_page_reads_in_parts_what_the_api_answers_in_one(
         whole = await browser._ask(documents.PARTNER, {"key": key}, ANONYMOUS, moment, position)
         parts = await browser._partner_facts(ANONYMOUS, moment, key, position)
         assert parts == whole["partner"], (key, moment)
+        for name, document in documents.RELATION.items():
+            variables = {"key": key, "after": None}
+            one = await browser._ask(document, variables, ANONYMOUS, moment, position)
+            paged = await browser._relation_facts(ANONYMOUS, moment, key, name, None, position)
+            assert paged == one["partner"], (key, moment, name)
     shown = await browser._partner_facts(ANONYMOUS, Moment(), "tokyo", earlier + 2)
     icap = [m for m in shown["memberships"]["nodes"] if m["network"]["key"] == "icap"]
     types = [made["type"] for made in icap[0]["provenance"]["nodes"]]
