@@ -2,7 +2,8 @@
 
 Pages run GraphQL documents in-process on the API's own schema (its loaders, bases, limits
 and error codes), as an anonymous reader or the bearer of the request's token. Drawings of
-many rows read through the projection queries the API's resolvers batch through.
+many rows, and the origins of a page's many facts (origins.py), read through the projection
+queries the API's resolvers batch through.
 """
 
 from __future__ import annotations
