@@ -65,9 +65,11 @@ from multiprocessing.queues import Queue
 from typing import Any, Protocol
 
 import uvicorn
+import uvloop
 import websockets
 from sqlalchemy import event
 
+from bench.bare_client import BareSubscriber
 from bench.support import database, machine, quantile
 from domain.events import PartnerRegistered, cooperation_events
 from events.database import create_engine
@@ -121,14 +123,25 @@ def operation(number: int, operations: int, distinct: bool) -> tuple[str, list[s
     return FEED % 0, ["PartnerRegistered", *others]
 
 
-async def subscriber(
-    url: str,
-    after: int,
-    last: Shared,
-    gate: asyncio.Semaphore,
-    subscribed: asyncio.Queue[int],
-    asks: tuple[str, list[str] | None],
-) -> Seen:
+@dataclass
+class Subscribing:
+    """What every subscriber of one client process shares."""
+
+    url: str
+    after: int
+    last: Shared
+    gate: asyncio.Semaphore  # how many handshakes are in flight at once
+    subscribed: asyncio.Queue[int]  # told 1 for each subscribe sent, 0 for each failure
+
+
+async def subscriber(line: Subscribing, asks: tuple[str, list[str] | None]) -> Seen:
+    url, after, last, gate, subscribed = (
+        line.url,
+        line.after,
+        line.last,
+        line.gate,
+        line.subscribed,
+    )
     seen = Seen()
     announced = False
     try:
@@ -180,22 +193,54 @@ async def subscriber(
     return seen
 
 
+async def bare_subscriber(line: Subscribing, asks: tuple[str, list[str] | None]) -> Seen:
+    """As `subscriber`, on a bare protocol (bench/bare_client.py) that costs the measuring
+    process a fraction of what the `websockets` library does per message."""
+    last, gate, subscribed = line.last, line.gate, line.subscribed
+    host, port = line.url.removeprefix("ws://").split("/")[0].split(":")
+    query, types = asks
+    payload = {"query": query, "variables": {"after": line.after, "types": types}}
+    loop = asyncio.get_running_loop()
+    try:
+        async with gate:
+            _, client = await loop.create_connection(
+                lambda: BareSubscriber(host, int(port), payload), host, int(port)
+            )
+            await asyncio.wait_for(asyncio.shield(client.acked), 60)
+    except Exception as error:
+        subscribed.put_nowait(0)
+        return Seen(error=f"{type(error).__name__}: {error}")
+    subscribed.put_nowait(1)
+    received = client.received
+    heard, count = time.monotonic(), 0
+    while not client.done.done():
+        client.until = last.value  # moves if the writer stopped early
+        client.check_done()
+        await asyncio.wait([client.done], timeout=1.0)
+        if len(received.positions) != count:
+            heard, count = time.monotonic(), len(received.positions)
+        elif time.monotonic() - heard > IDLE_SECONDS:
+            client.fail(f"nothing received for {IDLE_SECONDS} s")
+    return Seen(received.positions, received.arrivals, received.error)
+
+
 async def subscribers(
     url: str,
     numbers: range,
     after: int,
     last: Shared,
     on_subscribed: Callable[[int], object],
-    kind: tuple[int, bool],
+    kind: tuple[int, bool, str],
 ) -> list[Seen]:
     """Subscribers `numbers`; `on_subscribed(n)` is told each time more have subscribed."""
     gate = asyncio.Semaphore(CONNECTING)
     subscribed: asyncio.Queue[int] = asyncio.Queue()
     count = len(numbers)
+    operations, distinct, client = kind
+    one = bare_subscriber if client == "bare" else subscriber
+    line = Subscribing(url, after, last, gate, subscribed)
     tasks = [
-        asyncio.create_task(
-            subscriber(url, after, last, gate, subscribed, operation(number, *kind))
-        )
+        asyncio.create_task(one(line, operation(number, operations, distinct)))
         for number in numbers
     ]
     done = 0
@@ -208,7 +253,12 @@ async def subscribers(
 
 
 def client_process(
-    url: str, numbers: range, after: int, last: Shared, out: Queue[Any], kind: tuple[int, bool]
+    url: str,
+    numbers: range,
+    after: int,
+    last: Shared,
+    out: Queue[Any],
+    kind: tuple[int, bool, str],
 ) -> None:
     """A spawned process: subscribers `numbers`; reports progress, then what each saw and
     the CPU time it used."""
@@ -220,7 +270,8 @@ def client_process(
         )
 
     try:
-        seen = asyncio.run(main())
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            seen = runner.run(main())
         body = [(s.positions, s.arrivals, s.error) for s in seen]
         out.put(("seen", (body, time.process_time())))
     except BaseException as error:
@@ -243,6 +294,7 @@ class Run:
     engine: str
     subscribers: int
     client_processes: int
+    client: str  # the subscribers' WebSocket client
     planned: int  # appends planned (rate x seconds)
     events: int  # appends made before the writer's deadline
     seconds: float
@@ -407,6 +459,7 @@ async def fan_out(engine: str, url: str, count: int, args: argparse.Namespace) -
         engine=engine,
         subscribers=count,
         client_processes=args.client_processes,
+        client=args.client,
         planned=len(expected) if flat_out else planned,
         events=len(expected),
         seconds=seconds,
@@ -434,8 +487,8 @@ class Clients:
     ended: Callable[[], bool]
 
 
-def kind(args: argparse.Namespace) -> tuple[int, bool]:
-    return args.operations, args.distinct_variables
+def kind(args: argparse.Namespace) -> tuple[int, bool, str]:
+    return args.operations, args.distinct_variables, args.client
 
 
 async def start_clients(
@@ -496,7 +549,8 @@ def row(r: Run) -> str:
     ms = [v * 1000 for v in r.latencies]
     last = [v * 1000 for v in r.last_arrivals]
     appends = [v * 1000 for v in r.appends]
-    clients = "in the server's process" if r.client_processes == 0 else f"{r.client_processes}"
+    where = "in the server's process" if r.client_processes == 0 else f"{r.client_processes}"
+    clients = f"{where} ({r.client})"
     clients_cpu = "-" if r.client_processes == 0 else f"{r.client_cpu_share:.0%}"
     return (
         f"| {r.engine} | {r.subscribers:,} | {r.groups:,} | {clients} | {r.events} of"
@@ -531,7 +585,7 @@ async def run(args: argparse.Namespace) -> None:
     runs: list[Run] = []
     for engine in engines:
         for count in counts:
-            async with database(engine) as url:
+            async with database(engine, label="fanout") as url:
                 result = await fan_out(engine, url, count, args)
             runs.append(result)
             print(
@@ -575,6 +629,13 @@ def arguments() -> argparse.Namespace:
         help="stop the writer after this long even if it has not made every append",
     )
     parser.add_argument(
+        "--client",
+        choices=["bare", "websockets"],
+        default="bare",
+        help="the subscribers' WebSocket client: a bare asyncio protocol, or the websockets"
+        " library (tens of microseconds more per message, in the measuring process)",
+    )
+    parser.add_argument(
         "--client-processes",
         type=int,
         default=1,
@@ -592,7 +653,9 @@ def arguments() -> argparse.Namespace:
 
 
 def main() -> None:
-    asyncio.run(run(arguments()))
+    # uvloop, as `coop serve` runs (uvicorn's default loop where it is installed).
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run(arguments()))
 
 
 if __name__ == "__main__":
