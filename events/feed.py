@@ -4,7 +4,9 @@ When the log grows, one read fetches the new events into a shared window of the 
 ones; every follower takes what it has not yet delivered from that window, at its own pace.
 Nothing is buffered per follower, so a slow one never holds back the writer or the others;
 one that falls behind the window catches up by reading the log itself, then rejoins it. A
-lost wake-up costs at most one poll interval, never an event.
+lost wake-up costs at most one poll interval, never an event. Writers go first: while an
+append of this process is under way, followers wait (up to `writers_first` seconds) before
+reading or taking their next event.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ class ChangeFeed:
         poll_seconds: float = 5.0,
         page: int = 500,
         window: int = 2000,
+        writers_first: float = 0.05,
     ) -> None:
         self.store = store
+        self.writers_first = writers_first
         self.poll_seconds = poll_seconds
         self.page = page
         self.window = window
@@ -134,8 +138,10 @@ class ChangeFeed:
             if after is None:
                 after = (await self._patiently(self.store.head)).position
             last = after
+            appending = self.store.appending
             while not self._closed and (until is None or last < until):
                 waker.clear()
+                await appending.quiet(self.writers_first)
                 await self._patiently(self._read_new)
                 batch = self._window_after(last)
                 if batch is None:  # behind the window: catch up from the log itself
@@ -162,6 +168,8 @@ class ChangeFeed:
                     if (wanted_types is None or event.type in wanted_types) and (
                         wanted_streams is None or event.stream_id in wanted_streams
                     ):
+                        if appending.count:
+                            await appending.quiet(self.writers_first)
                         yield event
                 if batch:
                     continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -66,6 +68,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Appending:
+    """The appends under way in this process, so that readers can let them go first: on one
+    event loop (and, on SQLite, with the driver's thread waiting for the interpreter lock),
+    a reader that keeps the loop busy makes every statement of an append wait."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    def __enter__(self) -> None:
+        self.count += 1
+        self._quiet.clear()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.count -= 1
+        if not self.count:
+            self._quiet.set()
+
+    async def quiet(self, longest: float) -> None:
+        """Return once no append is under way, or after `longest` seconds at most (a reader
+        is never starved by a stream of appends)."""
+        if self.count:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(longest):
+                    await self._quiet.wait()
+
+
 class EventStore:
     """One append-only log of events, on SQLite or PostgreSQL."""
 
@@ -84,6 +114,7 @@ class EventStore:
         self._in_transaction: list[InTransaction] = []
         self._committed: list[Committed] = []
         self._tree = LogTree()
+        self.appending = Appending()
 
     def on_append(self, listener: InTransaction) -> None:
         """Run `listener` inside every append's transaction, after the events are written."""
@@ -117,31 +148,34 @@ class EventStore:
         batch = self._prepare(new_events)
         meta_text = canonical_json(msgspec.to_builtins(metadata))
         digest = request_digest or _request_digest(stream_id, batch)
-        async with write_transaction(self.engine, lock=False) as connection:
-            head, version = await _lock_and_read_head(connection, stream_id)
-            earlier = await self._earlierresult_of(connection, stream_id, batch, digest, metadata)
-            if earlier is not None:
-                return earlier
-            _check_expected(stream_id, expected_version, version)
-            for other, expected in (also_expected or {}).items():
-                _check_expected(other, expected, await _stream_version(connection, other))
-            if check is not None:
-                await check(connection)
-            recorded = await self._write(
-                connection, head, stream_id, version or 0, batch, meta_text
-            )
-            if metadata.idempotency_key is not None:
-                await connection.execute(
-                    insert(idempotency_keys).values(
-                        key=metadata.idempotency_key,
-                        stream_id=stream_id,
-                        request_digest=digest,
-                        first_position=recorded[0].position,
-                        last_position=recorded[-1].position,
-                    )
+        with self.appending:
+            async with write_transaction(self.engine, lock=False) as connection:
+                head, version = await _lock_and_read_head(connection, stream_id)
+                earlier = await self._earlierresult_of(
+                    connection, stream_id, batch, digest, metadata
                 )
-            await self._written(connection, recorded)
-        return self._announced(result_of(recorded))
+                if earlier is not None:
+                    return earlier
+                _check_expected(stream_id, expected_version, version)
+                for other, expected in (also_expected or {}).items():
+                    _check_expected(other, expected, await _stream_version(connection, other))
+                if check is not None:
+                    await check(connection)
+                recorded = await self._write(
+                    connection, head, stream_id, version or 0, batch, meta_text
+                )
+                if metadata.idempotency_key is not None:
+                    await connection.execute(
+                        insert(idempotency_keys).values(
+                            key=metadata.idempotency_key,
+                            stream_id=stream_id,
+                            request_digest=digest,
+                            first_position=recorded[0].position,
+                            last_position=recorded[-1].position,
+                        )
+                    )
+                await self._written(connection, recorded)
+            return self._announced(result_of(recorded))
 
     def _prepare(self, new_events: Sequence[NewEvent | object]) -> list[Prepared]:
         if not new_events:

@@ -104,6 +104,11 @@ class FeedWindow:
     recorded_at: datetime | None = None
     # Access is checked per subscriber by whoever delivers the answers, not per execution.
     shared: bool = False
+    # The events feed's `types` and `streamIds` are applied per subscriber by whoever
+    # delivers the answers: the execution yields every event.
+    unfiltered: bool = False
+    event_type: str | None = None  # of the event the feed yielded last
+    stream_id: str | None = None
 
 
 @dataclass

@@ -117,6 +117,7 @@ async def _follow(
             # Nested fields must read what this event made, not an earlier snapshot.
             await info.context.refresh()
             window.position, window.recorded_at = event.position, event.recorded_at
+            window.event_type, window.stream_id = event.type, event.stream_id
             yield event
             # Its answer is sent: hold no connection while waiting for the next event.
             await info.context.close()
@@ -151,6 +152,8 @@ class FeedSubscription:
         types: list[str] | None = None,
     ) -> AsyncGenerator[Event, None]:
         await _check_filters(info, types, stream_ids)
+        if info.context.window.unfiltered:
+            types = stream_ids = None  # each subscriber applies its own
         async for event in _follow(info, after, types, stream_ids):
             yield Event.from_recorded(event)
 

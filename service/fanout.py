@@ -35,6 +35,7 @@ from graphql import (
     get_operation_ast,
     parse,
     print_ast,
+    value_from_ast_untyped,
     visit,
 )
 from graphql.language import Visitor
@@ -54,6 +55,32 @@ _encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True)
+class EventFilter:
+    """The `types` and `streamIds` of an `events` subscription, applied by its subscriber
+    to its group's answers: the answer to an event does not depend on them, so subscribers
+    that differ only there share one execution."""
+
+    types: frozenset[str] | None
+    streams: frozenset[str] | None
+
+    @classmethod
+    def of(cls, arguments: dict[str, Any]) -> EventFilter | None:
+        def wanted(value: Any) -> frozenset[str] | None:
+            if isinstance(value, str):  # GraphQL takes one value where a list is expected
+                value = [value]
+            # As the change feed reads them: absent or empty is no filter.
+            return frozenset(value) if isinstance(value, list) and value else None
+
+        found = cls(wanted(arguments.get("types")), wanted(arguments.get("streamIds")))
+        return None if found.types is None and found.streams is None else found
+
+    def wants(self, answer: Answer) -> bool:
+        return (self.types is None or answer.type in self.types) and (
+            self.streams is None or answer.stream_id in self.streams
+        )
+
+
+@dataclass(frozen=True)
 class Operation:
     """A subscription as a client sent it, and the group it belongs to."""
 
@@ -61,6 +88,7 @@ class Operation:
     variables: dict[str, Any] | None
     operation_name: str | None
     key: tuple[str, str | None, str, str | None]
+    filter: EventFilter | None = None  # applied per subscriber (an `events` feed)
 
 
 def subscription(
@@ -76,25 +104,38 @@ def subscription(
         return None
     shared = dict(variables or {})
     # Where each subscriber starts is its own; what it is sent from then on is the group's.
-    roots = {id(field) for field in found.selection_set.selections if isinstance(field, FieldNode)}
+    # The events feed's filters are each subscriber's own too (EventFilter).
+    roots = {
+        id(field): OWN_ARGUMENTS.get(field.name.value, {"after"})
+        for field in found.selection_set.selections
+        if isinstance(field, FieldNode)
+    }
+    own: dict[str, Any] = {}
 
-    class WithoutAfter(Visitor):
+    class WithoutOwnArguments(Visitor):
         def enter_argument(
             self, node: ArgumentNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
         ) -> object:
-            if node.name.value != "after" or id(ancestors[-1]) not in roots:
+            if node.name.value not in roots.get(id(ancestors[-1]), ()):
                 return None
             if isinstance(node.value, VariableNode):
                 shared.pop(node.value.name.value, None)
+            own[node.name.value] = value_from_ast_untyped(node.value, variables)
             return REMOVE
 
-    document = visit(document, WithoutAfter())
+    document = visit(document, WithoutOwnArguments())
     key = (print_ast(document), operation_name, json.dumps(shared, sort_keys=True), role)
-    return Operation(query, variables, operation_name, key)
+    return Operation(query, variables, operation_name, key, EventFilter.of(own))
+
+
+# The root fields' arguments that are each subscriber's own, not its group's.
+OWN_ARGUMENTS = {"events": {"after", "types", "streamIds"}}
 
 
 class Outlet(Protocol):
     """How one subscriber's socket is spoken to, in its protocol."""
+
+    prefix: bytes  # a message carrying an answer, up to the answer; `}` closes it
 
     def frame(self, payload: str) -> str:
         """The whole message carrying one answer (`payload`, as JSON text)."""
@@ -103,6 +144,35 @@ class Outlet(Protocol):
 
     async def refuse(self, errors: list[GraphQLError]) -> None:
         """The subscription is refused before its first answer."""
+
+    def writable(self) -> bool:
+        """Whether `write` may be called now: the socket is open, its buffer not full, and
+        the subscription not complete."""
+
+    def write(self, frames: bytes) -> None:
+        """Put whole WebSocket frames on the socket, without waiting."""
+
+
+def text_frame(message: bytes) -> bytes:
+    """`message` as one unmasked WebSocket text frame (RFC 6455 5.2), as a server sends it."""
+    size = len(message)
+    if size < 126:
+        return b"\x81" + size.to_bytes(1, "big") + message
+    if size < 1 << 16:
+        return b"\x81\x7e" + size.to_bytes(2, "big") + message
+    return b"\x81\x7f" + size.to_bytes(8, "big") + message
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A group's answer to one event: its text, as queued and as written to sockets."""
+
+    position: int
+    text: str
+    data: bytes
+    recorded_at: datetime | None
+    type: str | None = None  # the event's, for subscribers' filters
+    stream_id: str | None = None
 
 
 def payload_text(result: ExecutionResult) -> str:
@@ -118,15 +188,30 @@ def _lag(recorded_at: datetime | None) -> float | None:
     return None if recorded_at is None else time.time() - recorded_at.timestamp()
 
 
+Frames = dict[tuple[bytes, tuple[int, ...]], bytes]  # a round's frames, by prefix and positions
+
+
 class Group:
-    """One execution of one subscription, shared by its members."""
+    """One execution of one subscription, shared by its members.
+
+    Answers are delivered in rounds: a round takes every answer made since the last one,
+    and for each member writes their frames to its socket in one write (the bytes made
+    once per round for all members with the same message prefix), or queues them where
+    the socket cannot take them now. Between chunks of members the round yields, so an
+    append never waits for a whole round.
+    """
 
     def __init__(self, fanout: Fanout, operation: Operation, role: str | None, start: int):
         self.fanout = fanout
         self.operation = operation
         self.members: set[Member] = set()
-        self.through = start  # every answer for an event up to here went to every member
-        self.window = FeedWindow(after=start, shared=True)
+        # Every answer for an event up to here is made, and reaches every member that was
+        # in the group when it was made.
+        self.through = start
+        self.pending: list[Answer] = []  # made, not yet in a round
+        self.round: list[Answer] = []  # the answers of the round under way
+        self.delivering: asyncio.Task[None] | None = None
+        self.window = FeedWindow(after=start, shared=True, unfiltered=True)
         self.context = Context(
             services=fanout.services,
             request=None,
@@ -147,20 +232,54 @@ class Group:
             async with aclosing(stream):
                 async for result in stream:
                     text = payload_text(result)
-                    position, recorded_at = self.window.position, self.window.recorded_at
-                    self.through = position
-                    for member in list(self.members):
-                        member.offer(position, text, recorded_at)
+                    window = self.window
+                    answer = Answer(
+                        window.position,
+                        text,
+                        text.encode(),
+                        window.recorded_at,
+                        window.event_type,
+                        window.stream_id,
+                    )
+                    self.through = answer.position
+                    self.pending.append(answer)
+                    if self.delivering is None:
+                        self.delivering = asyncio.create_task(self._deliver())
         except Exception:
             log.exception("a subscription group failed; its members are completed")
         finally:
             self.fanout.stopped(self)
+            if self.delivering is not None:
+                self.delivering.cancel()
+            # What was made and not yet delivered goes out before the members end (a
+            # member that has an answer already skips it).
+            answers = self.round + self.pending
             for member in list(self.members):
+                if answers:
+                    member.take(answers, {})
                 member.end()
+
+    async def _deliver(self) -> None:
+        chunk, feed = self.fanout.chunk, self.fanout.services.feed
+        appending = feed.store.appending
+        try:
+            while self.pending:
+                self.round, self.pending = self.pending, []
+                frames: Frames = {}
+                for n, member in enumerate(list(self.members)):
+                    if n % chunk == 0:  # writers first: an append under way goes on alone
+                        await appending.quiet(feed.writers_first)
+                        await asyncio.sleep(0)
+                    if member.group is self:
+                        member.take(self.round, frames)
+                self.round = []
+        finally:
+            self.delivering = None
 
 
 class Member:
-    """One subscriber: its own catch-up, then its group's answers through a bounded queue."""
+    """One subscriber: its own catch-up, then its group's answers, straight onto its socket
+    while it keeps up, else through a bounded queue."""
 
     def __init__(
         self, fanout: Fanout, operation: Operation, context: Context, outlet: Outlet
@@ -176,10 +295,46 @@ class Member:
         self.behind = False
         self.ended = False
         self.joined = False  # the latest catch-up reached its seam and joined the group
+        self.live = False  # waiting for its group's answers, with nothing queued or sending
+
+    def take(self, answers: list[Answer], frames: Frames) -> None:
+        """A round of the group's answers: written to the socket in one write when it can
+        take them now, else queued. `frames` keeps the bytes made for earlier members."""
+        after, wanted = self.after, self.operation.filter
+        if wanted is not None:
+            mine = [a for a in answers if a.position > after and wanted.wants(a)]
+        elif answers[0].position > after:
+            mine = answers
+        else:
+            mine = [a for a in answers if a.position > after]
+        if not mine:
+            return
+        if self.live and not self.queue and self.outlet.writable() and self._may_read():
+            prefix = self.outlet.prefix
+            key = (prefix, tuple(answer.position for answer in mine))
+            data = frames.get(key)
+            if data is None:
+                data = frames[key] = b"".join(text_frame(prefix + a.data + b"}") for a in mine)
+            self.outlet.write(data)
+            self.after = mine[-1].position
+            now, lag = time.time(), self.fanout.live_lag
+            for answer in mine:
+                if answer.recorded_at is not None:
+                    lag.observe(now - answer.recorded_at.timestamp())
+            return
+        for answer in mine:
+            self.offer(answer.position, answer.text, answer.recorded_at)
+
+    def _may_read(self) -> bool:
+        try:
+            check_principal_may_read(self.context.principal, self.fanout.services.settings)
+        except GraphQLError:
+            return False  # the queue's path sends the error and ends the subscription
+        return True
 
     def offer(self, position: int, text: str, recorded_at: datetime | None) -> None:
-        """Called by the group for each answer: queue it, or leave the group when full."""
-        if position <= self.after:
+        """Queue one answer, or leave the group when the queue is full."""
+        if position <= self.after or self.group is None:
             return
         if len(self.queue) >= self.fanout.queue_limit:
             self.behind = True
@@ -238,17 +393,22 @@ class Member:
 
     async def _live(self) -> bool:
         """Send the group's answers; False when the subscription is over, True to catch up."""
-        while True:
-            if self.queue:
-                text, recorded_at = self.queue.popleft()
-                await self._send(text, recorded_at, "live")
-            elif self.ended:
-                return False
-            elif self.behind:
-                return True
-            else:
-                self.ready.clear()
-                await self.ready.wait()
+        try:
+            while True:
+                if self.queue:
+                    self.live = False  # nothing goes straight onto the socket past a send
+                    text, recorded_at = self.queue.popleft()
+                    await self._send(text, recorded_at, "live")
+                elif self.ended:
+                    return False
+                elif self.behind:
+                    return True
+                else:
+                    self.ready.clear()
+                    self.live = True
+                    await self.ready.wait()
+        finally:
+            self.live = False
 
     async def _send(self, text: str, recorded_at: datetime | None, phase: str) -> None:
         settings = self.fanout.services.settings
@@ -273,7 +433,9 @@ class Fanout:
         self.services = services
         self.schema = schema
         self.queue_limit = queue_limit
+        self.chunk = 64  # members a round serves between yields to the rest of the loop
         self.metrics: Metrics = services.metrics
+        self.live_lag = self.metrics.delivery.labels("live")
         self.groups: dict[tuple[str, str | None, str, str | None], Group] = {}
         self.members: set[Member] = set()
         self._reading_head: asyncio.Future[Head] | None = None

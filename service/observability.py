@@ -100,6 +100,9 @@ class Metrics:
         )
 
 
+SERVER_SEND = "coop.server_send"
+
+
 class RequestContext:
     """ASGI middleware: a request id (taken from X-Request-ID or made), echoed in the response
     and on every log line; request counts and latencies for HTTP."""
@@ -125,10 +128,13 @@ class RequestContext:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
+        http = scope["type"] == "http"
+        if not http:  # the server's own `send`, under Starlette's wrappers (service/websocket.py)
+            scope[SERVER_SEND] = send
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if scope["type"] == "http":
+            if http:
                 path = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
                 self.metrics.requests.labels(scope["method"], path, str(status)).inc()
                 self.metrics.latency.labels(path).observe(time.perf_counter() - started)

@@ -24,11 +24,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from domain.errors import ErrorCode
 from schema.context import Context
 from schema.errors import coded_error
 from service.fanout import Fanout, subscription
+from service.observability import SERVER_SEND
 from service.services import Services
 
 
@@ -152,16 +154,48 @@ class PingingHandler(ServedBy, BaseGraphQLTransportWSHandler[Context, None]):
         await self.context.close()  # the connection the subscriptions' fields read through
 
 
+class Wire:
+    """A WebSocket served by uvicorn's default implementation, written to directly: whole
+    frames onto its transport, with no task and no await, while it is open and its buffer
+    below the transport's high-water mark. Any other server: None, and every message takes
+    the ASGI path."""
+
+    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+        self.protocol = protocol
+
+    @classmethod
+    def of(cls, websocket: Any) -> Wire | None:
+        """The wire under Strawberry's adapter of a Starlette WebSocket, where there is one."""
+        scope = getattr(getattr(websocket, "ws", None), "scope", {})
+        protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
+        return cls(protocol) if isinstance(protocol, WebSocketsSansIOProtocol) else None
+
+    def writable(self) -> bool:
+        protocol = self.protocol
+        return (
+            protocol.handshake_complete
+            and not protocol.close_sent
+            and not protocol.disconnected
+            and protocol.writable.is_set()  # cleared while the transport's buffer is full
+            and not protocol.transport.is_closing()
+        )
+
+    def write(self, frames: bytes) -> None:
+        self.protocol.transport.write(frames)
+
+
 class TransportOutlet:
     """One subscription's messages in graphql-transport-ws: `next`, `error`."""
 
     def __init__(self, handler: PingingHandler, operation: Operation[Context, None]) -> None:
         self.handler = handler
         self.operation = operation
-        self.prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+        self.text_prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+        self.prefix = self.text_prefix.encode()
+        self.wire = Wire.of(handler.websocket)
 
     def frame(self, payload: str) -> str:
-        return f"{self.prefix}{payload}}}"
+        return f"{self.text_prefix}{payload}}}"
 
     async def send(self, message: str) -> None:
         if not self.operation.completed:
@@ -169,6 +203,13 @@ class TransportOutlet:
 
     async def refuse(self, errors: list[GraphQLError]) -> None:
         await self.operation.send_initial_errors(errors)
+
+    def writable(self) -> bool:
+        return self.wire is not None and not self.operation.completed and self.wire.writable()
+
+    def write(self, frames: bytes) -> None:
+        if self.wire is not None:
+            self.wire.write(frames)
 
 
 async def send_text(websocket: Any, message: str) -> None:
@@ -267,11 +308,20 @@ class LegacyOutlet:
     def __init__(self, handler: LegacyHandler, operation_id: str) -> None:
         self.handler = handler
         self.operation_id = operation_id
-        self.prefix = f'{{"type":"data","id":{json.dumps(operation_id)},"payload":'
+        self.text_prefix = f'{{"type":"data","id":{json.dumps(operation_id)},"payload":'
+        self.prefix = self.text_prefix.encode()
+        self.wire = Wire.of(handler.websocket)
         self.refused = False
 
     def frame(self, payload: str) -> str:
-        return f"{self.prefix}{payload}}}"
+        return f"{self.text_prefix}{payload}}}"
+
+    def writable(self) -> bool:
+        return self.wire is not None and self.wire.writable()
+
+    def write(self, frames: bytes) -> None:
+        if self.wire is not None:
+            self.wire.write(frames)
 
     async def send(self, message: str) -> None:
         await send_text(self.handler.websocket, message)

@@ -18,7 +18,7 @@ from service.app import create_app
 from service.services import Services, build_services
 from service.settings import Settings
 from tests.servers import Subscriber, serving
-from tests.store.kinds import ThingNamed, test_events
+from tests.store.kinds import ThingDated, ThingNamed, test_events
 
 FEED = """subscription($after: Int) {
   events(after: $after, types: ["ThingNamed"]) { position type data }
@@ -106,6 +106,63 @@ async def test_different_operations_and_roles_form_different_groups(
         await append(store, 1)
         assert (await a.next_data())["events"]["type"] == "ThingNamed"
         assert (await b.next_data()) == {"events": {"position": 1}}
+
+
+FILTERED = """subscription($after: Int, $types: [String!], $streams: [String!]) {
+  events(after: $after, types: $types, streamIds: $streams) { position type streamId }
+}"""
+
+
+async def test_subscribers_differing_only_in_filters_share_a_group_and_get_their_own_events(
+    store: EventStore, services: Services, server: str
+) -> None:
+    filters: list[dict[str, Any]] = [
+        {"types": ["ThingNamed"]},
+        {"types": ["ThingDated"]},
+        {"types": "ThingDated", "streams": ["thing:b"]},  # one value where a list is expected
+        {"streams": ["thing:a"]},
+        {"types": []},  # empty: no filter, as the feed reads it
+        {},
+    ]
+    written = [
+        ("thing:a", ThingNamed("a1", [])),
+        ("thing:b", ThingDated("b1")),
+        ("thing:a", ThingDated("a2")),
+        ("thing:b", ThingNamed("b2", [])),
+        ("thing:b", ThingDated("b3")),
+    ]
+    for stream, thing in written[:2]:  # caught up from the log; the rest arrive live
+        await store.append(stream, [thing])
+    expected = []
+    for wanted in filters:
+        types, streams = wanted.get("types"), wanted.get("streams")
+        types = [types] if isinstance(types, str) else types
+        expected.append(
+            [
+                (n, type(thing).__name__, stream)
+                for n, (stream, thing) in enumerate(written, start=1)
+                if (not types or type(thing).__name__ in types)
+                and (not streams or stream in streams)
+            ]
+        )
+    async with AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(Subscriber.connect(server)) for _ in filters]
+        for client, wanted in zip(clients, filters, strict=True):
+            await client.subscribe(FILTERED, {"after": 0, **wanted})
+        await following(server, len(filters))
+        assert (await metrics(server))["coop_subscription_groups"] == 1
+        for stream, thing in written[2:]:
+            await store.append(stream, [thing])
+        for client, mine in zip(clients, expected, strict=True):
+            got = [await client.next_data() for _ in mine]
+            assert [
+                (e["events"]["position"], e["events"]["type"], e["events"]["streamId"]) for e in got
+            ] == mine
+        # Nothing else was sent: the next answer any of them gets is for the next event.
+        await store.append("thing:c", [ThingNamed("c", [])])
+        for client, wanted in zip(clients, filters, strict=True):
+            if not wanted.get("streams") and wanted.get("types") != ["ThingDated"]:
+                assert (await client.next_data())["events"]["position"] == 6
 
 
 async def test_a_subscriber_joining_while_events_flow_has_no_gap_and_no_duplicate(
