@@ -266,13 +266,15 @@ class Group:
             while self.pending:
                 self.round, self.pending = self.pending, []
                 frames: Frames = {}
+                written = 0
                 for n, member in enumerate(list(self.members)):
                     if n % chunk == 0:  # writers first: an append under way goes on alone
                         await appending.quiet(feed.writers_first)
                         await asyncio.sleep(0)
                     if member.group is self:
-                        member.take(self.round, frames)
+                        written += member.take(self.round, frames)
                 self.round = []
+                self.fanout.metrics.written_directly.inc(written)
         finally:
             self.delivering = None
 
@@ -297,9 +299,10 @@ class Member:
         self.joined = False  # the latest catch-up reached its seam and joined the group
         self.live = False  # waiting for its group's answers, with nothing queued or sending
 
-    def take(self, answers: list[Answer], frames: Frames) -> None:
+    def take(self, answers: list[Answer], frames: Frames) -> int:
         """A round of the group's answers: written to the socket in one write when it can
-        take them now, else queued. `frames` keeps the bytes made for earlier members."""
+        take them now, else queued; how many were written. `frames` keeps the bytes made
+        for earlier members."""
         after, wanted = self.after, self.operation.filter
         if wanted is not None:
             mine = [a for a in answers if a.position > after and wanted.wants(a)]
@@ -308,7 +311,7 @@ class Member:
         else:
             mine = [a for a in answers if a.position > after]
         if not mine:
-            return
+            return 0
         if self.live and not self.queue and self.outlet.writable() and self._may_read():
             prefix = self.outlet.prefix
             key = (prefix, tuple(answer.position for answer in mine))
@@ -321,9 +324,10 @@ class Member:
             for answer in mine:
                 if answer.recorded_at is not None:
                     lag.observe(now - answer.recorded_at.timestamp())
-            return
+            return len(mine)
         for answer in mine:
             self.offer(answer.position, answer.text, answer.recorded_at)
+        return 0
 
     def _may_read(self) -> bool:
         try:

@@ -65,6 +65,11 @@ class Metrics:
             "Subscribers whose queue filled, moved to catch up from the log and rejoin",
             registry=r,
         )
+        self.written_directly = Counter(
+            "coop_answers_written_directly",
+            "Answers a group wrote straight onto a subscriber's socket, not through its queue",
+            registry=r,
+        )
         self.groups = Gauge(
             "coop_subscription_groups", "Groups of subscribers sharing one execution", registry=r
         )

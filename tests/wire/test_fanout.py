@@ -90,6 +90,8 @@ async def test_subscribers_of_one_operation_share_one_execution_per_event(
         for client in clients:
             assert await positions(client, 5) == [4, 5, 6, 7, 8]
         event.remove(services.engine.sync_engine, "before_cursor_execute", counted)
+        # Sockets keeping up are written to by the group itself, not through their queues.
+        assert (await metrics(server))["coop_answers_written_directly_total"] > 0
     # The appends and one read of the log per wake-up: not one per subscriber.
     assert statements < 5 * 15, statements
 
