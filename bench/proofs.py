@@ -12,7 +12,10 @@ Run by `make bench`, never by the tests. On each engine:
   with the tree switched off (the append as it was before the tree), batches of 1 and 100,
   alternating between two databases so both see the same machine. The ratio is of the
   rates (events over the time of all batches); "median" is the ratio of the median batch
-  times, which a stall of the shared machine during a few batches does not move.
+  times, which a stall of the shared machine during a few batches does not move; "cpu" is
+  the ratio of the CPU time this process spent in the appends (on SQLite all of the work,
+  the engine running in the process; on PostgreSQL the client's share), which the load of
+  other processes moves least.
 
     .venv/bin/python bench/proofs.py [--events N] [--appends N] [--engines sqlite,postgres]
 
@@ -182,21 +185,24 @@ async def bench_appends(engine_name: str, counts: dict[int, int]) -> None:
             sequence = 0
             for batch, count in counts.items():
                 seconds: dict[str, list[float]] = {"tree": [], "plain": []}
+                cpu = {"tree": 0.0, "plain": 0.0}
                 for number in range(count // batch):
                     batch_events = [bench_event(sequence + n) for n in range(batch)]
                     sequence += batch
                     stream = f"bench-{number % STREAMS}"
                     order = [("tree", kept), ("plain", plain)]
                     for name, store in order if number % 2 else order[::-1]:
-                        start = time.perf_counter()
+                        start, start_cpu = time.perf_counter(), time.process_time()
                         await store.append(stream, batch_events, metadata=METADATA)
                         seconds[name].append(time.perf_counter() - start)
+                        cpu[name] += time.process_time() - start_cpu
                 tree_rate = count / sum(seconds["tree"])
                 plain_rate = count / sum(seconds["plain"])
                 typical = statistics.median(seconds["plain"]) / statistics.median(seconds["tree"])
                 print(
                     f"{engine_name:<10}{batch:>6}{count:>9,}{tree_rate:>13,.0f}"
-                    f"{plain_rate:>13,.0f}{tree_rate / plain_rate:>8.3f}{typical:>9.3f}",
+                    f"{plain_rate:>13,.0f}{tree_rate / plain_rate:>8.3f}{typical:>9.3f}"
+                    f"{cpu['plain'] / cpu['tree']:>8.3f}",
                     flush=True,
                 )
         finally:
@@ -218,7 +224,7 @@ async def run(engines: list[str], count: int, appends: int) -> None:
     print("\nappends with the tree against the same store without it (events/s)")
     print(
         f"{'engine':<10}{'batch':>6}{'events':>9}{'with tree':>13}{'without':>13}{'ratio':>8}"
-        f"{'median':>9}"
+        f"{'median':>9}{'cpu':>8}"
     )
     for engine in engines:
         await bench_appends(engine, {1: max(appends // 10, 100), 100: appends})
