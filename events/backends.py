@@ -187,8 +187,11 @@ class Backend(ABC):
         """Tell other processes, once this transaction commits (where any can hear)."""
 
     @abstractmethod
-    async def listen(self, url: URL, channel: str, heard: Callable[[], None]) -> Listener | None:
-        """Call `heard` when another process notifies `channel`; None where none can."""
+    async def listen(
+        self, url: URL, channel: str, heard: Callable[[str | None], None]
+    ) -> Listener | None:
+        """Call `heard` with the payload when a process notifies `channel`, and with None
+        whenever the listening connection is (re)made; None where no process can notify."""
 
     @abstractmethod
     async def triggers(self, connection: AsyncConnection, tables: Sequence[str]) -> list[Trigger]:
@@ -356,7 +359,9 @@ class SQLite(Backend):
     async def notify(self, connection: AsyncConnection, channel: str, payload: str) -> None:
         return None  # one process per SQLite file serves subscribers; it wakes them itself
 
-    async def listen(self, url: URL, channel: str, heard: Callable[[], None]) -> Listener | None:
+    async def listen(
+        self, url: URL, channel: str, heard: Callable[[str | None], None]
+    ) -> Listener | None:
         return None
 
     async def triggers(self, connection: AsyncConnection, tables: Sequence[str]) -> list[Trigger]:
@@ -615,7 +620,9 @@ class PostgreSQL(Backend):
             text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
         )
 
-    async def listen(self, url: URL, channel: str, heard: Callable[[], None]) -> Listener | None:
+    async def listen(
+        self, url: URL, channel: str, heard: Callable[[str | None], None]
+    ) -> Listener | None:
         import asyncpg
 
         from events.listener import ReconnectingListener

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from events.backends import Listener, backend_of
 from events.faults import database_unavailable, patiently
+from events.heads import LogHead
 from events.model import AppendResult, RecordedEvent
 from events.store import EventStore
 
@@ -60,6 +61,7 @@ class ChangeFeed:
         self._reading = asyncio.Lock()
         self._listener: Listener | None = None
         self._backend = backend_of(store.engine)
+        self.log_head = LogHead(store, self._listening_now)
         store.on_commit(self._committed)
         store.on_append(self._notify)
 
@@ -68,6 +70,9 @@ class ChangeFeed:
         """The newest position this feed has read (-1 before its first read): the log's
         head is at least this, with no need to ask the database."""
         return -1 if self._tail is None else self._tail
+
+    def _listening_now(self) -> bool:
+        return self._listener is not None and self._listener.connected
 
     @property
     def followers(self) -> int:
@@ -95,6 +100,12 @@ class ChangeFeed:
     def _committed(self, _result: AppendResult) -> None:
         self.wake()
 
+    def _heard(self, payload: str | None) -> None:
+        """A notification (the last position an append wrote), or None: the LISTEN
+        connection was (re)made."""
+        self.log_head.heard(int(payload) if payload and payload.isdigit() else None)
+        self.wake()
+
     def wake(self) -> None:
         self._generation += 1
         for waker in self._wakers:
@@ -110,11 +121,12 @@ class ChangeFeed:
                 if not database_unavailable(error):
                     raise
         if self._listener is None:
-            self._listener = await self._backend.listen(self.store.engine.url, CHANNEL, self.wake)
+            self._listener = await self._backend.listen(self.store.engine.url, CHANNEL, self._heard)
 
     async def close(self) -> None:
         """End every follow loop cleanly and stop listening."""
         self._closed = True
+        self.log_head.close()
         self.wake()
         if self._listener is not None:
             await self._listener.close()

@@ -17,14 +17,15 @@ FIRST_DELAY, MAX_DELAY = 0.1, 5.0  # seconds between attempts: doubled up to the
 
 
 class ReconnectingListener:
-    """LISTEN `channel` on a connection of its own; `heard` is called for each notification
-    and after each (re)connection. `connected` says whether it is listening now."""
+    """LISTEN `channel` on a connection of its own; `heard` is called with each notification's
+    payload, and with None after each (re)connection. `connected` says whether it is
+    listening now."""
 
     def __init__(
         self,
         connect: Callable[[], Awaitable[Any]],
         channel: str,
-        heard: Callable[[], None],
+        heard: Callable[[str | None], None],
         *,
         check_seconds: float = 5.0,
     ) -> None:
@@ -78,13 +79,15 @@ class ReconnectingListener:
     async def _listen(self, connection: Any, *, reconnected: bool) -> None:
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _connection: lost.set())
-        await connection.add_listener(self.channel, lambda *_: self._heard())
+        await connection.add_listener(
+            self.channel, lambda _c, _pid, _channel, payload: self._heard(payload)
+        )
         self.connected = True
         if reconnected:
             self.reconnections += 1
             log.info("LISTEN %s: connected again", self.channel)
         self._tried.set()
-        self._heard()  # read what was appended while no one was listening
+        self._heard(None)  # read what was appended while no one was listening
         while not lost.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.check_seconds):
