@@ -12,7 +12,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -25,6 +24,7 @@ from schema.feed import FeedSubscription
 from schema.log import LogQuery
 from schema.mutations import Mutation
 from schema.objects import OBJECTS
+from schema.parsing import SharedParserCache
 from schema.queries import RecordQuery
 from schema.scalars import SCALARS
 
@@ -85,7 +85,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             RequestScope,
             partial(AddValidationRules, limit_rules(limits)),
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-            partial(ParserCache, maxsize=512),
+            SharedParserCache,
             partial(ValidationCache, maxsize=512),
         ],
     )

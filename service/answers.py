@@ -11,34 +11,43 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-import msgspec
 from graphql import (
+    DocumentNode,
     GraphQLError,
-    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    parse,
     print_ast,
 )
 
-from schema.cost import estimate_cost
+from schema.parsing import parsed
 
 YEAR = 365 * 24 * 3600
 
 
+class Query(NamedTuple):
+    """A query operation as the cache keys it: the document as graphql-core prints it, and
+    its tree."""
+
+    normalized: str
+    document: DocumentNode
+
+
 @lru_cache(maxsize=2048)
-def normalized_query(document: str, operation_name: str | None) -> str | None:
-    """The document as graphql-core prints it, when the operation run is a query (None for a
-    mutation, a subscription, or a document that does not parse)."""
+def normalized_query(
+    document: str, operation_name: str | None, max_tokens: int | None = None
+) -> Query | None:
+    """The query run by this request, when it is one (None for a mutation, a subscription,
+    or a document that does not parse within `max_tokens`)."""
     try:
-        parsed = parse(document)
+        tree = parsed(document, max_tokens=max_tokens)  # as Strawberry asks: one entry
     except GraphQLError:
         return None
-    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    operations = [d for d in tree.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [
         o
         for o in operations
@@ -46,17 +55,7 @@ def normalized_query(document: str, operation_name: str | None) -> str | None:
     ]
     if len(chosen) != 1 or chosen[0].operation is not OperationType.QUERY:
         return None
-    return print_ast(parsed)
-
-
-@lru_cache(maxsize=2048)
-def estimated_cost(
-    schema: GraphQLSchema, normalized: str, operation_name: str | None, variables: str, page: int
-) -> int:
-    """The cost budget's estimate for a normalized query (see `normalized_query`), so an
-    operation the budget refuses is refused before the head is read for the cache."""
-    decoded = msgspec.json.decode(variables)
-    return estimate_cost(schema, parse(normalized), operation_name, decoded, page)
+    return Query(print_ast(tree), tree)
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,7 @@ class Answer:
     media_type: str
     etag: str
     pinned: bool  # every root field read at a position before the head
+    head: int  # the head it was read at
 
     @property
     def size(self) -> int:
@@ -81,20 +81,17 @@ def cache_control(pinned: bool, anonymous: bool) -> str:
     return f"{scope}, max-age={YEAR}, immutable" if pinned else f"{scope}, no-cache"
 
 
-def cacheable(body: bytes, head: int) -> tuple[bool, bool]:
-    """Is this answer worth keeping (no errors), and was it pinned to a past position?"""
-    try:
-        decoded: Any = msgspec.json.decode(body)
-    except msgspec.DecodeError:
+def cacheable(answer: Mapping[str, Any], head: int) -> tuple[bool, bool]:
+    """Is this answer (as sent, before encoding) worth keeping (no errors), and was it
+    pinned to a past position?"""
+    if answer.get("errors") or answer.get("data") is None:
         return False, False
-    if not isinstance(decoded, dict) or decoded.get("errors") or decoded.get("data") is None:
-        return False, False
-    bases = (decoded.get("extensions") or {}).get("basis") or {}
+    bases = (answer.get("extensions") or {}).get("basis") or {}
     pinned = bool(bases) and all(
         isinstance(b, dict) and b.get("position") is not None and b["position"] < head
         for b in bases.values()
     )
-    return True, pinned and len(bases) == len(decoded["data"])
+    return True, pinned and len(bases) == len(answer["data"])
 
 
 class Answers:
@@ -112,13 +109,19 @@ class Answers:
         return answer
 
     def put(self, key: tuple[Any, ...], answer: Answer) -> None:
-        if answer.size > self.limit:
+        size = _size(key, answer)
+        if size > self.limit:
             return
         old = self.entries.pop(key, None)
         if old is not None:
-            self.used -= old.size
+            self.used -= _size(key, old)
         self.entries[key] = answer
-        self.used += answer.size
+        self.used += size
         while self.used > self.limit:
-            _, dropped = self.entries.popitem(last=False)
-            self.used -= dropped.size
+            dropped_key, dropped = self.entries.popitem(last=False)
+            self.used -= _size(dropped_key, dropped)
+
+
+def _size(key: tuple[Any, ...], answer: Answer) -> int:
+    """An entry's bytes: its answer's, and the request's text held in its key."""
+    return answer.size + sum(len(part) for part in key if isinstance(part, bytes | str))

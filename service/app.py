@@ -8,11 +8,12 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import DocumentNode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -33,6 +35,7 @@ from domain.errors import ErrorCode
 from events.faults import database_unavailable
 from schema.access import ANONYMOUS, Principal
 from schema.context import Context
+from schema.cost import estimate_cost
 from schema.extensions import coded
 from schema.root import Limits, build_schema
 from service.answers import (
@@ -40,7 +43,6 @@ from service.answers import (
     Answers,
     cache_control,
     cacheable,
-    estimated_cost,
     etag_of,
     normalized_query,
 )
@@ -175,6 +177,7 @@ class CoopGraphQL(GraphQL[Context, None]):
             request.state.sub_response.status_code = 400
         if result.extensions:
             response["extensions"] = result.extensions
+        request.state.outcome = response  # what the answer cache keeps, undecoded
         if any(e.get("extensions", {}).get("code") == ErrorCode.UNAVAILABLE for e in errors):
             # The database cannot serve now: say so as HTTP does, with when to try again.
             request.state.sub_response.status_code = 503
@@ -202,11 +205,25 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), "a number")
 
 
+class QueryOperation(NamedTuple):
+    """A request that runs one query: what keys its answer, and the parsed document."""
+
+    normalized: str
+    name: str | None
+    variables: str  # canonical JSON
+    document: DocumentNode
+    values: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        return self.normalized, self.name, self.variables
+
+
 async def _query_of(
-    request: Request, persisted: PersistedQueries
-) -> tuple[str, str | None, str] | None:
-    """The document (normalized), operation name and variables (as canonical JSON) of a
-    request that runs one query; None for anything else, which is answered uncached."""
+    request: Request, persisted: PersistedQueries, max_tokens: int
+) -> QueryOperation | None:
+    """The query operation a request runs; None for anything else, which is answered
+    uncached."""
     try:
         if request.method == "GET":
             params = request.query_params
@@ -226,11 +243,29 @@ async def _query_of(
     operation = data.get("operationName")
     if not isinstance(document, str):
         return None
-    normalized = normalized_query(document, operation)
-    if normalized is None:
+    query = normalized_query(document, operation, max_tokens)
+    if query is None:
         return None
-    variables = msgspec.json.encode(data.get("variables") or {}, order="sorted").decode()
-    return normalized, operation, variables
+    values = data.get("variables") or {}
+    variables = msgspec.json.encode(values, order="sorted").decode()
+    return QueryOperation(query.normalized, operation, variables, query.document, values)
+
+
+class RawKey(NamedTuple):
+    """A request as it came: the same bytes from the same role, accepting the same, get the
+    same answer while the head stays."""
+
+    method: str
+    body: bytes
+    role: str | None
+    accept: str
+    content_type: str
+
+
+def _raw_key(request: Request, body: bytes, principal: Principal) -> RawKey:
+    headers = request.headers
+    accept, content_type = headers.get("accept", ""), headers.get("content-type", "")
+    return RawKey(request.method, body, principal.role, accept, content_type)
 
 
 def _well_shaped(data: Any) -> bool:
@@ -257,6 +292,37 @@ def _with_validators(
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return response
+
+
+async def _send_kept(request: Request, send: Send, answer: Answer, principal: Principal) -> None:
+    """A kept answer sent as it is, with the headers `_with_validators` gives (a 304 when
+    the caller holds it): no response object is built for it."""
+    headers = [
+        (b"etag", answer.etag.encode()),
+        (b"cache-control", cache_control(answer.pinned, not principal.authenticated).encode()),
+        (b"vary", b"authorization, accept"),
+    ]
+    if answer.etag in request.headers.get("if-none-match", ""):
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers += [
+        (b"content-length", str(len(answer.body)).encode()),
+        (b"content-type", answer.media_type.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+class _Endpoint:
+    """An ASGI callable Starlette's `Route` serves as it is (a function it would take for a
+    request handler, and wrap)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -349,38 +415,78 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     assert isinstance(graphql.schema, strawberry.Schema)
     core_schema = graphql.schema._schema
 
-    def _over_budget(query: tuple[str, str | None, str]) -> bool:
-        cost = estimated_cost(core_schema, *query, settings.max_page_size)
+    def _over_budget(query: QueryOperation) -> bool:
+        cost = estimate_cost(
+            core_schema, query.document, query.name, query.values, settings.max_page_size
+        )
         return cost > settings.max_query_cost
 
-    async def answered(request: Request, principal: Principal) -> Response:
+    async def answered(
+        request: Request, principal: Principal, asked: RawKey | None, head: int | None
+    ) -> Response:
         """A query's answer from the cache when its key is there, else run and kept."""
-        query = await _query_of(request, graphql.persisted)
+        query = await _query_of(request, graphql.persisted, settings.max_tokens)
         if query is None or _over_budget(query):
             return await graphql.run(request)  # refused there, before any SQL
-        try:
-            head = (await services.store.head()).position
-        except (SQLAlchemyError, OSError):
-            return await graphql.run(request)  # it says the database is unavailable
+        if head is None:  # not known without waiting: read it (within the request's time)
+            try:
+                head = await services.feed.log_head.position()
+            except (SQLAlchemyError, OSError):
+                return await graphql.run(request)  # it says the database is unavailable
         request.state.head = head  # the operation answers on this head: one read
-        key = (*query, principal.role, head, _wants_graphql_response(request))
+        key = (*query.key, principal.role, head, _wants_graphql_response(request))
         fresh = "no-cache" in request.headers.get("cache-control", "")
         answer = None if fresh else answers.get(key)
         if answer is None:
             response = await graphql.run(request)
-            if response.status_code != 200 or not hasattr(response, "body"):
+            outcome = getattr(request.state, "outcome", None)
+            if response.status_code != 200 or not hasattr(response, "body") or outcome is None:
                 return response
             body = bytes(response.body)
-            keep, pinned = cacheable(body, head)
-            answer = Answer(body, response.headers["content-type"], etag_of(body), pinned)
+            keep, pinned = cacheable(outcome, head)
+            media_type = response.headers["content-type"]
+            answer = Answer(body, media_type, etag_of(body), pinned, head)
             if not keep:
                 return _with_validators(request, response, answer.etag, False, principal)
             answers.put(key, answer)
         else:
             response = Response(answer.body, headers={"content-type": answer.media_type})
+        if asked is not None:
+            answers.put(asked, answer)
         return _with_validators(request, response, answer.etag, answer.pinned, principal)
 
-    async def graphql_http(request: Request) -> Response:
+    def kept(request: Request, asked: RawKey) -> tuple[Answer | None, int | None]:
+        """The answer kept for these very bytes when it still holds (the request is then
+        answered without being decoded, and Strawberry is never entered); else the head,
+        when it could be had without waiting."""
+        if "no-cache" in request.headers.get("cache-control", ""):
+            return None, None
+        answer = answers.get(asked)
+        if answer is None or answer.pinned:  # a pinned answer never changes
+            return answer, None
+        head = services.feed.log_head.current()
+        return (answer, head) if head == answer.head else (None, head)
+
+    async def graphql_http(scope: Scope, receive: Receive, send: Send) -> None:
+        """GraphQL over HTTP; a request answered before, at this head, is answered from the
+        answer cache before anything else is built for it."""
+        request = Request(scope, receive)
+        admitted = await _admitted(request)
+        if isinstance(admitted, Response):
+            await admitted(scope, receive, send)
+            return
+        principal, body = admitted
+        asked = _raw_key(request, body, principal)
+        answer, head = kept(request, asked)
+        if answer is not None:
+            await _send_kept(request, send, answer, principal)
+            return
+        response = await _answer(request, principal, body, asked, head)
+        await response(scope, receive, send)
+
+    async def _admitted(request: Request) -> tuple[Principal, bytes] | Response:
+        """The caller and the body (the query string of a GET); or the response that refuses
+        them (or the GraphiQL page)."""
         if settings.graphiql and _wants_graphiql(request):
             # The page holds no data: it is served without a token, which is typed into it.
             return HTMLResponse(graphiql_html(settings.require_auth_for_reads))
@@ -398,10 +504,19 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 return error_response(413, ErrorCode.PAYLOAD_TOO_LARGE, str(error), CLOSE)
             except BodyTooSlow as error:
                 return error_response(408, ErrorCode.TIMEOUT, str(error), CLOSE)
+        else:
+            body = request.scope["query_string"]
+        return principal, body
+
+    async def _answer(
+        request: Request, principal: Principal, body: bytes, asked: RawKey, head: int | None
+    ) -> Response:
+        """The answer of a request the cache did not hold for its very bytes."""
+        if request.method == "POST":
             request = with_body(request, body)
         try:
             async with asyncio.timeout(settings.request_timeout):
-                response: Response = await answered(request, principal)
+                response = await answered(request, principal, asked, head)
         except TimeoutError:
             return _timed_out(settings.request_timeout)
         except PersistedQueryError as error:
@@ -450,7 +565,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_http, methods=["GET", "POST"]),
+            Route("/graphql", _Endpoint(graphql_http), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

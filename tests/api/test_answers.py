@@ -48,6 +48,26 @@ async def test_the_same_query_is_answered_from_the_cache_until_the_head_moves(
     assert moved.json()["data"] == first.json()["data"]
 
 
+async def test_the_same_bytes_again_are_answered_without_any_sql(client: Client) -> None:
+    client.services.feed.log_head.confirm_seconds = 3600  # PostgreSQL: the head heard
+    first = await ask(client)
+    with counting(client.services) as statements:
+        again = await ask(client)
+        held = await ask(client, **{"if-none-match": first.headers["etag"]})
+    assert statements == []
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    assert held.status_code == 304
+    written = await client.services.store.append(
+        "partner:c40-friend", [PartnerRegistered(key="c40-friend", name="Friend", kind="city")]
+    )
+    with counting(client.services) as statements:
+        moved = await ask(client)
+    assert data_statements(statements) != []
+    assert moved.json()["extensions"]["basis"]["partner"]["position"] == written.last_position
+
+
 async def test_a_caller_holding_the_answer_gets_304(client: Client) -> None:
     first = await ask(client)
     etag = first.headers["etag"]
@@ -121,9 +141,9 @@ async def test_a_no_cache_request_is_answered_afresh(client: Client) -> None:
 def test_the_cache_is_bounded_in_bytes() -> None:
     answers = Answers(limit_bytes=1000)
     for n in range(10):
-        answers.put(("q", n), Answer(b"x" * 200, "application/json", f'"{n}"', False))
+        answers.put(("q", n), Answer(b"x" * 200, "application/json", f'"{n}"', False, 0))
     assert answers.used <= 1000
     assert answers.get(("q", 0)) is None
     assert answers.get(("q", 9)) is not None
-    answers.put(("big",), Answer(b"x" * 5000, "application/json", '"big"', False))
+    answers.put(("big",), Answer(b"x" * 5000, "application/json", '"big"', False, 0))
     assert answers.get(("big",)) is None

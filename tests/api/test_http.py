@@ -159,4 +159,6 @@ async def test_a_query_reads_the_head_once(client: Client) -> None:
         body = await client.post(query)
     assert "errors" not in body
     assert body["extensions"]["basis"]["partner"]["position"] == 3
-    assert len([s for s in statements if "FROM events" in s]) == 1
+    # Looked up once for the answer cache, and the operation answers on it. Through the pool
+    # at most: on SQLite the head is read beside it, on PostgreSQL heard over LISTEN.
+    assert len([s for s in statements if "FROM events" in s]) <= 1
