@@ -29,7 +29,7 @@ from sqlalchemy.types import String, TypeEngine
 
 from events.tables import events, merkle_nodes
 
-_BUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache while fresh tables are filled and indexed
+_BUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache while fresh tables are filled
 _BUILD_MEMORY = "256MB"  # PostgreSQL's maintenance_work_mem while fresh tables are indexed
 LOG_LOCK = 0x636F6F70  # "coop": the advisory lock that serialises appends on PostgreSQL
 LISTEN_APPLICATION_NAME = "coop-listen"  # how the LISTEN connection shows in pg_stat_activity
@@ -292,8 +292,8 @@ class SQLite(Backend):
     async def building(self, connection: AsyncConnection) -> AsyncIterator[None]:
         # A fresh table's primary key takes its rows in key order, not in the order they
         # come: with SQLite's default cache (2 MiB) each insert reads its index page from the
-        # file again once the index outgrows it, and CREATE INDEX sorts within the cache.
-        # (synchronous stays NORMAL: in WAL mode a commit does not wait for the disk anyway.)
+        # file again once the index outgrows it. (synchronous stays NORMAL: in WAL mode a
+        # commit does not wait for the disk anyway.)
         driver = await _sqlite_driver(connection)
         async with driver.execute("PRAGMA cache_size") as cursor:
             (before,) = await cursor.fetchone()
