@@ -264,13 +264,13 @@ class Group:
         appending = feed.store.appending
         try:
             while self.pending:
+                await appending.quiet(feed.writers_first)  # writers first: a round waits
                 self.round, self.pending = self.pending, []
                 frames: Frames = {}
                 written = 0
                 for n, member in enumerate(list(self.members)):
-                    if n % chunk == 0:  # writers first: an append under way goes on alone
-                        await appending.quiet(feed.writers_first)
-                        await asyncio.sleep(0)
+                    if n and n % chunk == 0:
+                        await asyncio.sleep(0)  # let an append's next step run
                     if member.group is self:
                         written += member.take(self.round, frames)
                 self.round = []
