@@ -68,6 +68,19 @@ async def test_the_same_bytes_again_are_answered_without_any_sql(client: Client)
     assert moved.json()["extensions"]["basis"]["partner"]["position"] == written.last_position
 
 
+async def test_a_kept_answer_is_given_only_past_the_guards_and_as_asked(client: Client) -> None:
+    first = await ask(client)
+    assert (await ask(client)).content == first.content  # kept for these bytes
+    refused = await ask(client, authorization="Bearer not-a-token")
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    graphql_response = "application/graphql-response+json"
+    typed = await ask(client, accept=graphql_response)
+    assert typed.headers["content-type"].startswith(graphql_response)
+    assert first.headers["content-type"].startswith("application/json")
+    assert typed.json()["data"] == first.json()["data"]
+
+
 async def test_a_caller_holding_the_answer_gets_304(client: Client) -> None:
     first = await ask(client)
     etag = first.headers["etag"]
