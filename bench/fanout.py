@@ -10,9 +10,11 @@ PartnerRegistered), so that no two can share:
 
 1. one instance: the app from `service.app.create_app` under uvicorn on a free loopback
    port, in this process;
-2. the subscribers: graphql-transport-ws clients (the `websockets` library), each
-   subscribing to `events(after: <head>)`, run in `--client-processes` separate processes
-   (spawned; 0 runs them in the server's own event loop instead). Appends start only once
+2. the subscribers: graphql-transport-ws clients (`--client bare`, the default: bare asyncio
+   protocols, bench/bare_client.py, which cost the measuring process far less per message;
+   `--client websockets`: the `websockets` library), each subscribing to
+   `events(after: <head>)`, run in `--client-processes` separate processes (spawned, on
+   uvloop; 0 runs them in the server's own event loop instead). Appends start only once
    the server's change feed counts every subscriber as following;
 3. the writer: `EventStore.append` in this process, `--rate` events a second for
    `--seconds` seconds (one PartnerRegistered per append, projections folding in the
