@@ -165,3 +165,5 @@ async def test_javascript_clients(server: str, node_clients: Path, library: str)
     assert "errors" not in mutation, mutation
     assert mutation["data"]["registerPartner"]["partner"]["key"] == "nodecity"
     assert [c["data"]["partnerChanges"]["type"] for c in changes] == ["PartnerRegistered"] * 3
+    positions = [c["data"]["partnerChanges"]["position"] for c in changes]
+    assert positions == sorted(set(positions)), positions  # each once, in log order

@@ -32,6 +32,8 @@ async function withGraphqlWs() {
       { query: FEED, variables: { after: 0 } },
       {
         next: (a) => {
+          // Answers already read from the socket may still arrive after stop().
+          if (seen.length >= Number(count)) return;
           seen.push(a);
           if (seen.length >= Number(count)) { stop(); resolve(); }
         },
@@ -60,6 +62,7 @@ async function withSubscriptionsTransportWs() {
   await new Promise((resolve, reject) => {
     const subscription = client.request({ query: FEED, variables: { after: 0 } }).subscribe({
       next: (a) => {
+        if (seen.length >= Number(count)) return;
         seen.push(a);
         if (seen.length >= Number(count)) { subscription.unsubscribe(); resolve(); }
       },
