@@ -111,6 +111,13 @@ def subscription(
         if isinstance(field, FieldNode)
     }
     own: dict[str, Any] = {}
+    # A variable the client left out takes the default its definition declares, as in
+    # execution: a filter given only as a default is still this subscriber's filter.
+    given = dict(variables or {})
+    for definition in found.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in given and definition.default_value is not None:
+            given[name] = value_from_ast_untyped(definition.default_value)
 
     class WithoutOwnArguments(Visitor):
         def enter_argument(
@@ -120,7 +127,7 @@ def subscription(
                 return None
             if isinstance(node.value, VariableNode):
                 shared.pop(node.value.name.value, None)
-            own[node.name.value] = value_from_ast_untyped(node.value, variables)
+            own[node.name.value] = value_from_ast_untyped(node.value, given)
             return REMOVE
 
     document = visit(document, WithoutOwnArguments())

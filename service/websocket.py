@@ -205,7 +205,14 @@ class TransportOutlet:
         await self.operation.send_initial_errors(errors)
 
     def writable(self) -> bool:
-        return self.wire is not None and not self.operation.completed and self.wire.writable()
+        # A client's `complete` removes the operation before its task is cancelled: from then
+        # on nothing more is written for it (its id may already name a new subscription).
+        return (
+            self.wire is not None
+            and not self.operation.completed
+            and self.handler.operations.get(self.operation.id) is self.operation
+            and self.wire.writable()
+        )
 
     def write(self, frames: bytes) -> None:
         if self.wire is not None:

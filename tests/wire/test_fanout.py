@@ -167,6 +167,25 @@ async def test_subscribers_differing_only_in_filters_share_a_group_and_get_their
                 assert (await client.next_data())["events"]["position"] == 6
 
 
+DEFAULTED = """subscription($after: Int, $types: [String!] = ["ThingDated"]) {
+  events(after: $after, types: $types) { position type }
+}"""
+
+
+async def test_a_filter_given_as_a_variables_default_holds_once_live(
+    store: EventStore, services: Services, server: str
+) -> None:
+    await store.append("thing:a", [ThingNamed("a1", [])])
+    await store.append("thing:a", [ThingDated("a2")])
+    async with Subscriber.connect(server) as client:
+        await client.subscribe(DEFAULTED, {"after": 0})  # $types left to its default
+        assert (await client.next_data())["events"] == {"position": 2, "type": "ThingDated"}
+        await following(server, 1)
+        await store.append("thing:b", [ThingNamed("b3", [])])
+        await store.append("thing:b", [ThingDated("b4")])
+        assert (await client.next_data())["events"] == {"position": 4, "type": "ThingDated"}
+
+
 async def test_a_subscriber_joining_while_events_flow_has_no_gap_and_no_duplicate(
     store: EventStore, services: Services, server: str
 ) -> None:
