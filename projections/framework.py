@@ -115,6 +115,14 @@ class Projector(ABC):
     def fold(self, rows: Folded, event: Stamp, decoded: Any) -> None:
         """Fold one event (`decoded` is its domain object) into this model's rows."""
 
+    async def fold_in_database(
+        self, connection: AsyncConnection, types: EventTypes, until: int
+    ) -> bool:
+        """For a rebuild into empty tables: fold the log up to `until` in the database alone,
+        in the caller's transaction, giving exactly what `fold` gives; False where this
+        projector cannot (the default), and the rebuild folds in Python."""
+        return False
+
     def unhandled(self, decoded: object) -> NoReturn:
         """For `fold`'s last `case _:`: an event in `handles` that no branch folds."""
         raise TypeError(f"the {self.name} projector has no fold for {type(decoded).__name__}")
@@ -283,6 +291,7 @@ class Projections:
         *,
         diff: bool = False,
         dry_run: bool = False,
+        in_database: bool = True,
     ) -> Rebuilt:
         """Refold projectors from the log into fresh tables in one pass, and switch them in
         together, atomically, when complete (blue/green).
@@ -292,13 +301,17 @@ class Projections:
         written last, before the indexes are made. The events appended meanwhile are folded
         under the write lock by the live path, then (with `diff`) the fresh tables are
         compared with the live ones; `dry_run` stops there and drops the fresh tables.
+        With `in_database`, projectors that can fold in the database alone do so
+        (`Projector.fold_in_database`), and the log is read only for the others.
         """
         live = [self.get(name) for name in names]
         fresh = [projector.shadowed() for projector in live]
         await self._create_fresh(fresh)
         try:
             start = (await self.store.head()).position
-            read = await _fold_from_scratch(self.store, fresh, start, page, progress)
+            read = await _fold_from_scratch(
+                self.store, fresh, start, page, progress, in_database=in_database
+            )
             backend = backend_of(self.store.engine)
             if backend.renames_indexes:  # else the switch makes them
                 async with (
@@ -430,10 +443,20 @@ async def _fold_from_scratch(
     until: int,
     page: int,
     progress: Progress | None,
+    *,
+    in_database: bool = True,
 ) -> int:
-    """Fold the log up to `until` into empty tables, every open version kept in memory:
-    each page (one transaction) writes the versions it finished; the versions open at the
-    end are written last. Returns the events folded."""
+    """Fold the log up to `until` into empty tables: first the projectors that fold in the
+    database alone (with `in_database`), then the others in Python, every open version kept
+    in memory: each page (one transaction) writes the versions it finished; the versions
+    open at the end are written last. Returns the events read and folded in Python."""
+    backend = backend_of(store.engine)
+    if in_database:
+        projectors = await _fold_in_database(store, projectors, until)
+        if not projectors:
+            if progress is not None:
+                progress(until, until, 0.0)
+            return 0
     working = [(projector, projector.rows()) for projector in projectors]
     interested: dict[str, list[tuple[Projector, Folded]]] = {}
     for projector, tables in working:
@@ -442,7 +465,6 @@ async def _fold_from_scratch(
     every = [table for _, tables in working for table in tables.values()]
     wanted = None if set(store.types.names()) <= interested.keys() else sorted(interested)
     decode = store.types.decode_text
-    backend = backend_of(store.engine)
     started, after, folded = time.monotonic(), 0, 0
     writing: asyncio.Future[None] | None = None
     async with writing_connection(store.engine) as writer, backend.building(writer):
@@ -492,6 +514,20 @@ async def _fold_from_scratch(
     if progress is not None and after < until:
         progress(until, until, until / max(time.monotonic() - started, 1e-9))
     return folded
+
+
+async def _fold_in_database(
+    store: EventStore, projectors: Sequence[Projector], until: int
+) -> list[Projector]:
+    """Let each projector fold the log in the database alone, one transaction each; returns
+    those that could not."""
+    left = []
+    async with writing_connection(store.engine) as writer, backend_of(writer).building(writer):
+        for projector in projectors:
+            async with writer.begin():
+                if not await projector.fold_in_database(writer, store.types, until):
+                    left.append(projector)
+    return left
 
 
 async def _write_page(

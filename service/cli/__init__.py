@@ -84,6 +84,11 @@ def _add_audit_verbs(verbs: Any) -> None:
         help="rebuild beside the live tables, show the differences, switch nothing"
         " (exit 1 when they differ)",
     )
+    rebuild.add_argument(
+        "--in-python",
+        action="store_true",
+        help="fold every projection in Python (the live path's fold), none by SQL in the database",
+    )
     rebuild.set_defaults(run=synchronous(projections.rebuild))
 
     verify = verbs.add_parser(

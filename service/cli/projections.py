@@ -33,7 +33,9 @@ async def rebuild(settings: Settings, args: argparse.Namespace) -> int:
         names = chosen(projections, args.name)
         await projections.ensure_checkpoints()
         line = ProgressLine(f"rebuild {', '.join(names) if len(names) < 3 else 'all'}")
-        rebuilt = await projections.rebuild_many(names, line, diff=diff, dry_run=dry_run)
+        rebuilt = await projections.rebuild_many(
+            names, line, diff=diff, dry_run=dry_run, in_database=not args.in_python
+        )
         line.finish()
     if rebuilt.diffs is not None:
         print_diffs(rebuilt.diffs)

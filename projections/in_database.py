@@ -1,0 +1,149 @@
+"""Folds in the database: a rebuild from scratch of a read model whose fold can be said as
+one set-based statement over the events table, with no event through Python.
+
+A projector's Python `fold` stays the reference and the only live path; its statement here
+is used only by a rebuild (and an import) into empty tables, and only where the log holds
+what the statement was written for (the current schema versions, the shapes the domain's
+rules allow). tests/projections/test_batched.py holds the two folds to one digest on random
+histories, on both engines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.registry import EventTypes
+
+
+class Dialect:
+    """The few expressions SQLite and PostgreSQL spell differently, over the events table's
+    `data` (the payload's canonical JSON text)."""
+
+    def __init__(self, name: str) -> None:
+        self.postgres = name == "postgresql"
+        # events.dates' EARLIEST and LATEST as the tables hold them (asyncpg writes date.min
+        # and date.max as PostgreSQL's -infinity and infinity).
+        self.earliest, self.latest = (
+            ("-infinity", "infinity") if self.postgres else ("0001-01-01", "9999-12-31")
+        )
+        self.position = "position BIGINT" if self.postgres else "position INTEGER"
+
+    def day(self, text: str) -> str:
+        """A 'YYYY-MM-DD' text as the tables' Date columns hold it."""
+        return f"({text})::date" if self.postgres else text
+
+    def month_end(self, month: str) -> str:
+        """The last day of a 'YYYY-MM' month, as 'YYYY-MM-DD' text."""
+        if self.postgres:
+            end = f"({month} || '-01')::date + interval '1 month' - interval '1 day'"
+            return f"to_char({end}, 'YYYY-MM-DD')"
+        return f"date({month} || '-01', '+1 month', '-1 day')"
+
+    def period_start(self, since: str) -> list[str]:
+        """valid_from, valid_from_lo, valid_from_hi for a partial date's text ('unknown': an
+        unknown start), as projections.versions.valid_period gives them."""
+        return [
+            f"CASE WHEN {since} = 'unknown' THEN NULL ELSE {since} END",
+            self.day(
+                f"CASE WHEN {since} = 'unknown' THEN '{self.earliest}' ELSE {self.first(since)} END"
+            ),
+            self.day(
+                f"CASE WHEN {since} = 'unknown' THEN '{self.latest}' ELSE {self.last(since)} END"
+            ),
+        ]
+
+    def period_end(self, until: str) -> list[str]:
+        """valid_to, valid_to_lo, valid_to_hi for a partial date's text or NULL (still holds)."""
+        return [
+            until,
+            self.day(
+                f"CASE WHEN {until} IS NULL THEN '{self.latest}'"
+                f" WHEN {until} = 'unknown' THEN '{self.earliest}' ELSE {self.first(until)} END"
+            ),
+            self.day(
+                f"CASE WHEN {until} IS NULL OR {until} = 'unknown' THEN '{self.latest}'"
+                f" ELSE {self.last(until)} END"
+            ),
+        ]
+
+    def first(self, date: str) -> str:
+        return (
+            f"CASE length({date}) WHEN 4 THEN {date} || '-01-01'"
+            f" WHEN 7 THEN {date} || '-01' ELSE {date} END"
+        )
+
+    def last(self, date: str) -> str:
+        return (
+            f"CASE length({date}) WHEN 4 THEN {date} || '-12-31'"
+            f" WHEN 7 THEN {self.month_end(date)} ELSE {date} END"
+        )
+
+
+@contextlib.asynccontextmanager
+async def extracted(
+    connection: AsyncConnection,
+    name: str,
+    types: Sequence[str],
+    until: int,
+    fields: Mapping[str, tuple[str, str]],
+) -> AsyncIterator[str]:
+    """A temporary table `name` of the events of `types` up to `until`: position (its
+    primary key), type, recorded_at, and `fields` (column: (payload field, "text" or
+    "json")), each payload parsed once; dropped after the block."""
+    sql = dialect_of(connection)
+    if sql.postgres:
+        spec = ", ".join(f"{field} {kind}" for field, kind in fields.values())
+        source = f"events, json_to_record(events.data::json) AS j({spec})"
+        values = [
+            f"j.{field}{'::text' if kind == 'json' else ''}" for field, kind in fields.values()
+        ]
+    else:
+        source = "events"
+        values = [f"json_extract(data, '$.{field}')" for field, _ in fields.values()]
+    made = ", ".join(f"{column} TEXT" for column in fields)
+    await connection.exec_driver_sql(
+        # On SQLite, INTEGER PRIMARY KEY is the row id: looked up by position without an index.
+        f"CREATE TEMPORARY TABLE {name} ({sql.position} PRIMARY KEY, type TEXT,"
+        f" recorded_at {'TIMESTAMPTZ' if sql.postgres else 'TEXT'}, {made})"
+    )
+    try:
+        await connection.exec_driver_sql(
+            f"INSERT INTO {name} SELECT position, type, recorded_at, {', '.join(values)}"
+            f" FROM {source} WHERE type IN ({quoted(types)}) AND position <= {int(until)}"
+        )
+        if sql.postgres:
+            await connection.exec_driver_sql(f"ANALYZE {name}")
+        yield name
+    finally:
+        await connection.exec_driver_sql(f"DROP TABLE {name}")
+
+
+def dialect_of(connection: AsyncConnection) -> Dialect:
+    return Dialect(connection.dialect.name)
+
+
+def quoted(names: Sequence[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+async def current_versions_only(
+    connection: AsyncConnection, types: EventTypes, names: Sequence[str], until: int
+) -> bool:
+    """Whether every event of these types up to `until` is at its type's current schema
+    version (a statement reads the payload as it is, with no upcaster)."""
+    versions: Mapping[str, int] = {name: types.get(name).version for name in names}
+    older = " OR ".join(
+        f"(type = '{name}' AND schema_version <> {version})" for name, version in versions.items()
+    )
+    found = await connection.exec_driver_sql(
+        f"SELECT 1 FROM events WHERE position <= {int(until)} AND ({older}) LIMIT 1"
+    )
+    return found.first() is None
+
+
+def columns(table: Table) -> str:
+    return ", ".join(f'"{column.name}"' for column in table.columns)
