@@ -4,9 +4,12 @@ The planner walks the validated selection with the schema and writes one SQL sta
 root field that returns the field's response JSON (objects with `json_build_object` or
 `json_object`, lists with `json_agg` or `json_group_array`, one correlated subquery per
 nested field). The basis, page limits, `totalCount`, `pageInfo`, cursors, ids, partial dates
-and `certain` are all computed in SQL, as the resolvers compute them. Whatever it cannot
-compile raises `NotCompilable`, and the field is answered by the resolvers instead: they
-stay the reference, and a differential test holds the two paths to the same answers.
+and `certain` are all computed in SQL, as the resolvers compute them. The planner decides per
+subtree: a field of a compiled object that it cannot compile (provenance, roles, activities,
+or arguments the resolvers would refuse) is left to the resolvers, and its answer grafted in
+its place (schema/grafting.py); a root field whose own selection cannot be compiled is
+answered by the resolvers whole. They stay the reference, and a differential test holds the
+two paths to the same answers.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ import msgspec
 from graphql import (
     GraphQLEnumType,
     GraphQLError,
+    GraphQLList,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLResolveInfo,
     OperationType,
     get_named_type,
+    get_nullable_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
@@ -34,8 +40,9 @@ from sqlalchemy.exc import OperationalError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.errors import DomainError
-from projections.queries.basis import LIKE_ESCAPE, MAX_LIMIT, Basis, contains_pattern
+from projections.queries.basis import LIKE_ESCAPE, LIST_COLUMNS, MAX_LIMIT, Basis, contains_pattern
 from schema.basis import When, basis_for, root_basis
+from schema.grafting import DEFERRED, ROW, Deferred, Trail, graft
 from schema.pagination import Paging, decode_cursor
 
 
@@ -209,6 +216,22 @@ PLAIN: dict[str, dict[str, Column]] = {
     },
 }
 
+# The columns besides the shared ones that each type's `from_row` reads, for a field of it
+# the resolvers answer.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "Partner": ("name", "kind", "country", "region", "description"),
+    "Membership": ("notes", "member", "network"),
+    "Program": ("name", "field", "kind", "topics", "lead", "network", "description"),
+}
+
+
+def _list_of(type_: GraphQLOutputType) -> Trail:
+    """A list's type and its items' type."""
+    listed = get_nullable_type(type_)
+    assert isinstance(listed, GraphQLList)
+    return type_, listed.of_type
+
+
 # The root fields compiled, and the table each reads.
 TABLES = {"Partner": "partners", "Membership": "memberships", "Program": "programs"}
 
@@ -232,6 +255,7 @@ class Planner:
         self.context = info.context
         self.names = (f"t{n}" for n in itertools.count())
         self.parameters: dict[str, Any] = {}
+        self.deferred: list[Deferred] = []
 
     # -- the selection ------------------------------------------------------------------
 
@@ -303,7 +327,12 @@ class Planner:
     # -- objects ------------------------------------------------------------------------
 
     async def object(
-        self, type_: GraphQLObjectType, row: str, basis: Basis, details: FieldDetailsList
+        self,
+        type_: GraphQLObjectType,
+        row: str,
+        basis: Basis,
+        details: FieldDetailsList,
+        trail: Trail,
     ) -> str:
         """The JSON object of one row of `type_`, with the fields selected."""
         plain = PLAIN.get(type_.name)
@@ -317,8 +346,39 @@ class Planner:
                 value = plain[field.name](self.sql, row, basis)
                 value = self.enum(type_, field.name, value)
             else:
-                value = await self.relation(type_, field, row, basis)
+                value = await self.subtree(type_, field, row, basis, trail)
             pairs.append((response, value))
+        return self.sql.object(pairs)
+
+    async def subtree(
+        self, type_: GraphQLObjectType, field: Field, row: str, basis: Basis, trail: Trail
+    ) -> str:
+        """A related field compiled, or, where it cannot be, left to the resolvers: in its
+        place the answer holds the row its resolvers need (`Deferred`)."""
+        field_trail = (*trail, type_.fields[field.name].type)
+        bound = len(self.parameters)
+        try:
+            return await self.relation(type_, field, row, basis, field_trail)
+        except NotCompilable:
+            for name in list(self.parameters)[bound:]:
+                del self.parameters[name]
+        self.deferred.append(Deferred(type_, field.details, basis, field_trail))
+        marker = [(DEFERRED, str(len(self.deferred) - 1)), (ROW, self.row_of(type_, row, basis))]
+        return self.sql.object(marker)
+
+    def row_of(self, type_: GraphQLObjectType, row: str, basis: Basis) -> str:
+        """The columns `from_row` reads, as the loaders give them."""
+        pairs = [
+            ("key", f"{row}.key"),
+            ("valid_from", f"{row}.valid_from"),
+            ("valid_to", f"{row}.valid_to"),
+            ("record_from", f"{row}.record_from"),
+            ("recorded_from", self.sql.timestamp(f"{row}.recorded_from")),
+            ("certain", _certain(self.sql, row, basis)),
+        ]
+        for column in COLUMNS[type_.name]:
+            value = self.sql.json_text(f"{row}.{column}") if column in LIST_COLUMNS else None
+            pairs.append((column, value or f"{row}.{column}"))
         return self.sql.object(pairs)
 
     def enum(self, type_: GraphQLObjectType, name: str, value: str) -> str:
@@ -330,14 +390,18 @@ class Planner:
         )
         return f"CASE {value} {cases} END"
 
-    async def relation(self, type_: GraphQLObjectType, field: Field, row: str, basis: Basis) -> str:
+    async def relation(
+        self, type_: GraphQLObjectType, field: Field, row: str, basis: Basis, trail: Trail
+    ) -> str:
         target = type_.fields[field.name].type
         name = (type_.name, field.name)
         if name in {("Membership", "member"), ("Program", "lead")}:
             column = "member" if field.name == "member" else "lead"
-            return await self.partner_of(f"{row}.{column}", basis, field, object_type(target))
+            key = f"{row}.{column}"
+            return await self.partner_of(key, basis, field, object_type(target), trail)
         if name in {("Membership", "network"), ("Program", "network")}:
-            return await self.partner_of(f"{row}.network", basis, field, object_type(target))
+            key = f"{row}.network"
+            return await self.partner_of(key, basis, field, object_type(target), trail)
         if name in {("Partner", "members"), ("Partner", "memberships")}:
             column = "network" if field.name == "members" else "member"
             own = await self.basis(field.arguments, basis)
@@ -345,11 +409,13 @@ class Planner:
             def members(m: str) -> str:
                 return f"{m}.{column} = {row}.key AND {_on_basis(self.sql, m, own)}"
 
-            return await self.connection(field, object_type(target), "memberships", members, own)
+            return await self.connection(
+                field, object_type(target), "memberships", members, own, trail
+            )
         if name == ("Partner", "programs"):
             own = await self.basis(field.arguments, basis)
             return await self.connection(
-                field, object_type(target), "programs", self.programs_of(row, own), own
+                field, object_type(target), "programs", self.programs_of(row, own), own, trail
             )
         raise NotCompilable(f"{type_.name}.{field.name}")
 
@@ -389,10 +455,11 @@ class Planner:
         where: Callable[[str], str],
         basis: Basis,
         field: Field,
+        trail: Trail,
     ) -> str:
         """The last version (in valid-time order) of one object, or null."""
         row = next(self.names)
-        body = await self.object(type_, row, basis, field.details)
+        body = await self.object(type_, row, basis, field.details, trail)
         return self.sql.nested(
             f"SELECT {body} FROM {table} {row} WHERE {where(row)}"
             f" ORDER BY {row}.valid_from_lo DESC, {row}.slice DESC LIMIT 1"
@@ -408,15 +475,17 @@ class Planner:
 
         return where
 
-    async def partner_of(self, key: str, basis: Basis, field: Field, type_: Any) -> str:
+    async def partner_of(
+        self, key: str, basis: Basis, field: Field, type_: Any, trail: Trail
+    ) -> str:
         """A related partner on the basis; on a day it does not hold, as it is on record."""
-        found = await self.one(type_, "partners", self.partner_versions(key, basis), basis, field)
+        versions = self.partner_versions(key, basis)
+        found = await self.one(type_, "partners", versions, basis, field, trail)
         if basis.window is None:
             return found
         on_record = basis.on_record()
-        instead = await self.one(
-            type_, "partners", self.partner_versions(key, on_record), on_record, field
-        )
+        versions = self.partner_versions(key, on_record)
+        instead = await self.one(type_, "partners", versions, on_record, field, trail)
         return f"coalesce({found}, {instead})"
 
     # -- connections --------------------------------------------------------------------
@@ -428,12 +497,15 @@ class Planner:
         table: str,
         where: Callable[[str], str],
         basis: Basis,
+        trail: Trail,
     ) -> str:
         """A page of the rows `where` picks, in key order, as the connection asked for."""
         size, paging, after, before = self.paging(field.arguments)
         row, page = next(self.names), next(self.names)
         node_type = object_type(type_.fields["nodes"].type)
         edge_type = object_type(type_.fields["edges"].type)
+        nodes_trail = (*trail, *_list_of(type_.fields["nodes"].type))
+        edges_trail = (*trail, *_list_of(type_.fields["edges"].type))
         columns: list[str] = []
         pairs: list[tuple[str, str]] = []
         keep = f"{page}.rn <= {size}"
@@ -447,7 +519,8 @@ class Planner:
                 paged = True
                 column = f"j{len(columns)}"
                 columns.append(
-                    f"{await self.object(node_type, row, basis, part.details)} AS {column}"
+                    f"{await self.object(node_type, row, basis, part.details, nodes_trail)}"
+                    f" AS {column}"
                 )
                 pairs.append((response, self.sql.array(f"{page}.{column}", keep, order)))
             elif part.name == "edges":
@@ -460,7 +533,10 @@ class Planner:
                         edge.append((edge_response, cursor))
                     else:
                         column = f"j{len(columns)}"
-                        node = await self.object(node_type, row, basis, edge_part.details)
+                        node_trail = (*edges_trail, edge_type.fields[edge_part.name].type)
+                        node = await self.object(
+                            node_type, row, basis, edge_part.details, node_trail
+                        )
                         columns.append(f"{node} AS {column}")
                         value = (
                             f"{page}.{column}" if self.sql.postgres else f"json({page}.{column})"
@@ -532,6 +608,7 @@ class Planner:
     async def root(self, field: Field) -> str:
         arguments = field.arguments
         target = object_type(self.info.return_type)
+        trail = (self.info.return_type,)
         when = When(
             arguments.get("asOf"),
             arguments.get("during"),
@@ -543,23 +620,23 @@ class Planner:
             key = self.bind(arguments["key"])
             if field.name == "partner":
                 where = self.partner_versions(key, basis)
-                return await self.one(target, "partners", where, basis, field)
+                return await self.one(target, "partners", where, basis, field, trail)
 
             def program(row: str) -> str:
                 return f"{row}.key = {key} AND {_on_basis(self.sql, row, basis)}"
 
-            return await self.one(target, "programs", program, basis, field)
+            return await self.one(target, "programs", program, basis, field, trail)
         if field.name == "partners":
             basis = await root_basis(self.info, when)  # type: ignore[arg-type]
             return await self.connection(
-                field, target, "partners", self.partners_where(arguments, basis), basis
+                field, target, "partners", self.partners_where(arguments, basis), basis, trail
             )
         if field.name == "programs":
             if arguments.get("status") == "concluded" and (when.as_of or when.during):
                 raise NotCompilable("concluded programs on a day answer on the record")
             basis = await root_basis(self.info, when)  # type: ignore[arg-type]
             return await self.connection(
-                field, target, "programs", self.programs_where(arguments, basis), basis
+                field, target, "programs", self.programs_where(arguments, basis), basis, trail
             )
         raise NotCompilable(field.name)
 
@@ -625,7 +702,16 @@ class Planner:
 ROOTS = frozenset({"partner", "partners", "program", "programs"})
 
 
-async def compiled_root(executor: Any, info: GraphQLResolveInfo[Any], field: Field) -> Any:
+@dataclass(frozen=True)
+class Compiled:
+    """A root field's answer as its statement gave it, and the fields left to the resolvers
+    (their places in it hold the rows they are asked of)."""
+
+    answer: Any
+    deferred: list[Deferred]
+
+
+async def compiled_root(executor: Any, info: GraphQLResolveInfo[Any], field: Field) -> Compiled:
     """The root field's answer from one SQL statement; NotCompilable if it cannot be."""
     context = info.context
     postgres = context.services.engine.dialect.name == "postgresql"
@@ -642,12 +728,36 @@ async def compiled_root(executor: Any, info: GraphQLResolveInfo[Any], field: Fie
             raise
         # SQLite parses at most about a hundred nested levels; deeper answers are resolved.
         raise NotCompilable("too deep for SQLite") from None
-    return None if answer is None else msgspec.json.decode(answer)
+    decoded = None if answer is None else msgspec.json.decode(answer)
+    return Compiled(decoded, planner.deferred)
+
+
+def response_order(data: Any, path: list[str | int] | None) -> tuple[int, ...]:
+    """Where a path falls in the answer, as the places of its steps (as far as it is there)."""
+    places = []
+    for step in path or ():
+        if isinstance(data, dict) and step in data:
+            places.append(list(data).index(step))
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            places.append(step)
+        else:
+            break
+        data = data[step]
+    return tuple(places)
 
 
 class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
     """Answers the root fields of a query it can compile with one statement each, and the
     rest (and any field whose arguments the resolvers would refuse) with the resolvers."""
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """Errors in the order of the places they concern in the answer: the order they were
+        raised in depends on when each database read came back, and an answer (kept, tagged,
+        compared with another path's) should not."""
+        errors = self.collected_errors.errors
+        if len(errors) > 1:
+            errors.sort(key=lambda error: response_order(data, error.path))
+        return super().build_response(data)
 
     def execute_field(
         self,
@@ -687,16 +797,20 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
                 definition, [d.node for d in field_details_list], parent_type, path
             )
             field = Field(first.node.name.value, arguments, field_details_list)
-            return await compiled_root(self, info, field)
+            compiled = await compiled_root(self, info, field)
         except (NotCompilable, GraphQLError, DomainError):
-            pass  # the resolvers answer, with the error they give, if any
+            compiled = None  # the resolvers answer, with the error they give, if any
         except Exception as error:
             self.handle_field_error(error, definition.type, field_details_list, path)
             return None
+        if compiled is not None:
+            if compiled.deferred and compiled.answer is not None:
+                return await graft(self, compiled, definition.type, field_details_list, path)
+            return compiled.answer
         found = super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
         return await found if self.is_awaitable(found) else found
 
 
-__all__ = ["ROOTS", "CompilingExecutor", "Field", "NotCompilable", "compiled_root"]
+__all__ = ["ROOTS", "Compiled", "CompilingExecutor", "Field", "NotCompilable", "compiled_root"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Client
+from tests.api.conftest import BEARER, Client
 from tests.api.test_no_n_plus_one import counting
 
 RECORDED = "id position certain recordedAt __typename"
@@ -24,7 +24,7 @@ RECORDED = "id position certain recordedAt __typename"
 def client(client: Client) -> Client:
     """The API with a cost budget the whole tree below fits in: these tests compare two ways
     of answering over all of the seed, not what the budget admits (tests/api/test_cost.py)."""
-    client.services.settings = replace(client.services.settings, max_query_cost=10**7)
+    client.services.settings = replace(client.services.settings, max_query_cost=10**9)
     return client
 
 
@@ -97,27 +97,48 @@ RESOLVED = {
 }
 
 
-async def fresh(client: Client, query: str, variables: dict[str, Any] | None) -> Any:
+async def fresh(
+    client: Client, query: str, variables: dict[str, Any] | None, role: str | None = None
+) -> Any:
     """An answer computed now, not one kept from before."""
-    body = {"query": query, "variables": variables or {}}
-    response = await client.http.post("/graphql", json=body, headers={"cache-control": "no-cache"})
-    return response.json()
+    return (await answer_bytes(client, query, variables, role))[1].json()
 
 
-async def both(client: Client, query: str, variables: dict[str, Any] | None = None) -> Any:
-    """The compiled answer, after checking it equals the resolvers' answer."""
+async def answer_bytes(
+    client: Client,
+    query: str,
+    variables: dict[str, Any] | None,
+    role: str | None = None,
+    operation: str | None = None,
+) -> tuple[bytes, Any]:
+    body = {"query": query, "variables": variables or {}, "operationName": operation}
+    headers = {"cache-control": "no-cache", **(BEARER[role] if role else {})}
+    response = await client.http.post("/graphql", json=body, headers=headers)
+    return response.content, response
+
+
+async def both(
+    client: Client,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    role: str | None = None,
+    compiled_part: bool = True,
+    operation: str | None = None,
+) -> Any:
+    """The compiled answer, after checking it is byte for byte the resolvers' answer."""
     settings = client.services.settings
     with counting(client.services) as statements:
-        compiled = await fresh(client, query, variables)
-    if "errors" not in compiled and query not in RESOLVED:
+        compiled, response = await answer_bytes(client, query, variables, role, operation)
+    answer = response.json()
+    if compiled_part and "errors" not in answer and query not in RESOLVED:
         assert any("json_" in statement for statement in statements), query
     client.services.settings = replace(settings, compile_reads=False)
     try:
-        resolved = await fresh(client, query, variables)
+        resolved, _ = await answer_bytes(client, query, variables, role, operation)
     finally:
         client.services.settings = settings
-    assert compiled == resolved, query
-    return compiled
+    assert compiled.decode() == resolved.decode(), query
+    return answer
 
 
 async def keys_of(client: Client) -> tuple[list[str], list[str], list[str]]:
@@ -220,3 +241,94 @@ async def test_one_statement_per_root_field(client: Client) -> None:
     statements = [s for s in statements if s != "BEGIN"]
     assert len([s for s in statements if "json" in s.lower()]) == 2
     assert len(statements) == 3  # and the head
+
+
+# Fields the resolvers answer inside compiled ones, placed between compiled fields so that
+# where their answers are grafted (and in what order) shows.
+PROVENANCE = (
+    "provenance(first: 2) { totalCount nodes { position type streamId reason actor"
+    " source { document section } } pageInfo { hasNextPage endCursor } }"
+)
+HISTORY = "history(first: 3) { totalCount nodes { position validFrom validTo eventType madeBy { type } } }"
+ROLES = (
+    "roles(last: 3) { totalCount nodes { title since until certain holder { key } body { key } } }"
+)
+MIXED_PARTNER = (
+    f"key source {{ document section }} name {PROVENANCE} kind {HISTORY} {ROLES}"
+    " officeholders { totalCount } bodies { nodes { key name size } }"
+    " activities(first: 3) { totalCount nodes { key on } } commitments { totalCount } certain"
+)
+MIXED_PROGRAM = (
+    f"key source {{ document }} partners(first: 3) {{ nodes {{ since until partner {{ key }} }} }} name"
+    f" activities {{ totalCount }} lead {{ key {PROVENANCE} name }} status"
+)
+MIXED_MEMBERSHIP = (
+    f"membershipId {ROLES} since member {{ key {MIXED_PARTNER} programs"
+    f"{connection(MIXED_PROGRAM, 'first: 3')} }} provenance {{ totalCount }} until"
+)
+MIXED_TREE = (
+    f"{MIXED_PARTNER} members{connection(MIXED_MEMBERSHIP, 'first: 3')}"
+    f" memberships {{ edges {{ cursor node {{ {MIXED_MEMBERSHIP} }} }} }}"
+    f" programs{connection(MIXED_PROGRAM)}"
+)
+
+# Fields the resolvers answer refusing their arguments: the error nulls the nearest nullable
+# place above them, as it does on the resolvers' path.
+MIXED_ERRORS = [
+    '{ partner(key: "c40") { key members(first: 2) { nodes { membershipId'
+    " roles(first: -1) { totalCount } } } } }",
+    "{ programs(first: 3) { nodes { key provenance(first: -1) { totalCount } } } }",
+    '{ a: partner(key: "c40") { key provenance(last: 1, first: 1) { totalCount } name }'
+    ' b: partner(key: "tokyo") { key history(after: "?") { totalCount } } }',
+    '{ partner(key: "c40") { key members(first: 2) { edges { node { membershipId'
+    ' member { key roles(asOf: "2010-01-01", during: "2010") { totalCount } } } } } } }',
+]
+
+
+@pytest.mark.parametrize("basis", BASES)
+async def test_compiled_and_resolved_parts_answer_alike(client: Client, basis: str) -> None:
+    networks, partners, programs = await keys_of(client)
+    args = f", {basis}" if basis else ""
+    queries = [
+        f"{{ partners{connection(MIXED_TREE, ', '.join(['first: 8', basis]).strip(', '))} }}",
+        f"{{ programs{connection(MIXED_PROGRAM, basis)} }}",
+        *(
+            f'{{ partner(key: "{key}"{args}) {{ {MIXED_TREE} }} }}'
+            for key in [*networks[:2], *partners[:: max(1, len(partners) // 4)]]
+        ),
+        *(
+            f'{{ program(key: "{key}"{args}) {{ {MIXED_PROGRAM} }} }}'
+            for key in programs[:: max(1, len(programs) // 3)]
+        ),
+    ]
+    for query in queries:
+        # Anonymous callers are refused `actor` (an error at each one); auditors see it.
+        refused = await both(client, query)
+        seen = await both(client, query, role="auditor")
+        assert "errors" not in seen, seen["errors"]
+        assert seen["data"] != refused["data"] or "actor" not in str(seen)
+
+
+async def test_errors_in_resolved_parts_answer_alike(client: Client) -> None:
+    for query in MIXED_ERRORS:
+        answer = await both(client, query)
+        assert answer["errors"], query
+
+
+async def test_resolved_parts_add_their_own_batched_statements(client: Client) -> None:
+    """The compiled part stays one statement per root field; each field the resolvers answer
+    adds its loaders' statements once per level, not once per object."""
+    plain = "{ partners(kind: NETWORK) { nodes { key members { nodes { member { key } } } } } }"
+    mixed = (
+        "{ partners(kind: NETWORK) { nodes { key provenance { totalCount } members { nodes {"
+        " member { key source { document } } } } } } }"
+    )
+    counts = []
+    for query in (plain, mixed):
+        with counting(client.services) as statements:
+            answer = await fresh(client, query, None)
+        assert "errors" not in answer
+        statements = [s for s in statements if s != "BEGIN"]
+        assert len([s for s in statements if "json_" in s]) == 1
+        counts.append(len(statements))
+    assert counts[1] - counts[0] <= 4, counts
