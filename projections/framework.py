@@ -91,6 +91,8 @@ class Projector(ABC):
     """The event classes `fold` folds; every other event passes this projector by."""
     handled: ClassVar[frozenset[str]]
     """The type names of `handles`, as the log spells them."""
+    folds_in_database: ClassVar[bool] = False
+    """Whether `fold_in_database` can fold a rebuild from scratch in the database alone."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -446,17 +448,43 @@ async def _fold_from_scratch(
     *,
     in_database: bool = True,
 ) -> int:
-    """Fold the log up to `until` into empty tables: first the projectors that fold in the
-    database alone (with `in_database`), then the others in Python, every open version kept
-    in memory: each page (one transaction) writes the versions it finished; the versions
-    open at the end are written last. Returns the events read and folded in Python."""
-    backend = backend_of(store.engine)
-    if in_database:
-        projectors = await _fold_in_database(store, projectors, until)
-        if not projectors:
-            if progress is not None:
-                progress(until, until, 0.0)
-            return 0
+    """Fold the log up to `until` into empty tables: the projectors that fold in the
+    database alone (with `in_database`) there, while the others fold in Python beside them;
+    those that found the log not as their statements expect, in Python after. Returns the
+    events read and folded in Python."""
+    started = time.monotonic()
+    by_sql = [p for p in projectors if in_database and p.folds_in_database]
+    in_python = [p for p in projectors if p not in by_sql]
+    folding = asyncio.ensure_future(_fold_in_database(store, by_sql, until)) if by_sql else None
+    try:
+        folded = await _fold_in_python(store, in_python, until, page, progress, folding)
+        left = await folding if folding is not None else []
+    finally:
+        if folding is not None and not folding.done():  # a failure in the Python fold
+            folding.cancel()
+            with contextlib.suppress(BaseException):
+                await folding
+    if left:
+        folded += await _fold_in_python(store, left, until, page, progress, None)
+    if progress is not None:
+        progress(until, until, until / max(time.monotonic() - started, 1e-9))
+    return folded
+
+
+async def _fold_in_python(
+    store: EventStore,
+    projectors: Sequence[Projector],
+    until: int,
+    page: int,
+    progress: Progress | None,
+    beside: asyncio.Future[Any] | None,
+) -> int:
+    """Fold the log up to `until` into empty tables in Python, every open version kept in
+    memory: each page (one transaction) writes the versions it finished; the versions open
+    at the end are written last. While `beside` (a fold in the database) runs, the pages
+    wait in memory: on SQLite there is one writer at a time. Returns the events folded."""
+    if not projectors:
+        return 0
     working = [(projector, projector.rows()) for projector in projectors]
     interested: dict[str, list[tuple[Projector, Folded]]] = {}
     for projector, tables in working:
@@ -465,8 +493,10 @@ async def _fold_from_scratch(
     every = [table for _, tables in working for table in tables.values()]
     wanted = None if set(store.types.names()) <= interested.keys() else sorted(interested)
     decode = store.types.decode_text
+    backend = backend_of(store.engine)
     started, after, folded = time.monotonic(), 0, 0
     writing: asyncio.Future[None] | None = None
+    waiting: list[Sequence[tuple[Table, list[Version]]]] = []
     async with writing_connection(store.engine) as writer, backend.building(writer):
         try:
             while after < until:
@@ -484,20 +514,25 @@ async def _fold_from_scratch(
                     stamp = Logged(position, recorded_at, kind)
                     for projector, into in targets:
                         projector.fold(into, stamp, value)
-                finished = [(table.table, table.take_finished()) for table in every]
-                if writing is not None:
-                    await writing
-                # Written on another connection while the next page is read and folded.
-                writing = asyncio.ensure_future(_write_page(writer, finished))
+                waiting.append([(table.table, table.take_finished()) for table in every])
+                if beside is None or beside.done():
+                    if writing is not None:
+                        await writing
+                    # Written on another connection while the next page is read and folded.
+                    writing = asyncio.ensure_future(_write_pages(writer, waiting))
+                    waiting = []
                 # The open versions live to the end: the cyclic collector need not walk them
                 # again and again (they hold no cycles; what dies is freed as ever).
                 gc.freeze()
                 after, folded = batch[-1].position, folded + len(batch)
                 if progress is not None:
                     progress(after, until, after / max(time.monotonic() - started, 1e-9))
+            if beside is not None:
+                await beside
             if writing is not None:
                 await writing
             writing = None
+            await _write_pages(writer, waiting)
             opened = [
                 (table.table, sorted(table.take_open(), key=_IN_KEY_ORDER)) for table in every
             ]
@@ -511,8 +546,6 @@ async def _fold_from_scratch(
             if writing is not None:  # a failure while a page was being written
                 with contextlib.suppress(Exception):
                     await writing
-    if progress is not None and after < until:
-        progress(until, until, until / max(time.monotonic() - started, 1e-9))
     return folded
 
 
@@ -528,6 +561,13 @@ async def _fold_in_database(
                 if not await projector.fold_in_database(writer, store.types, until):
                     left.append(projector)
     return left
+
+
+async def _write_pages(
+    connection: AsyncConnection, pages: Sequence[Sequence[tuple[Table, list[Version]]]]
+) -> None:
+    for rows in pages:
+        await _write_page(connection, rows)
 
 
 async def _write_page(

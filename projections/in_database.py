@@ -147,3 +147,57 @@ async def current_versions_only(
 
 def columns(table: Table) -> str:
     return ", ".join(f'"{column.name}"' for column in table.columns)
+
+
+async def started_once(connection: AsyncConnection, events: str, started: str) -> bool:
+    """Whether no key of `events` (a query of key, position, type, recorded_at rows) starts
+    twice: the statements of `versions` are written for one start a key, as the rules give."""
+    twice = (
+        f"SELECT key FROM ({events}) e WHERE type = '{started}' GROUP BY key HAVING count(*) > 1"
+    )
+    return (await connection.exec_driver_sql(twice)).first() is None
+
+
+def versions(
+    sql: Dialect,
+    events: str,
+    log: str,
+    *,
+    started: str,
+    sets: Sequence[str],
+    retracted: str,
+    own: Sequence[str],
+) -> str:
+    """A SELECT of the row versions, in a versioned table's column order, that `Rows` gives
+    for keyed records folded thus: `started` opens a key's one version; each later event of
+    the key but `retracted` closes it and opens the next, whose valid end is the event's own
+    `until` (none: open) and whose start (`since`) and values come from the last of `sets`
+    so far; `retracted` closes it for good, and later events pass by (as do those before
+    the start).
+
+    `events`: a query of (key, position, type, recorded_at), every event of every key;
+    `log`: a table of the events by position with their `since`, `until` and values;
+    `own`: the table's own columns, each an expression over `s` (the key's start) or `f`
+    (the event that set the values).
+    """
+    # One pass of window functions over narrow rows, by key in log order: where the record
+    # period ends (the key's next event), which start the event follows, which event set the
+    # values and start it carries, and the last retraction so far; then the wide values
+    # looked up by position.
+    return f"""
+WITH p AS (
+  SELECT key, position, type,
+    lead(position) OVER w AS record_to,
+    lead(recorded_at) OVER w AS recorded_to,
+    max(CASE WHEN type = '{started}' THEN position END) OVER w AS start_at,
+    max(CASE WHEN type IN ({quoted(sets)}) THEN position END) OVER w AS set_at,
+    max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at
+  FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
+)
+SELECT p.key, {", ".join(sql.period_start("f.since"))}, {", ".join(sql.period_end("c.until"))},
+  c.position, 0, p.record_to, c.recorded_at, p.recorded_to, c.type, {", ".join(own)}
+FROM p
+JOIN {log} c ON c.position = p.position
+JOIN {log} f ON f.position = p.set_at
+JOIN {log} s ON s.position = p.start_at
+WHERE p.type <> '{retracted}' AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)"""

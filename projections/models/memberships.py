@@ -16,11 +16,12 @@ from domain.events import (
 from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
 from projections.in_database import (
-    Dialect,
     columns,
     current_versions_only,
     dialect_of,
     extracted,
+    started_once,
+    versions,
 )
 from projections.models.metadata import read_metadata
 from projections.versions import Rows, Stamp, as_text, valid_end, valid_period, versioned_table
@@ -53,6 +54,8 @@ class MembershipsProjector(Projector):
     handles = frozenset(
         {MembershipStarted, MembershipEnded, MembershipCorrected, MembershipRetracted}
     )
+
+    folds_in_database = True
 
     def touches(self, decoded: Any) -> list[Touch]:
         return [("memberships", "key", decoded.membership_id)]
@@ -94,12 +97,18 @@ class MembershipsProjector(Projector):
             return False
         table = self.tables["memberships"]
         async with extracted(connection, "membership_log", names, until, _FIELDS) as log:
-            twice = (
-                f"SELECT key FROM {log} WHERE type = '{STARTED}' GROUP BY key HAVING count(*) > 1"
-            )
-            if (await connection.exec_driver_sql(twice)).first() is not None:
+            events = f"SELECT key, position, type, recorded_at FROM {log}"
+            if not await started_once(connection, events, STARTED):
                 return False
-            select = _versions(dialect_of(connection), log)
+            select = versions(
+                dialect_of(connection),
+                events,
+                log,
+                started=STARTED,
+                sets=[STARTED, CORRECTED],
+                retracted=RETRACTED,
+                own=["s.member", "s.network", "f.notes"],
+            )
             await connection.exec_driver_sql(
                 f'INSERT INTO "{table.name}" ({columns(table)}) {select}'
             )
@@ -114,35 +123,8 @@ _FIELDS = {
     "member": ("member", "text"),
     "network": ("network", "text"),
 }
-
-
-def _versions(sql: Dialect, log: str) -> str:
-    # One pass of window functions over narrow rows, by key in log order: where the record
-    # period ends (the key's next event), which start the event follows, which start or
-    # correction set the notes and start it carries, and the last retraction so far; then
-    # the wide values looked up by position.
-    return f"""
-WITH p AS (
-  SELECT position, type,
-    lead(position) OVER w AS record_to,
-    max(CASE WHEN type = '{STARTED}' THEN position END) OVER w AS start_at,
-    max(CASE WHEN type <> '{ENDED}' THEN position END) OVER w AS set_at,
-    max(CASE WHEN type = '{RETRACTED}' THEN position END) OVER w AS retracted_at
-  FROM {log} WINDOW w AS (PARTITION BY key ORDER BY position)
-)
-SELECT c.key, {", ".join(sql.period_start("f.since"))}, {", ".join(sql.period_end("c.until"))},
-  c.position, 0, p.record_to, c.recorded_at, n.recorded_at, c.type,
-  s.member, s.network, f.notes
-FROM p
-JOIN {log} c ON c.position = p.position
-JOIN {log} f ON f.position = p.set_at
-JOIN {log} s ON s.position = p.start_at
-LEFT JOIN {log} n ON n.position = p.record_to
-WHERE p.type <> '{RETRACTED}' AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)"""
-
-
-STARTED, ENDED, RETRACTED = (
+STARTED, CORRECTED, RETRACTED = (
     MembershipStarted.__name__,
-    MembershipEnded.__name__,
+    MembershipCorrected.__name__,
     MembershipRetracted.__name__,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
     PartnerJoinedProgram,
@@ -14,7 +15,17 @@ from domain.events import (
     ProgramLaunched,
     ProgramRetracted,
 )
+from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
+from projections.in_database import (
+    columns,
+    current_versions_only,
+    dialect_of,
+    extracted,
+    quoted,
+    started_once,
+    versions,
+)
 from projections.models.metadata import read_metadata
 from projections.versions import Stamp, as_text, valid_end, valid_period, versioned_table
 
@@ -69,6 +80,7 @@ class ProgramsProjector(Projector):
     )
 
     BY = {"program_partners": ("program",)}
+    folds_in_database = True
 
     def touches(self, decoded: Any) -> list[Touch]:
         match decoded:
@@ -107,3 +119,77 @@ class ProgramsProjector(Projector):
                 members.revise(decoded.participation_id, valid_end(decoded.until), event)
             case _:
                 self.unhandled(decoded)
+
+    async def fold_in_database(
+        self, connection: AsyncConnection, types: EventTypes, until: int
+    ) -> bool:
+        """`fold` over the log up to `until` as two INSERT ... SELECTs (projections.in_database
+        .versions): programs as their launches, corrections, conclusions and retractions give
+        them; a partner's participation from joining, ended by leaving or by the first
+        retraction of its program after it joined. Only where each program is launched once
+        and each participation joined once."""
+        names = sorted(self.handled)
+        if not await current_versions_only(connection, types, names, until):
+            return False
+        sql = dialect_of(connection)
+        async with extracted(connection, "program_log", names, until, _FIELDS) as log:
+            programs = (
+                f"SELECT key, position, type, recorded_at FROM {log}"
+                f" WHERE type IN ({quoted(_PROGRAM_EVENTS)})"
+            )
+            # A participation's events, and the retractions of its program after it joined.
+            participations = (
+                f"SELECT participation AS key, position, type, recorded_at FROM {log}"
+                f" WHERE type IN ('{JOINED}', '{LEFT}')"
+                f" UNION ALL SELECT j.participation, r.position, r.type, r.recorded_at"
+                f" FROM {log} j JOIN {log} r ON r.type = '{RETRACTED}' AND r.key = j.program"
+                f" AND r.position > j.position WHERE j.type = '{JOINED}'"
+            )
+            if not (
+                await started_once(connection, programs, LAUNCHED)
+                and await started_once(connection, participations, JOINED)
+            ):
+                return False
+            for table, events, started, sets, own in (
+                (
+                    self.tables["programs"],
+                    programs,
+                    LAUNCHED,
+                    [LAUNCHED, CORRECTED],
+                    [f"f.{name}" for name in _PROGRAM_VALUES],
+                ),
+                (
+                    self.tables["program_partners"],
+                    participations,
+                    JOINED,
+                    [JOINED],
+                    ["s.program", "s.partner"],
+                ),
+            ):
+                select = versions(
+                    sql, events, log, started=started, sets=sets, retracted=RETRACTED, own=own
+                )
+                await connection.exec_driver_sql(
+                    f'INSERT INTO "{table.name}" ({columns(table)}) {select}'
+                )
+        return True
+
+
+_PROGRAM_VALUES = ["name", "field", "kind", "topics", "lead", "network", "description"]
+_FIELDS = {
+    "key": ("key", "text"),
+    "participation": ("participation_id", "text"),
+    "program": ("program", "text"),
+    "partner": ("partner", "text"),
+    "since": ("since", "text"),
+    "until": ("until", "text"),
+    **{name: (name, "json" if name == "topics" else "text") for name in _PROGRAM_VALUES},
+}
+LAUNCHED, CORRECTED, RETRACTED, JOINED, LEFT = (
+    ProgramLaunched.__name__,
+    ProgramCorrected.__name__,
+    ProgramRetracted.__name__,
+    PartnerJoinedProgram.__name__,
+    PartnerLeftProgram.__name__,
+)
+_PROGRAM_EVENTS = [LAUNCHED, CORRECTED, ProgramConcluded.__name__, RETRACTED]
