@@ -44,16 +44,13 @@ class Dialect:
         return f"date({month} || '-01', '+1 month', '-1 day')"
 
     def period_start(self, since: str) -> list[str]:
-        """valid_from, valid_from_lo, valid_from_hi for a partial date's text ('unknown': an
-        unknown start), as projections.versions.valid_period gives them."""
+        """valid_from, valid_from_lo, valid_from_hi for a partial date's text ('unknown' or
+        NULL: an unknown start), as projections.versions.valid_period gives them."""
+        unknown = f"{since} IS NULL OR {since} = 'unknown'"
         return [
-            f"CASE WHEN {since} = 'unknown' THEN NULL ELSE {since} END",
-            self.day(
-                f"CASE WHEN {since} = 'unknown' THEN '{self.earliest}' ELSE {self.first(since)} END"
-            ),
-            self.day(
-                f"CASE WHEN {since} = 'unknown' THEN '{self.latest}' ELSE {self.last(since)} END"
-            ),
+            f"CASE WHEN {unknown} THEN NULL ELSE {since} END",
+            self.day(f"CASE WHEN {unknown} THEN '{self.earliest}' ELSE {self.first(since)} END"),
+            self.day(f"CASE WHEN {unknown} THEN '{self.latest}' ELSE {self.last(since)} END"),
         ]
 
     def period_end(self, until: str) -> list[str]:
@@ -112,8 +109,9 @@ async def extracted(
     )
     try:
         await connection.exec_driver_sql(
-            f"INSERT INTO {name} SELECT position, type, recorded_at, {', '.join(values)}"
-            f" FROM {source} WHERE type IN ({quoted(types)}) AND position <= {int(until)}"
+            f"INSERT INTO {name} SELECT events.position, events.type, events.recorded_at,"
+            f" {', '.join(values)} FROM {source}"
+            f" WHERE events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
         )
         if sql.postgres:
             await connection.exec_driver_sql(f"ANALYZE {name}")
@@ -165,8 +163,9 @@ def versions(
     *,
     started: str,
     sets: Sequence[str],
-    retracted: str,
+    retracted: str | None,
     own: Sequence[str],
+    latest: Mapping[str, str] | None = None,
 ) -> str:
     """A SELECT of the row versions, in a versioned table's column order, that `Rows` gives
     for keyed records folded thus: `started` opens a key's one version; each later event of
@@ -178,8 +177,19 @@ def versions(
     `events`: a query of (key, position, type, recorded_at), every event of every key;
     `log`: a table of the events by position with their `since`, `until` and values;
     `own`: the table's own columns, each an expression over `s` (the key's start) or `f`
-    (the event that set the values).
+    (the event that set the values), or over an alias of `latest` (alias: type), the last
+    event of that type so far (NULL before the first).
     """
+    latest = latest or {}
+    # A record that cannot be retracted: a type no event has.
+    retracted = retracted or ""
+    lasts = "".join(
+        f",\n    max(CASE WHEN type = '{kind}' THEN position END) OVER w AS {alias}_at"
+        for alias, kind in latest.items()
+    )
+    joins = "".join(
+        f"\nLEFT JOIN {log} {alias} ON {alias}.position = p.{alias}_at" for alias in latest
+    )
     # One pass of window functions over narrow rows, by key in log order: where the record
     # period ends (the key's next event), which start the event follows, which event set the
     # values and start it carries, and the last retraction so far; then the wide values
@@ -191,7 +201,7 @@ WITH p AS (
     lead(recorded_at) OVER w AS recorded_to,
     max(CASE WHEN type = '{started}' THEN position END) OVER w AS start_at,
     max(CASE WHEN type IN ({quoted(sets)}) THEN position END) OVER w AS set_at,
-    max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at
+    max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at{lasts}
   FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
 )
 SELECT p.key, {", ".join(sql.period_start("f.since"))}, {", ".join(sql.period_end("c.until"))},
@@ -199,5 +209,5 @@ SELECT p.key, {", ".join(sql.period_start("f.since"))}, {", ".join(sql.period_en
 FROM p
 JOIN {log} c ON c.position = p.position
 JOIN {log} f ON f.position = p.set_at
-JOIN {log} s ON s.position = p.start_at
+JOIN {log} s ON s.position = p.start_at{joins}
 WHERE p.type <> '{retracted}' AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)"""

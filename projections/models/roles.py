@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, Integer, String, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import (
     BodyRegistered,
@@ -15,7 +16,16 @@ from domain.events import (
     RoleRetracted,
 )
 from domain.ids import body_key
+from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
+from projections.in_database import (
+    columns,
+    current_versions_only,
+    dialect_of,
+    extracted,
+    started_once,
+    versions,
+)
 from projections.models.metadata import read_metadata
 from projections.versions import Stamp, as_text, valid_end, valid_period, versioned_table
 
@@ -65,6 +75,8 @@ class RolesProjector(Projector):
         {RoleAssigned, RoleEnded, RoleCorrected, RoleRetracted, BodyRegistered, BodySizeRecorded}
     )
 
+    folds_in_database = True
+
     def touches(self, decoded: Any) -> list[Touch]:
         match decoded:
             case BodyRegistered() | BodySizeRecorded():
@@ -101,3 +113,100 @@ class RolesProjector(Projector):
                 rows["bodies"].revise(key, size, event)
             case _:
                 self.unhandled(decoded)
+
+    async def fold_in_database(
+        self, connection: AsyncConnection, types: EventTypes, until: int
+    ) -> bool:
+        """`fold` over the log up to `until` as two INSERT ... SELECTs (projections.in_database
+        .versions): roles as their assignments, ends, corrections and retractions give them;
+        bodies as registered, each size recorded a new version with the last size. Only
+        where each role is assigned once and each body registered once."""
+        names = sorted(self.handled)
+        if not await current_versions_only(connection, types, names, until):
+            return False
+        sql = dialect_of(connection)
+        async with extracted(connection, "role_log", names, until, _FIELDS) as log:
+            roles = (
+                f"SELECT key, position, type, recorded_at FROM {log}"
+                f" WHERE type IN ('{ASSIGNED}', '{ENDED}', '{CORRECTED}', '{RETRACTED}')"
+            )
+            bodies = (
+                f"SELECT network || '.' || body AS key, position, type, recorded_at FROM {log}"
+                f" WHERE type IN ('{REGISTERED}', '{SIZED}')"
+            )
+            if not (
+                await started_once(connection, roles, ASSIGNED)
+                and await started_once(connection, bodies, REGISTERED)
+            ):
+                return False
+            statements = [
+                (
+                    self.tables["roles"],
+                    versions(
+                        sql,
+                        roles,
+                        log,
+                        started=ASSIGNED,
+                        sets=[ASSIGNED, CORRECTED],
+                        retracted=RETRACTED,
+                        own=[f"f.{name}" for name in _ROLE_VALUES],
+                    ),
+                ),
+                (
+                    self.tables["bodies"],
+                    versions(
+                        sql,
+                        bodies,
+                        log,
+                        started=REGISTERED,
+                        sets=[REGISTERED],
+                        retracted=None,
+                        own=[
+                            "s.network",
+                            "s.body",
+                            "s.name",
+                            "s.description",
+                            "CAST(z.size AS INTEGER)",
+                            "z.as_of",
+                        ],
+                        latest={"z": SIZED},
+                    ),
+                ),
+            ]
+            for table, select in statements:
+                await connection.exec_driver_sql(
+                    f'INSERT INTO "{table.name}" ({columns(table)}) {select}'
+                )
+        return True
+
+
+# The role's own `position` field is kept as role_position: position is the log's.
+_ROLE_VALUES = [
+    "holder",
+    "network",
+    "body",
+    "role_position",
+    "holder_title",
+    "held_as_of",
+    "notes",
+]
+_FIELDS = {
+    "key": ("role_id", "text"),
+    "since": ("since", "text"),
+    "until": ("until", "text"),
+    **{name: (name, "text") for name in _ROLE_VALUES if name not in ("role_position", "notes")},
+    "role_position": ("position", "text"),
+    "notes": ("notes", "json"),
+    "name": ("name", "text"),
+    "description": ("description", "text"),
+    "size": ("size", "text"),
+    "as_of": ("as_of", "text"),
+}
+ASSIGNED, ENDED, CORRECTED, RETRACTED, REGISTERED, SIZED = (
+    RoleAssigned.__name__,
+    RoleEnded.__name__,
+    RoleCorrected.__name__,
+    RoleRetracted.__name__,
+    BodyRegistered.__name__,
+    BodySizeRecorded.__name__,
+)

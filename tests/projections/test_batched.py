@@ -98,7 +98,7 @@ async def test_events_appended_during_a_rebuild_are_folded_before_the_switch(
 
 
 # Projectors whose rebuild from scratch can run as SQL in the database (fold_in_database).
-IN_DATABASE = ["memberships", "programs"]
+IN_DATABASE = ["memberships", "programs", "roles"]
 
 
 async def test_folds_in_the_database_give_the_python_folds_digest(services: Services) -> None:
