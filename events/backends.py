@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import String, TypeEngine
 
-from events.tables import events, merkle_nodes
+from events.tables import events
 
 _BUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache while fresh tables are filled
 _BUILD_MEMORY = "256MB"  # PostgreSQL's maintenance_work_mem while fresh tables are indexed
@@ -52,25 +52,25 @@ class TreeRows(NamedTuple):
     """What one read of the Merkle tree gives (Backend.tree_rows)."""
 
     head: int
-    nodes: list[tuple[int, int, bytes]]  # level, idx, hash
+    subtrees: list[tuple[int, bytes | None]]  # position, the event's subtrees column
     hashes: list[tuple[int, str]]  # position, chain hash (hex)
 
     @classmethod
     def of(cls, rows: Iterable[Any]) -> TreeRows:
-        """From the statement's rows: a node's level, or -1 for an event and -2 for the
-        head, then an index or position, then a node's hash or an event's chain hash."""
-        head, nodes, hashes = 0, [], []
-        for kind, number, node, chain in rows:
-            if kind >= 0:
-                nodes.append((kind, number, bytes(node)))
+        """From the statement's rows: what the row is (an event's subtrees, an event's
+        chain hash, the head), a position, then the subtrees column or the chain hash."""
+        head, subtrees, hashes = 0, [], []
+        for kind, number, held, chain in rows:
+            if kind == _SUBTREES_ROW:
+                subtrees.append((number, None if held is None else bytes(held)))
             elif kind == _EVENT_ROW:
                 hashes.append((number, chain))
             else:
                 head = number or 0
-        return cls(head, nodes, hashes)
+        return cls(head, subtrees, hashes)
 
 
-_EVENT_ROW, _HEAD_ROW = -1, -2
+_SUBTREES_ROW, _EVENT_ROW, _HEAD_ROW = 0, -1, -2
 
 
 class LogRow(NamedTuple):
@@ -126,20 +126,11 @@ class Backend(ABC):
     ) -> None:
         """Write many rows of `table` in as few statements as the engine allows."""
 
-    async def insert_log(
-        self,
-        connection: AsyncConnection,
-        rows: Sequence[Mapping[str, Any]],
-        nodes: Sequence[tuple[int, int, bytes]],
-    ) -> None:
-        """Write rows of the events table and the Merkle tree nodes (level, idx, hash) they
-        complete, in as few round trips as the engine allows."""
-        await self.insert_many(connection, events, rows)
-        await self.write_rows(connection, merkle_nodes, nodes)
-
     @abstractmethod
-    async def tree_rows(self, connection: AsyncConnection, keys: Pairs, spans: Pairs) -> TreeRows:
-        """The rows of merkle_nodes with these (level, idx) keys, the chain hashes of the
+    async def tree_rows(
+        self, connection: AsyncConnection, holders: Sequence[int], spans: Pairs
+    ) -> TreeRows:
+        """The `subtrees` column of the events at these positions, the chain hashes of the
         events in these spans of leaves ([lo, hi): positions lo + 1 to hi), and the log's
         head position, in one statement of fixed text (so the engine plans it once)."""
 
@@ -237,8 +228,8 @@ _HEAD_AND_VERSION = (
 )
 # CROSS JOIN keeps the keys and spans the outer loop: each a search of the primary key.
 _SQLITE_TREE = (
-    "SELECT n.level, n.idx, n.hash, NULL FROM json_each(?) AS k CROSS JOIN merkle_nodes AS n"
-    " ON n.level = json_extract(k.value, '$[0]') AND n.idx = json_extract(k.value, '$[1]')"
+    f"SELECT {_SUBTREES_ROW}, e.position, e.subtrees, NULL"
+    " FROM json_each(?) AS k CROSS JOIN events AS e ON e.position = k.value"
     f" UNION ALL SELECT {_EVENT_ROW}, e.position, NULL, e.hash"
     " FROM json_each(?) AS s CROSS JOIN events AS e"
     " ON e.position > json_extract(s.value, '$[0]')"
@@ -346,13 +337,15 @@ class SQLite(Backend):
             page.append(LogRow(position, kind, version, data, moment))  # type: ignore[arg-type]
         return page
 
-    async def tree_rows(self, connection: AsyncConnection, keys: Pairs, spans: Pairs) -> TreeRows:
+    async def tree_rows(
+        self, connection: AsyncConnection, holders: Sequence[int], spans: Pairs
+    ) -> TreeRows:
         # Through the driver: one trip to its thread, where SQLAlchemy makes four (and its
         # BEGIN as many again); one statement reads a consistent snapshot on its own.
         driver = await _sqlite_driver(connection)
         with _driver_errors(_SQLITE_TREE, sqlite3.Error):
             rows = await driver.execute_fetchall(
-                _SQLITE_TREE, (json.dumps(keys), json.dumps(spans))
+                _SQLITE_TREE, (json.dumps(list(holders)), json.dumps(spans))
             )
         return TreeRows.of(rows)
 
@@ -433,10 +426,10 @@ _LOCK_AND_READ_HEAD = text(
     " last_version AS version FROM coop_lock_log_and_read_head(:lock_key, :stream_id)"
 ).columns(events.c.position, events.c.hash, events.c.recorded_at, column("version", Integer))
 _PG_TREE = (
-    "SELECT n.level, n.idx, n.hash, NULL FROM unnest($1::smallint[], $2::bigint[])"
-    " AS k(level, idx) JOIN merkle_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+    f"SELECT {_SUBTREES_ROW}, e.position, e.subtrees, NULL FROM unnest($1::bigint[])"
+    " AS k(position) JOIN events AS e ON e.position = k.position"
     f" UNION ALL SELECT {_EVENT_ROW}, e.position, NULL, e.hash"
-    " FROM unnest($3::bigint[], $4::bigint[]) AS s(lo, hi)"
+    " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
     " JOIN events AS e ON e.position > s.lo AND e.position <= s.hi"
     f" UNION ALL SELECT {_HEAD_ROW}, max(position), NULL, NULL FROM events"
 )
@@ -472,15 +465,6 @@ def _array_type(kind: TypeEngine[Any]) -> str:
     return "text" if isinstance(kind, String) else kind.compile(dialect=_PG_DIALECT)
 
 
-def _inserts_together(tables: Sequence[Table]) -> str:
-    parts, first = [], 1
-    for table in tables:
-        parts.append(unnest_insert(table, first))
-        first += len(table.columns)
-    written = ", ".join(f"written_{n} AS ({part})" for n, part in enumerate(parts[:-1]))
-    return f"WITH {written} {parts[-1]}"
-
-
 class PostgreSQL(Backend):
     """PostgreSQL: an advisory lock serialises appends; LISTEN/NOTIFY crosses processes."""
 
@@ -504,7 +488,8 @@ class PostgreSQL(Backend):
     ) -> None:
         if not rows:
             return
-        columns = tuple([row[c.name] for row in rows] for c in table.columns)
+        # A column a row does not name is NULL (an event's subtrees, where it holds none).
+        columns = tuple([row.get(c.name) for row in rows] for c in table.columns)
         await connection.exec_driver_sql(self._insert(table), columns)
 
     async def write_rows(
@@ -581,25 +566,9 @@ class PostgreSQL(Backend):
             statement = self._inserts[table.name] = unnest_insert(table)
         return statement
 
-    async def insert_log(
-        self,
-        connection: AsyncConnection,
-        rows: Sequence[Mapping[str, Any]],
-        nodes: Sequence[tuple[int, int, bytes]],
-    ) -> None:
-        """One statement: the events' INSERT in a WITH clause, then the nodes'."""
-        if not nodes:
-            await self.insert_many(connection, events, rows)
-            return
-        key = "events+merkle_nodes"
-        statement = self._inserts.get(key)
-        if statement is None:
-            statement = self._inserts[key] = _inserts_together([events, merkle_nodes])
-        columns = [[row[c.name] for row in rows] for c in events.columns]
-        columns += [list(values) for values in zip(*nodes, strict=True)]
-        await connection.exec_driver_sql(statement, tuple(columns))
-
-    async def tree_rows(self, connection: AsyncConnection, keys: Pairs, spans: Pairs) -> TreeRows:
+    async def tree_rows(
+        self, connection: AsyncConnection, holders: Sequence[int], spans: Pairs
+    ) -> TreeRows:
         # Through the driver: one round trip, the statement prepared once a connection,
         # where SQLAlchemy would begin a transaction first and roll it back after.
         import asyncpg
@@ -608,8 +577,7 @@ class PostgreSQL(Backend):
         with _driver_errors(_PG_TREE, asyncpg.PostgresError):
             rows = await driver.fetch(
                 _PG_TREE,
-                [level for level, _ in keys],
-                [idx for _, idx in keys],
+                list(holders),
                 [lo for lo, _ in spans],
                 [hi for _, hi in spans],
             )

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.backends import backend_of
 
 # The tables the migrations guard: what was written there is never edited or deleted.
-GUARDED = ("events", "idempotency_keys", "merkle_nodes", "checkpoints")
+GUARDED = ("events", "idempotency_keys", "checkpoints")
 
 
 def guard_names(engine: AsyncEngine) -> list[str]:

@@ -31,6 +31,12 @@ def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
+def leaf_hashes(inputs: Iterable[bytes]) -> list[bytes]:
+    """The leaf hashes of many inputs, in one pass (an append's batch)."""
+    sha256, prefix = hashlib.sha256, LEAF_PREFIX
+    return [sha256(prefix + data).digest() for data in inputs]
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     """SHA-256(0x01 ‖ left ‖ right): the hash of an interior node."""
     return hashlib.sha256(NODE_PREFIX + left + right).digest()
@@ -188,6 +194,35 @@ class Frontier:
             if level >= lowest:
                 completed.append(Node(level, index, merged))
         return completed
+
+    def completing(self, leaves: Sequence[bytes], lowest: int) -> list[bytes | None]:
+        """Add leaves (their hashes); for each, the hashes of the subtrees it completes at
+        level `lowest` (>= 2) and above, smallest first, joined (None where it completes
+        none). What `append` does, with no tuple made a node: an append's path."""
+        if lowest < 2:
+            raise ValueError(f"completing keeps subtrees of level 2 and above, not {lowest}")
+        hashes, size, sha256, prefix = self.hashes, self.size, hashlib.sha256, NODE_PREFIX
+        push, pop = hashes.append, hashes.pop
+        found: list[bytes | None] = [None] * len(leaves)
+        for number, leaf in enumerate(leaves):
+            size += 1
+            if size & 1:  # an odd leaf completes nothing but itself
+                push(leaf)
+                continue
+            node = sha256(prefix + pop() + leaf).digest()
+            if size & 3:  # half of the even ones complete one pair, nothing kept
+                push(node)
+                continue
+            kept = []
+            for level in range(2, (size & -size).bit_length()):  # one a trailing zero
+                node = sha256(prefix + pop() + node).digest()
+                if level >= lowest:
+                    kept.append(node)
+            push(node)
+            if kept:
+                found[number] = b"".join(kept)
+        self.size = size
+        return found
 
     def extend(self, leaves: Iterable[bytes], lowest: int = 0) -> list[Node]:
         """Add leaves; returns the subtrees they complete at level `lowest` and above."""

@@ -13,16 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from events.backends import backend_of
 from events.chain import canonical_json
 from events.model import AppendResult, RecordedEvent
+from events.tables import events
 
 
-async def insert_rows(
-    connection: AsyncConnection,
-    rows: Sequence[Mapping[str, Any]],
-    nodes: Sequence[tuple[int, int, bytes]] = (),
-) -> None:
-    """Write rows of the events table (values as `row_values` gives them) and the Merkle
-    tree nodes they complete (level, idx, hash), in one go."""
-    await backend_of(connection).insert_log(connection, rows, nodes)
+async def insert_rows(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write rows of the events table (values as `row_values` gives them, with the Merkle
+    tree's `subtrees` where they hold any), in one go. Every row names the same columns."""
+    await backend_of(connection).insert_many(connection, events, rows)
 
 
 def decode_json(text: str) -> dict[str, Any]:

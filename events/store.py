@@ -264,8 +264,7 @@ class EventStore:
             }
             row["hash"] = prev_hash = event_hash(**row)
             rows.append(row)
-        nodes = await self._tree.grow(connection, head, [row["hash"] for row in rows])
-        await insert_rows(connection, rows, nodes)
+        await insert_rows(connection, await self._with_subtrees(connection, head, rows))
         return [recorded_from_values(row) for row in rows]
 
     async def import_events(
@@ -301,11 +300,19 @@ class EventStore:
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
             rows = [row_values(event) for event in batch]
-            nodes = await self._tree.grow(connection, head, [event.hash for event in batch])
-            await insert_rows(connection, rows, nodes)
+            await insert_rows(connection, await self._with_subtrees(connection, head, rows))
             await _carry_idempotency_keys(connection, batch)
             await self._written(connection, batch)
         self._announced(result_of(batch))
+
+    async def _with_subtrees(
+        self, connection: AsyncConnection, head: Head, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """`rows` (following `head`), each with the Merkle tree's subtrees it completes."""
+        column = await self._tree.grow(connection, head, [row["hash"] for row in rows])
+        for row, subtrees in zip(rows, column, strict=True):
+            row["subtrees"] = subtrees
+        return rows
 
     async def _written(
         self, connection: AsyncConnection, recorded: Sequence[RecordedEvent]

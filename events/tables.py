@@ -14,7 +14,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    SmallInteger,
     String,
     Table,
     Text,
@@ -59,6 +58,12 @@ events = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The Merkle tree over the log (events/tree.py): the hashes of the complete subtrees of
+    # 16 leaves or more this event completes (the subtree at (level, idx) covers positions
+    # idx * 2**level + 1 to (idx + 1) * 2**level, so it is held by the event at the last of
+    # them), smallest first, 32 bytes each; NULL where it completes none (15 events in 16).
+    # Written with the event; not covered by its chain hash (it is derived from the hashes).
+    Column("subtrees", LargeBinary, nullable=True),
     Index("ix_events_stream_version", "stream_id", "stream_version", unique=True),
     Index("ix_events_type_position", "type", "position"),
     Index("ix_events_recorded_at", "recorded_at"),
@@ -73,19 +78,6 @@ idempotency_keys = Table(
     Column("request_digest", String(64), nullable=False),
     Column("first_position", BigInteger, nullable=False),
     Column("last_position", BigInteger, nullable=False),
-)
-
-# The Merkle tree over the log (events/tree.py): one row per complete subtree of 16 leaves
-# or more (level 4 and up; the smaller ones are hashed from the events' hashes when needed),
-# the subtree at (level, idx) covering positions idx * 2**level + 1 to (idx + 1) * 2**level.
-# Written in each append's transaction; never edited.
-merkle_nodes = Table(
-    "merkle_nodes",
-    metadata,
-    Column("level", SmallInteger, primary_key=True, autoincrement=False),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary(32), nullable=False),
-    sqlite_with_rowid=False,
 )
 
 # Signed tree heads (events/checkpoints.py), numbered in the order they were made; never

@@ -1,11 +1,13 @@
-"""The Merkle tree over the log (RFC 9162), kept as rows of its larger complete subtrees.
+"""The Merkle tree over the log (RFC 9162), kept in the log's own rows.
 
-Leaf i is event i's chain hash: leaf hash = SHA-256(0x00 ‖ bytes.fromhex(hash)). The node
-table keeps the complete subtrees of 2**LOWEST_KEPT leaves and more; each append writes, in
-its own transaction and statement, those its events complete (one row for every
-2**(LOWEST_KEPT - 1) events). A proof or a root reads, in one statement, the O(log n) kept
-subtrees it folds from and the chain hashes of the at most two runs of fewer than
-2**LOWEST_KEPT events under the smaller ones, which it hashes again; nothing rereads the log.
+Leaf i is event i's chain hash: leaf hash = SHA-256(0x00 ‖ bytes.fromhex(hash)). The tree's
+complete subtrees of 2**LOWEST_KEPT leaves and more are kept in the events table itself: the
+event that completes a subtree (its last leaf) holds its hash in its `subtrees` column, so
+an append writes them in the very statement that writes its events (one event in 16 holds
+any). A proof or a root reads, in one statement, the O(log n) kept subtrees it folds from
+(by the positions of the events that hold them: the primary key) and the chain hashes of
+the at most two runs of fewer than 2**LOWEST_KEPT events under the smaller ones, which it
+hashes again; nothing rereads the log.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from events.errors import StoreError
 from events.merkle import (
     Frontier,
     Key,
-    Node,
     Range,
     consistency_ranges,
     frontier_keys,
     inclusion_ranges,
     leaf_hash,
+    leaf_hashes,
     leaf_spans,
     lower_subtrees,
     needed,
@@ -36,17 +38,18 @@ from events.model import Head
 from events.tables import events
 
 LOWEST_KEPT = 4
-"""The node table keeps complete subtrees of 2**4 = 16 leaves and more: about one row for
-every 8 events, where keeping them all took two; a proof rereads at most 2 * 16 chain
-hashes for the smaller ones (bench/README.md has the costs of both)."""
+"""The log keeps complete subtrees of 2**4 = 16 leaves and more: one event in 16 holds any
+(32 bytes a subtree), where keeping them all took a hash an event; a proof rereads at most
+2 * 16 chain hashes for the smaller ones (bench/README.md has the costs of both)."""
+HASH_SIZE = 32
 
 
 LARGEST_LOG = 2**63 - 1  # positions are 64-bit: no tree is asked of beyond it
 
 
 class TreeIncomplete(StoreError):
-    """The tree cannot be made: the node table lacks subtrees the log's events should have
-    made, or the log lacks events under the smaller ones."""
+    """The tree cannot be made: the log's events lack subtrees they should hold, or the log
+    lacks events under the smaller ones."""
 
 
 class NoSuchProof(StoreError, ValueError):
@@ -58,10 +61,26 @@ def leaf_of(chain_hash: str) -> bytes:
     return leaf_hash(bytes.fromhex(chain_hash))
 
 
-def kept_nodes(frontier: Frontier, chain_hashes: Iterable[str]) -> list[Node]:
-    """Grow `frontier` by the events with these chain hashes; the subtrees they complete that
-    the node table keeps (rows of merkle_nodes: level, idx, hash)."""
-    return frontier.extend((leaf_of(value) for value in chain_hashes), LOWEST_KEPT)
+def kept_subtrees(frontier: Frontier, chain_hashes: Iterable[str]) -> list[bytes | None]:
+    """Grow `frontier` by the events with these chain hashes; for each event, what its
+    `subtrees` column holds: the hashes of the kept subtrees it completes, smallest first,
+    joined (None for the 15 events in 16 that complete none)."""
+    fromhex = bytes.fromhex
+    return frontier.completing(leaf_hashes(fromhex(value) for value in chain_hashes), LOWEST_KEPT)
+
+
+def holder(key: Key) -> int:
+    """The position of the event whose `subtrees` column holds this kept subtree (its last
+    leaf)."""
+    level, idx = key
+    return (idx + 1) << level
+
+
+def held(key: Key, column: bytes | None) -> bytes | None:
+    """The hash of subtree `key` in its holder's `subtrees` column (None if not there)."""
+    start = (key[0] - LOWEST_KEPT) * HASH_SIZE
+    found = column[start : start + HASH_SIZE] if column is not None else b""
+    return found if len(found) == HASH_SIZE else None
 
 
 class LogTree:
@@ -75,13 +94,13 @@ class LogTree:
 
     async def grow(
         self, connection: AsyncConnection, head: Head, hashes: Sequence[str]
-    ) -> list[Node]:
-        """The kept subtrees the events with these chain hashes, following `head`, complete:
-        rows of merkle_nodes (level, idx, hash)."""
+    ) -> list[bytes | None]:
+        """What the `subtrees` column of each of the events with these chain hashes,
+        following `head`, holds (`kept_subtrees`)."""
         frontier = await self._frontier(connection, head)
-        nodes = kept_nodes(frontier, hashes)
+        column = kept_subtrees(frontier, hashes)
         self._known = (frontier.size, hashes[-1], frontier)
-        return nodes
+        return column
 
     async def _frontier(self, connection: AsyncConnection, head: Head) -> Frontier:
         known = self._known
@@ -95,14 +114,16 @@ async def read_subtrees(
     connection: AsyncConnection, keys: Iterable[Key]
 ) -> tuple[int, dict[Key, bytes]]:
     """The log's head position, and the hashes of those of these complete subtrees the log
-    holds: the kept ones from the node table, the smaller ones hashed from the events' chain
-    hashes, all read in one statement."""
+    holds: the kept ones from the `subtrees` column of the events that hold them, the
+    smaller ones hashed from the events' chain hashes, all read in one statement."""
     wanted = sorted(set(keys))
     kept = [key for key in wanted if key[0] >= LOWEST_KEPT]
+    holders = sorted({holder(key) for key in kept})
     found = await backend_of(connection).tree_rows(
-        connection, kept, leaf_spans(wanted, LOWEST_KEPT)
+        connection, holders, leaf_spans(wanted, LOWEST_KEPT)
     )
-    nodes = {(level, idx): value for level, idx, value in found.nodes}
+    columns = dict(found.subtrees)
+    nodes = {key: value for key in kept if (value := held(key, columns.get(holder(key))))}
     leaves = {position - 1: _leaf_at(position, value) for position, value in found.hashes}
     nodes.update(lower_subtrees(wanted, LOWEST_KEPT, leaves))
     return found.head, nodes
@@ -128,7 +149,8 @@ def complete(nodes: dict[Key, bytes], keys: Iterable[Key]) -> dict[Key, bytes]:
             raise TreeIncomplete(f"the log lacks events among positions {first}-{last}")
         raise TreeIncomplete(
             f"the Merkle tree lacks the subtree over positions {first}-{last}"
-            f" (level {level}, index {idx}): the node table was altered since the log wrote it"
+            f" (level {level}, index {idx}): event {last} does not hold it, so the log was"
+            " altered since it wrote it"
         )
     return nodes
 

@@ -156,6 +156,7 @@ async def check_tree(services: Services) -> Check:
             "tree",
             Status.FAILED,
             f"the Merkle tree's nodes give the root {stored.hex()} for {head} events, but the"
-            f" log's hashes give {computed.hex()}: the node table was altered",
+            f" log's hashes give {computed.hex()}: the subtrees the events hold, or the"
+            " events under them, were altered",
         )
     return Check("tree", Status.OK, f"root {computed.hex()} over {head} events")

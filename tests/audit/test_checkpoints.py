@@ -20,8 +20,8 @@ from events.backends import backend_of
 from events.chain import event_hash
 from events.database import create_engine
 from events.merkle import Frontier, leaf_hash, verify_inclusion
-from events.tables import events, merkle_nodes
-from events.tree import kept_nodes
+from events.tables import events
+from events.tree import kept_subtrees
 from service.services import Services
 from service.signing import create_key_pair, load_public_key, load_signing_key
 from tests.audit.conftest import CORRECTION, HEAD, Coop, drop_guards
@@ -224,7 +224,7 @@ async def rewrite_chain(engine: AsyncEngine, position: int) -> None:
             if row.position == position:
                 values["data"] = values["data"].replace('"n1"', '"forged"')
             values["prev_hash"] = prev_hash
-            del values["hash"]
+            del values["hash"], values["subtrees"]  # the tree is left as it was
             prev_hash = event_hash(**values)
             await connection.execute(
                 events.update()
@@ -234,20 +234,15 @@ async def rewrite_chain(engine: AsyncEngine, position: int) -> None:
 
 
 async def rebuild_tree(engine: AsyncEngine) -> None:
-    """Make the node table match the rewritten log, guards dropped."""
+    """Make the subtrees the events hold match the rewritten log, guards dropped."""
     hashes = await chain_hashes(engine)
-    statements = (
-        ["DROP TRIGGER merkle_nodes_append_only ON merkle_nodes"]
-        if engine.dialect.name == "postgresql"
-        else ["DROP TRIGGER merkle_nodes_no_delete"]
-    )
+    await drop_guards(engine)
     async with engine.begin() as connection:
-        for statement in statements:
-            await connection.execute(text(statement))
-        await connection.execute(text("DELETE FROM merkle_nodes"))
-        nodes = kept_nodes(Frontier(), hashes)
-        await backend_of(connection).write_rows(connection, merkle_nodes, nodes)
-    await restore_guards(engine, "merkle_nodes")
+        for position, subtrees in enumerate(kept_subtrees(Frontier(), hashes), start=1):
+            await connection.execute(
+                events.update().where(events.c.position == position).values(subtrees=subtrees)
+            )
+    await restore_guards(engine, "events")
 
 
 async def restore_guards(engine: AsyncEngine, table: str) -> None:

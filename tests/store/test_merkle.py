@@ -210,6 +210,28 @@ def test_a_frontier_grown_in_batches_gives_every_complete_subtree_once(
     assert upper == [node for node in nodes if node.level >= 3]
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=8),
+    lowest=st.integers(2, 5),
+    seed=st.integers(0, 2**32),
+)
+def test_completing_gives_each_leaf_the_kept_subtrees_append_gives(
+    sizes: list[int], lowest: int, seed: int
+) -> None:
+    """The append's path (`completing`, batch by batch) against `append`, leaf by leaf."""
+    leaves = random_leaves(sum(sizes), seed)
+    fast, slow, start, found = Frontier(), Frontier(), 0, []
+    for count in sizes:
+        found += fast.completing(leaves[start : start + count], lowest)
+        start += count
+    expected = [b"".join(node.hash for node in slow.append(leaf, lowest)) for leaf in leaves]
+    assert found == [value or None for value in expected]
+    assert fast == slow
+    with pytest.raises(ValueError, match="level 2 and above"):
+        Frontier().completing(leaves, 1)
+
+
 def kept_and_reread(
     leaves: list[bytes], keys: set[tuple[int, int]], lowest: int
 ) -> dict[tuple[int, int], bytes]:

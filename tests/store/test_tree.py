@@ -1,5 +1,5 @@
-"""The tree as the store keeps it (the larger complete subtrees as rows, the smaller ones
-hashed again from the events' own hashes) gives RFC 9162's roots and proofs for every size,
+"""The tree as the store keeps it (the larger complete subtrees in the events' rows, the
+smaller ones hashed again from the events' own hashes) gives RFC 9162's roots and proofs for every size,
 every position and every pair of sizes, on every engine."""
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.merkle import Frontier
 from events.store import EventStore
-from events.tables import events, merkle_nodes
+from events.tables import events
 from events.tree import (
     LOWEST_KEPT,
     NoSuchProof,
+    holder,
     leaf_of,
     prove_consistency,
     prove_inclusion,
@@ -21,7 +23,7 @@ from events.tree import (
 from tests.store.kinds import ThingNamed, test_events
 from tests.store.test_merkle import consistency, mth, path
 
-# Batches that end inside, on and across the 16-leaf blocks the node table keeps.
+# Batches that end inside, on and across the 16-leaf blocks the log keeps.
 BATCHES = [1, 2, 13, 16, 1, 31, 5, 17, 3, 1]
 
 
@@ -42,14 +44,19 @@ async def leaves(engine: AsyncEngine, store: EventStore) -> list[bytes]:
     return await chain_leaves(engine)
 
 
-async def test_the_node_table_keeps_only_the_larger_subtrees(
+async def test_each_larger_subtree_is_held_by_the_event_that_completes_it(
     engine: AsyncEngine, leaves: list[bytes]
 ) -> None:
     async with engine.connect() as connection:
-        levels = (await connection.execute(select(merkle_nodes.c.level))).scalars().all()
-        count = await connection.scalar(select(func.count()).select_from(merkle_nodes))
-    assert min(levels) == LOWEST_KEPT
-    assert count == sum(len(leaves) >> level for level in range(LOWEST_KEPT, 8))
+        query = select(events.c.position, events.c.subtrees).where(events.c.subtrees.is_not(None))
+        held = {position: bytes(value) for position, value in await connection.execute(query)}
+        count = await connection.scalar(select(func.count()).select_from(events))
+    expected: dict[int, bytes] = {}
+    for node in Frontier().extend(leaves, LOWEST_KEPT):
+        position = holder((node.level, node.idx))
+        expected[position] = expected.get(position, b"") + node.hash
+    assert held == expected
+    assert len(held) == count // 2**LOWEST_KEPT
 
 
 async def test_every_root(engine: AsyncEngine, leaves: list[bytes]) -> None:
