@@ -417,7 +417,34 @@ class Planner:
             return await self.connection(
                 field, object_type(target), "programs", self.programs_of(row, own), own, trail
             )
+        if field.name == "source":
+            return self.source(field, object_type(target), row)
         raise NotCompilable(f"{type_.name}.{field.name}")
+
+    def source(self, field: Field, type_: GraphQLObjectType, row: str) -> str:
+        """Where the event that made this version says its fact came from (null: nowhere)."""
+        event, made = next(self.names), next(self.names)
+        if self.sql.postgres:
+            # The metadata parsed once per row, not once per value read from it.
+            source = f"CAST({event}.metadata AS json) -> 'source'"
+            document, section = f"({made}.s ->> 'document')", f"({made}.s ->> 'section')"
+        else:
+            source = f"json_extract({event}.metadata, '$.source')"
+            document = f"json_extract({made}.s, '$.document')"
+            section = f"json_extract({made}.s, '$.section')"
+        pairs = []
+        for response, part in self.fields(type_, field.details).items():
+            if part.name == "__typename":
+                pairs.append((response, f"'{type_.name}'"))
+            elif part.name in {"document", "section"}:
+                pairs.append((response, document if part.name == "document" else section))
+            else:
+                raise NotCompilable(part.name)
+        return self.sql.nested(
+            f"SELECT CASE WHEN {document} IS NOT NULL THEN {self.sql.object(pairs)} END"
+            f" FROM (SELECT {source} AS s FROM events {event}"
+            f" WHERE {event}.position = {row}.record_from) {made}"
+        )
 
     def programs_of(self, partner: str, basis: Basis) -> Callable[[str], str]:
         """The programs a partner takes part in or leads, each in its latest version."""

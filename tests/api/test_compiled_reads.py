@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from domain.events import PartnerRegistered
+from events.model import Metadata, SourceRef
 from tests.api.conftest import BEARER, Client
-from tests.api.test_no_n_plus_one import counting
+from tests.api.test_no_n_plus_one import counting, record
 
 RECORDED = "id position certain recordedAt __typename"
 
@@ -332,3 +334,23 @@ async def test_resolved_parts_add_their_own_batched_statements(client: Client) -
         assert len([s for s in statements if "json_" in s]) == 1
         counts.append(len(statements))
     assert counts[1] - counts[0] <= 4, counts
+
+
+async def test_sources_answer_alike(client: Client) -> None:
+    """`source` is compiled: events with a source, with one without a section, and without."""
+    store = client.services.store
+    await record(client.services, "s-", networks=1, members=2)
+    for key, source in (("s-a", SourceRef("a document")), ("s-b", SourceRef("b", "§ 2 «x»"))):
+        registered = PartnerRegistered(key=key, name=key, kind="city")
+        await store.append(f"partner:{key}", [registered], metadata=Metadata(source=source))
+    for key in ("s-a", "s-b", "s-net-0", "c40"):
+        answer = await both(
+            client,
+            f'{{ partner(key: "{key}") {{ source {{ __typename d: document section }}'
+            " memberships { nodes { source { section document } } }"
+            " members { nodes { source { document } member { source { section } } } } } }",
+        )
+        assert answer["data"]["partner"] is not None
+    with counting(client.services) as statements:
+        await fresh(client, '{ partner(key: "c40") { source { document } } }', None)
+    assert [s for s in statements if "events" in s and "json" not in s] == []
