@@ -1,7 +1,7 @@
 """A query part compiled and part resolved, in process: before and after per-subtree planning.
 
 Before per-subtree planning, a root field with any field the compiler cannot answer
-(here `provenance` and `source`) was answered whole by the resolvers; now the compiled
+(here `provenance` and `roles`) was answered whole by the resolvers; now the compiled
 part is one statement and only those fields go through the resolvers, grafted in. On one
 engine at a time it writes `bench/graphql.py`'s synthetic history (a smaller shape by
 default), builds the app in this process (`create_app`, no HTTP server: httpx's ASGI
@@ -45,10 +45,10 @@ from service.settings import Settings
 TREE = """query Mixed {{ {alias}: partners(kind: NETWORK, first: 10) {{ nodes {{ key name
   {extra_partner}
   members(first: 50) {{ nodes {{ membershipId since until
-    member {{ key name country {extra_member}
+    member {{ key name country source {{ document section }} {extra_member}
       programs(first: 20) {{ nodes {{ key name since }} }} }} }} }} }} }} }}"""
 RESOLVED_PARTNER = "provenance { totalCount nodes { position type } }"
-RESOLVED_MEMBER = "source { document section }"
+RESOLVED_MEMBER = "roles { totalCount nodes { title } }"
 
 
 def document(n: int, mixed: bool) -> str:
