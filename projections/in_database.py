@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -211,3 +212,56 @@ JOIN {log} c ON c.position = p.position
 JOIN {log} f ON f.position = p.set_at
 JOIN {log} s ON s.position = p.start_at{joins}
 WHERE p.type <> '{retracted}' AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)"""
+
+
+@dataclass(frozen=True)
+class Records:
+    """One versioned table as `versions` folds it: `events` a query over the projector's
+    temporary table (given as `{log}`), the rest as `versions` takes them."""
+
+    table: Table
+    events: str
+    started: str
+    sets: Sequence[str]
+    retracted: str | None
+    own: Sequence[str]
+    latest: Mapping[str, str] = field(default_factory=dict)
+
+
+async def fold_records(
+    connection: AsyncConnection,
+    types: EventTypes,
+    handled: frozenset[str],
+    until: int,
+    fields: Mapping[str, tuple[str, str]],
+    records: Sequence[Records],
+) -> bool:
+    """A projector's `fold_in_database` by `versions`: its events up to `until` parsed once
+    into a temporary table of `fields`, each of `records` written by one INSERT ... SELECT.
+    False, with nothing written, where an event is at an older schema version or a key
+    starts twice (the statements are written for the log the rules give)."""
+    names = sorted(handled)
+    if not await current_versions_only(connection, types, names, until):
+        return False
+    sql = dialect_of(connection)
+    name = f"{records[0].table.name}_log"
+    async with extracted(connection, name, names, until, fields) as log:
+        queries = [record.events.format(log=log) for record in records]
+        for record, events in zip(records, queries, strict=True):
+            if not await started_once(connection, events, record.started):
+                return False
+        for record, events in zip(records, queries, strict=True):
+            select = versions(
+                sql,
+                events,
+                log,
+                started=record.started,
+                sets=record.sets,
+                retracted=record.retracted,
+                own=record.own,
+                latest=record.latest,
+            )
+            await connection.exec_driver_sql(
+                f'INSERT INTO "{record.table.name}" ({columns(record.table)}) {select}'
+            )
+    return True

@@ -15,14 +15,7 @@ from domain.events import (
 )
 from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
-from projections.in_database import (
-    columns,
-    current_versions_only,
-    dialect_of,
-    extracted,
-    started_once,
-    versions,
-)
+from projections.in_database import Records, fold_records
 from projections.models.metadata import read_metadata
 from projections.versions import Rows, Stamp, as_text, valid_end, valid_period, versioned_table
 
@@ -92,27 +85,16 @@ class MembershipsProjector(Projector):
         record period ends at the next (LEAD); notes and start from the last start or
         correction before it, the end from the event itself (an end or a correction sets
         it, a start leaves it open). Only where each membership starts once."""
-        names = sorted(self.handled)
-        if not await current_versions_only(connection, types, names, until):
-            return False
-        table = self.tables["memberships"]
-        async with extracted(connection, "membership_log", names, until, _FIELDS) as log:
-            events = f"SELECT key, position, type, recorded_at FROM {log}"
-            if not await started_once(connection, events, STARTED):
-                return False
-            select = versions(
-                dialect_of(connection),
-                events,
-                log,
-                started=STARTED,
-                sets=[STARTED, CORRECTED],
-                retracted=RETRACTED,
-                own=["s.member", "s.network", "f.notes"],
-            )
-            await connection.exec_driver_sql(
-                f'INSERT INTO "{table.name}" ({columns(table)}) {select}'
-            )
-        return True
+        events = "SELECT key, position, type, recorded_at FROM {log}"
+        memberships = Records(
+            self.tables["memberships"],
+            events,
+            started=STARTED,
+            sets=[STARTED, CORRECTED],
+            retracted=RETRACTED,
+            own=["s.member", "s.network", "f.notes"],
+        )
+        return await fold_records(connection, types, self.handled, until, _FIELDS, [memberships])
 
 
 _FIELDS = {

@@ -17,15 +17,7 @@ from domain.events import (
 )
 from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
-from projections.in_database import (
-    columns,
-    current_versions_only,
-    dialect_of,
-    extracted,
-    quoted,
-    started_once,
-    versions,
-)
+from projections.in_database import Records, fold_records, quoted
 from projections.models.metadata import read_metadata
 from projections.versions import Stamp, as_text, valid_end, valid_period, versioned_table
 
@@ -128,51 +120,31 @@ class ProgramsProjector(Projector):
         them; a partner's participation from joining, ended by leaving or by the first
         retraction of its program after it joined. Only where each program is launched once
         and each participation joined once."""
-        names = sorted(self.handled)
-        if not await current_versions_only(connection, types, names, until):
-            return False
-        sql = dialect_of(connection)
-        async with extracted(connection, "program_log", names, until, _FIELDS) as log:
-            programs = (
-                f"SELECT key, position, type, recorded_at FROM {log}"
-                f" WHERE type IN ({quoted(_PROGRAM_EVENTS)})"
-            )
-            # A participation's events, and the retractions of its program after it joined.
-            participations = (
-                f"SELECT participation AS key, position, type, recorded_at FROM {log}"
-                f" WHERE type IN ('{JOINED}', '{LEFT}')"
-                f" UNION ALL SELECT j.participation, r.position, r.type, r.recorded_at"
-                f" FROM {log} j JOIN {log} r ON r.type = '{RETRACTED}' AND r.key = j.program"
-                f" AND r.position > j.position WHERE j.type = '{JOINED}'"
-            )
-            if not (
-                await started_once(connection, programs, LAUNCHED)
-                and await started_once(connection, participations, JOINED)
-            ):
-                return False
-            for table, events, started, sets, own in (
-                (
-                    self.tables["programs"],
-                    programs,
-                    LAUNCHED,
-                    [LAUNCHED, CORRECTED],
-                    [f"f.{name}" for name in _PROGRAM_VALUES],
-                ),
-                (
-                    self.tables["program_partners"],
-                    participations,
-                    JOINED,
-                    [JOINED],
-                    ["s.program", "s.partner"],
-                ),
-            ):
-                select = versions(
-                    sql, events, log, started=started, sets=sets, retracted=RETRACTED, own=own
-                )
-                await connection.exec_driver_sql(
-                    f'INSERT INTO "{table.name}" ({columns(table)}) {select}'
-                )
-        return True
+        programs = Records(
+            self.tables["programs"],
+            "SELECT key, position, type, recorded_at FROM {log}"
+            f" WHERE type IN ({quoted(_PROGRAM_EVENTS)})",
+            started=LAUNCHED,
+            sets=[LAUNCHED, CORRECTED],
+            retracted=RETRACTED,
+            own=[f"f.{name}" for name in _PROGRAM_VALUES],
+        )
+        # A participation's events, and the retractions of its program after it joined.
+        participations = Records(
+            self.tables["program_partners"],
+            "SELECT participation AS key, position, type, recorded_at FROM {log}"
+            f" WHERE type IN ('{JOINED}', '{LEFT}')"
+            " UNION ALL SELECT j.participation, r.position, r.type, r.recorded_at"
+            f" FROM {{log}} j JOIN {{log}} r ON r.type = '{RETRACTED}' AND r.key = j.program"
+            f" AND r.position > j.position WHERE j.type = '{JOINED}'",
+            started=JOINED,
+            sets=[JOINED],
+            retracted=RETRACTED,
+            own=["s.program", "s.partner"],
+        )
+        return await fold_records(
+            connection, types, self.handled, until, _FIELDS, [programs, participations]
+        )
 
 
 _PROGRAM_VALUES = ["name", "field", "kind", "topics", "lead", "network", "description"]

@@ -18,14 +18,7 @@ from domain.events import (
 from domain.ids import body_key
 from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
-from projections.in_database import (
-    columns,
-    current_versions_only,
-    dialect_of,
-    extracted,
-    started_once,
-    versions,
-)
+from projections.in_database import Records, fold_records
 from projections.models.metadata import read_metadata
 from projections.versions import Stamp, as_text, valid_end, valid_period, versioned_table
 
@@ -121,63 +114,33 @@ class RolesProjector(Projector):
         .versions): roles as their assignments, ends, corrections and retractions give them;
         bodies as registered, each size recorded a new version with the last size. Only
         where each role is assigned once and each body registered once."""
-        names = sorted(self.handled)
-        if not await current_versions_only(connection, types, names, until):
-            return False
-        sql = dialect_of(connection)
-        async with extracted(connection, "role_log", names, until, _FIELDS) as log:
-            roles = (
-                f"SELECT key, position, type, recorded_at FROM {log}"
-                f" WHERE type IN ('{ASSIGNED}', '{ENDED}', '{CORRECTED}', '{RETRACTED}')"
-            )
-            bodies = (
-                f"SELECT network || '.' || body AS key, position, type, recorded_at FROM {log}"
-                f" WHERE type IN ('{REGISTERED}', '{SIZED}')"
-            )
-            if not (
-                await started_once(connection, roles, ASSIGNED)
-                and await started_once(connection, bodies, REGISTERED)
-            ):
-                return False
-            statements = [
-                (
-                    self.tables["roles"],
-                    versions(
-                        sql,
-                        roles,
-                        log,
-                        started=ASSIGNED,
-                        sets=[ASSIGNED, CORRECTED],
-                        retracted=RETRACTED,
-                        own=[f"f.{name}" for name in _ROLE_VALUES],
-                    ),
-                ),
-                (
-                    self.tables["bodies"],
-                    versions(
-                        sql,
-                        bodies,
-                        log,
-                        started=REGISTERED,
-                        sets=[REGISTERED],
-                        retracted=None,
-                        own=[
-                            "s.network",
-                            "s.body",
-                            "s.name",
-                            "s.description",
-                            "CAST(z.size AS INTEGER)",
-                            "z.as_of",
-                        ],
-                        latest={"z": SIZED},
-                    ),
-                ),
-            ]
-            for table, select in statements:
-                await connection.exec_driver_sql(
-                    f'INSERT INTO "{table.name}" ({columns(table)}) {select}'
-                )
-        return True
+        roles = Records(
+            self.tables["roles"],
+            "SELECT key, position, type, recorded_at FROM {log}"
+            f" WHERE type IN ('{ASSIGNED}', '{ENDED}', '{CORRECTED}', '{RETRACTED}')",
+            started=ASSIGNED,
+            sets=[ASSIGNED, CORRECTED],
+            retracted=RETRACTED,
+            own=[f"f.{name}" for name in _ROLE_VALUES],
+        )
+        bodies = Records(
+            self.tables["bodies"],
+            "SELECT network || '.' || body AS key, position, type, recorded_at FROM {log}"
+            f" WHERE type IN ('{REGISTERED}', '{SIZED}')",
+            started=REGISTERED,
+            sets=[REGISTERED],
+            retracted=None,
+            own=[
+                "s.network",
+                "s.body",
+                "s.name",
+                "s.description",
+                "CAST(z.size AS INTEGER)",
+                "z.as_of",
+            ],
+            latest={"z": SIZED},
+        )
+        return await fold_records(connection, types, self.handled, until, _FIELDS, [roles, bodies])
 
 
 # The role's own `position` field is kept as role_position: position is the log's.
