@@ -179,8 +179,9 @@ class TableDiff:
 
 @dataclass(frozen=True)
 class Rebuilt:
-    """What a rebuild did: the projections, up to which position, how many events it read,
-    the differences found before switching (when asked), and whether it switched."""
+    """What a rebuild did: the projections, up to which position, how many events it read
+    into Python (a fold in the database reads none), the differences found before switching
+    (when asked), and whether it switched."""
 
     names: list[str]
     head: int
