@@ -1,12 +1,13 @@
 """The change feed: one reader per process tails the log; followers take what is new from it.
 
 When the log grows, one read fetches the new events into a shared window of the newest
-ones; every follower takes what it has not yet delivered from that window, at its own pace.
-Nothing is buffered per follower, so a slow one never holds back the writer or the others;
-one that falls behind the window catches up by reading the log itself, then rejoins it. A
-lost wake-up costs at most one poll interval, never an event. Writers go first: while an
-append of this process is under way, followers wait (up to `writers_first` seconds) before
-reading or taking their next event.
+ones (this process's own appends go into it as they commit, with no read, when they follow
+its newest event directly); every follower takes what it has not yet delivered from that
+window, at its own pace. Nothing is buffered per follower, so a slow one never holds back
+the writer or the others; one that falls behind the window catches up by reading the log
+itself, then rejoins it. A lost wake-up costs at most one poll interval, never an event.
+Writers go first: while an append of this process is under way, followers wait (up to
+`writers_first` seconds) before reading or taking their next event.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +32,7 @@ from events.store import EventStore
 log = logging.getLogger(__name__)
 
 CHANNEL = "coop_events"
+UNKNOWN = sys.maxsize
 T = TypeVar("T")
 
 
@@ -57,6 +60,8 @@ class ChangeFeed:
         self._tail: int | None = None
         self._generation = 0  # bumped by every wake-up
         self._read_generation = -1  # the wake-up the last read answered
+        # The newest position heard of that the window may not hold (UNKNOWN: cannot tell).
+        self._unread = UNKNOWN
         self._read_at = 0.0
         self._reading = asyncio.Lock()
         self._listener: Listener | None = None
@@ -97,13 +102,42 @@ class ChangeFeed:
         # Sent with the append's transaction, so other processes hear of it only once it commits.
         await self._backend.notify(connection, CHANNEL, str(recorded[-1].position))
 
-    def _committed(self, _result: AppendResult) -> None:
+    def _committed(self, result: AppendResult) -> None:
+        if not self._take(result):
+            self._unread = max(self._unread, result.last_position)
+            self.wake()
+            return
         self.wake()
+        self._read_generation = self._generation  # nothing else is new: no read
+
+    def _take(self, result: AppendResult) -> bool:
+        """This process's own append, into the window without reading it back, when it
+        follows the window's newest event and nothing else is waiting to be read (another
+        process's append, or a read under way that may bring it too)."""
+        events = result.events
+        if (
+            result.replayed
+            or not events
+            or self._tail is None
+            or events[0].position != self._tail + 1
+            or self._reading.locked()
+            or self._unread > events[-1].position
+        ):
+            return False
+        self._recent.extend(events)
+        self._tail, self._unread = events[-1].position, -1
+        if len(self._recent) > 2 * self.window:
+            del self._recent[: -self.window]
+        return True
 
     def _heard(self, payload: str | None) -> None:
         """A notification (the last position an append wrote), or None: the LISTEN
         connection was (re)made."""
-        self.log_head.heard(int(payload) if payload and payload.isdigit() else None)
+        position = int(payload) if payload and payload.isdigit() else None
+        self.log_head.heard(position)
+        if position is not None and self._tail is not None and position <= self._tail:
+            return  # the window has it already (this process's own append)
+        self._unread = UNKNOWN if position is None else max(self._unread, position)
         self.wake()
 
     def wake(self) -> None:
@@ -142,10 +176,35 @@ class ChangeFeed:
     ) -> AsyncIterator[RecordedEvent]:
         """Every matching event after `after` (from now on when None), then live, in order;
         with `until`, only those up to that position, and then the iteration ends."""
-        waker = asyncio.Event()
-        self._wakers.add(waker)
         wanted_types = set(types) if types else None
         wanted_streams = set(streams) if streams else None
+        appending = self.store.appending
+        async with contextlib.aclosing(self._batches(after, until, types, streams)) as batches:
+            async for batch in batches:
+                for event in batch:
+                    if until is not None and event.position > until:
+                        return
+                    if (wanted_types is None or event.type in wanted_types) and (
+                        wanted_streams is None or event.stream_id in wanted_streams
+                    ):
+                        if appending.count:
+                            await appending.quiet(self.writers_first)
+                        yield event
+
+    def batches(self, after: int) -> AsyncGenerator[list[RecordedEvent]]:
+        """Every event after `after`, then live, in order, in the lists they were read in:
+        a reader that takes a while over one list finds all that came meanwhile in the next."""
+        return self._batches(after, None, None, None)
+
+    async def _batches(
+        self,
+        after: int | None,
+        until: int | None,
+        types: Sequence[str] | None,
+        streams: Sequence[str] | None,
+    ) -> AsyncGenerator[list[RecordedEvent]]:
+        waker = asyncio.Event()
+        self._wakers.add(waker)
         try:
             if after is None:
                 after = (await self._patiently(self.store.head)).position
@@ -153,10 +212,12 @@ class ChangeFeed:
             appending = self.store.appending
             while not self._closed and (until is None or last < until):
                 waker.clear()
-                await appending.quiet(self.writers_first)
-                await self._patiently(self._read_new)
+                if self._unread_wakes():
+                    await appending.quiet(self.writers_first)
+                    await self._patiently(self._read_new)
                 batch = self._window_after(last)
                 if batch is None:  # behind the window: catch up from the log itself
+                    await appending.quiet(self.writers_first)
                     tail = self._tail or 0
                     read = functools.partial(
                         self.store.read_all,
@@ -167,23 +228,15 @@ class ChangeFeed:
                         streams=streams,
                     )
                     found = await self._patiently(read)
-                    for event in found:
-                        yield event
-                        last = event.position
+                    if found:
+                        yield found
+                        last = found[-1].position
                     if len(found) < self.page:
                         last = max(last, tail if until is None else until)
                     continue
-                for event in batch:
-                    if until is not None and event.position > until:
-                        return
-                    last = event.position
-                    if (wanted_types is None or event.type in wanted_types) and (
-                        wanted_streams is None or event.stream_id in wanted_streams
-                    ):
-                        if appending.count:
-                            await appending.quiet(self.writers_first)
-                        yield event
                 if batch:
+                    yield batch
+                    last = batch[-1].position
                     continue
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.poll_seconds):
@@ -200,11 +253,15 @@ class ChangeFeed:
             return None
         return self._recent[last - first + 1 :]
 
+    def _unread_wakes(self) -> bool:
+        """Whether a wake-up (or the poll interval) came since the last read."""
+        fresh = time.monotonic() - self._read_at < self.poll_seconds
+        return self._read_generation != self._generation or not fresh
+
     async def _read_new(self) -> None:
         """One read for the whole process per wake-up (or per poll interval)."""
         async with self._reading:
-            fresh = time.monotonic() - self._read_at < self.poll_seconds
-            if self._read_generation == self._generation and fresh:
+            if not self._unread_wakes():
                 return
             # Marked read only once the read succeeded: a read the database cut short is
             # made again, not taken for done.
@@ -221,3 +278,5 @@ class ChangeFeed:
                 if len(found) < self.page:
                     break
             self._read_generation, self._read_at = generation, started
+            if generation == self._generation or self._unread <= self._tail:
+                self._unread = -1

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.feed import ChangeFeed
+from events.model import RecordedEvent
 from events.store import EventStore
 from service.app import create_app
 from service.services import build_services
@@ -124,3 +128,33 @@ async def test_after_at_the_head_is_accepted(store: EventStore, server: str) -> 
         await asyncio.sleep(0.2)
         await append_things(store, ["c"])
         assert (await client.next_data())["events"]["position"] == 3
+
+
+async def test_the_feed_takes_its_own_appends_as_the_log_gives_them_without_reading(
+    store: EventStore,
+) -> None:
+    feed = ChangeFeed(store)
+    await feed.start()
+    reads = 0
+    read_all = store.read_all
+
+    async def counted(**arguments: Any) -> list[RecordedEvent]:
+        nonlocal reads
+        reads += 1
+        return await read_all(**arguments)
+
+    store.read_all = counted  # type: ignore[method-assign]
+    try:
+        async with aclosing(feed.batches(0)) as batches:
+            await append_things(store, ["a"])
+            taken = list(await anext(batches))  # the first read
+            first_reads = reads
+            for n in range(3):
+                await store.append("thing:b", [ThingNamed(f"b{n}", []), ThingDated(f"c{n}")])
+                taken += await anext(batches)
+        assert reads == first_reads  # the three appends came in without a read
+        assert taken == await read_all(after=0, limit=100)
+        assert [event.position for event in taken] == list(range(1, 8))
+    finally:
+        store.read_all = read_all  # type: ignore[method-assign]
+        await feed.close()
