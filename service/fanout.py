@@ -30,10 +30,7 @@ from graphql import (
     ArgumentNode,
     FieldNode,
     GraphQLError,
-    OperationType,
     VariableNode,
-    get_operation_ast,
-    parse,
     print_ast,
     value_from_ast_untyped,
     visit,
@@ -44,10 +41,11 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from events.faults import patiently
-from events.model import Head
+from events.model import Head, RecordedEvent
 from schema.access import Principal
 from schema.context import Context, FeedWindow, check_principal_may_read
-from service.observability import Metrics
+from schema.feed_plans import Plan, plan, subscription_of, with_defaults
+from service.observability import Metrics, observe_many
 from service.services import Services
 
 log = logging.getLogger(__name__)
@@ -95,13 +93,10 @@ def subscription(
     query: str, variables: dict[str, Any] | None, operation_name: str | None, role: str | None
 ) -> Operation | None:
     """The operation, when it is a subscription that parses; None for anything else."""
-    try:
-        document = parse(query)
-    except GraphQLError:
+    parsed = subscription_of(query, operation_name)
+    if parsed is None:
         return None
-    found = get_operation_ast(document, operation_name)
-    if found is None or found.operation != OperationType.SUBSCRIPTION:
-        return None
+    document, found = parsed
     shared = dict(variables or {})
     # Where each subscriber starts is its own; what it is sent from then on is the group's.
     # The events feed's filters are each subscriber's own too (EventFilter).
@@ -113,11 +108,7 @@ def subscription(
     own: dict[str, Any] = {}
     # A variable the client left out takes the default its definition declares, as in
     # execution: a filter given only as a default is still this subscriber's filter.
-    given = dict(variables or {})
-    for definition in found.variable_definitions or ():
-        name = definition.variable.name.value
-        if name not in given and definition.default_value is not None:
-            given[name] = value_from_ast_untyped(definition.default_value)
+    given = with_defaults(found, variables)
 
     class WithoutOwnArguments(Visitor):
         def enter_argument(
@@ -195,7 +186,68 @@ def _lag(recorded_at: datetime | None) -> float | None:
     return None if recorded_at is None else time.time() - recorded_at.timestamp()
 
 
-Frames = dict[tuple[bytes, tuple[int, ...]], bytes]  # a round's frames, by prefix and positions
+class Round:
+    """What the members of a round share: the frames made for a group's answers (by message
+    prefix, and positions where a member takes only some), who may read, and how many
+    answers went straight onto sockets."""
+
+    def __init__(self, fanout: Fanout) -> None:
+        self.fanout = fanout
+        self.answers: list[Answer] = []  # the group's, now being handed out
+        self.frames: dict[object, bytes] = {}
+        self.readable: dict[Principal, bool] = {}
+        self.whole = 0  # members written all of `answers`
+        self.written: dict[int, tuple[datetime | None, int]] = {}  # some: by position
+
+    def of(self, answers: list[Answer]) -> Round:
+        """This round, handing out `answers` (a group's) from now on."""
+        if answers is not self.answers:
+            self.observe()
+            self.answers, self.frames = answers, {}
+        return self
+
+    def frames_of(self, prefix: bytes, mine: list[Answer]) -> bytes:
+        key: object = prefix if mine is self.answers else (prefix, tuple(a.position for a in mine))
+        data = self.frames.get(key)
+        if data is None:
+            data = self.frames[key] = b"".join(text_frame(prefix + a.data + b"}") for a in mine)
+        return data
+
+    def may_read(self, principal: Principal) -> bool:
+        readable = self.readable.get(principal)
+        if readable is None:
+            try:
+                check_principal_may_read(principal, self.fanout.services.settings)
+                readable = True
+            except GraphQLError:
+                readable = False  # the queue's path sends the error and ends the subscription
+            self.readable[principal] = readable
+        return readable
+
+    def wrote(self, mine: list[Answer]) -> None:
+        if mine is self.answers:
+            self.whole += 1
+            return
+        written = self.written
+        for answer in mine:
+            _, count = written.get(answer.position, (None, 0))
+            written[answer.position] = (answer.recorded_at, count + 1)
+
+    def observe(self) -> None:
+        """The lag of what was written so far (commit to now), in the metrics."""
+        written = self.written
+        for answer in self.answers if self.whole else ():
+            _, count = written.get(answer.position, (None, 0))
+            written[answer.position] = (answer.recorded_at, count + self.whole)
+        now, lag, total = time.time(), self.fanout.live_lag, 0
+        for recorded_at, count in written.values():
+            total += count
+            if recorded_at is not None:
+                observe_many(lag, now - recorded_at.timestamp(), count)
+        written.clear()
+        self.whole = 0
+        if total:
+            self.fanout.metrics.written_directly.inc(total)
 
 
 class Group:
@@ -208,15 +260,24 @@ class Group:
     append never waits for a whole round.
     """
 
-    def __init__(self, fanout: Fanout, operation: Operation, role: str | None, start: int):
+    def __init__(
+        self,
+        fanout: Fanout,
+        operation: Operation,
+        role: str | None,
+        start: int,
+        planned: Plan | None = None,
+    ) -> None:
         self.fanout = fanout
         self.operation = operation
+        self.plan = planned  # answers made from the events, by the fanout's rounds
         self.members: set[Member] = set()
         # Every answer for an event up to here is made, and reaches every member that was
         # in the group when it was made.
         self.through = start
         self.pending: list[Answer] = []  # made, not yet in a round
         self.round: list[Answer] = []  # the answers of the round under way
+        self.serving: list[Member] = []  # the members of the round under way
         self.delivering: asyncio.Task[None] | None = None
         self.window = FeedWindow(after=start, shared=True, unfiltered=True)
         self.context = Context(
@@ -225,7 +286,49 @@ class Group:
             principal=Principal(role, None),
             window=self.window,
         )
-        self.task = asyncio.create_task(self._run())
+        self.task = None if planned is not None else asyncio.create_task(self._run())
+
+    def made(self, events: list[RecordedEvent]) -> None:
+        """The plan's answers to the events after `through` (a planned group)."""
+        assert self.plan is not None
+        answers, through = self.plan, self.through
+        for event in events:
+            if event.position > through and answers.answers(event):
+                data = answers.answer(event)
+                self.pending.append(
+                    Answer(
+                        event.position,
+                        data.decode(),
+                        data,
+                        event.recorded_at,
+                        event.type,
+                        event.stream_id,
+                    )
+                )
+        if events:
+            self.through = max(through, events[-1].position)
+
+    def deliver(self, round: Round, start: int = 0) -> int:
+        """Hand this round's answers to every member from `start` on; returns how many
+        members were served, stopping after the fanout's chunk."""
+        if not start:
+            self.serving = list(self.members)
+        members, answers, round = self.serving, self.round, round.of(self.round)
+        end = min(start + self.fanout.chunk, len(members))
+        for member in members[start:end]:
+            if member.group is self:
+                member.take(answers, round)
+        return end - start
+
+    def end(self) -> None:
+        """Complete every member, after what was made and not yet delivered (a member that
+        has an answer already skips it)."""
+        self.fanout.stopped(self)
+        answers = self.round + self.pending
+        for member in list(self.members):
+            if answers:
+                member.take(answers, Round(self.fanout).of(answers))
+            member.end()
 
     async def _run(self) -> None:
         operation = self.operation
@@ -255,33 +358,27 @@ class Group:
         except Exception:
             log.exception("a subscription group failed; its members are completed")
         finally:
-            self.fanout.stopped(self)
             if self.delivering is not None:
                 self.delivering.cancel()
-            # What was made and not yet delivered goes out before the members end (a
-            # member that has an answer already skips it).
-            answers = self.round + self.pending
-            for member in list(self.members):
-                if answers:
-                    member.take(answers, {})
-                member.end()
+            self.end()
 
     async def _deliver(self) -> None:
-        chunk, feed = self.fanout.chunk, self.fanout.services.feed
+        feed = self.fanout.services.feed
         appending = feed.store.appending
         try:
             while self.pending:
                 await appending.quiet(feed.writers_first)  # writers first: a round waits
                 self.round, self.pending = self.pending, []
-                frames: Frames = {}
-                written = 0
-                for n, member in enumerate(list(self.members)):
-                    if n and n % chunk == 0:
-                        await asyncio.sleep(0)  # let an append's next step run
-                    if member.group is self:
-                        written += member.take(self.round, frames)
-                self.round = []
-                self.fanout.metrics.written_directly.inc(written)
+                round, served = Round(self.fanout), 0
+                while True:
+                    count = self.deliver(round, served)
+                    served += count
+                    if served >= len(self.serving):
+                        break
+                    round.observe()
+                    await asyncio.sleep(0)  # let an append's next step run
+                round.observe()
+                self.round, self.serving = [], []
         finally:
             self.delivering = None
 
@@ -306,10 +403,9 @@ class Member:
         self.joined = False  # the latest catch-up reached its seam and joined the group
         self.live = False  # waiting for its group's answers, with nothing queued or sending
 
-    def take(self, answers: list[Answer], frames: Frames) -> int:
+    def take(self, answers: list[Answer], round: Round) -> None:
         """A round of the group's answers: written to the socket in one write when it can
-        take them now, else queued; how many were written. `frames` keeps the bytes made
-        for earlier members."""
+        take them now, else queued. `round` keeps the bytes made for earlier members."""
         after, wanted = self.after, self.operation.filter
         if wanted is not None:
             mine = [a for a in answers if a.position > after and wanted.wants(a)]
@@ -318,30 +414,20 @@ class Member:
         else:
             mine = [a for a in answers if a.position > after]
         if not mine:
-            return 0
-        if self.live and not self.queue and self.outlet.writable() and self._may_read():
-            prefix = self.outlet.prefix
-            key = (prefix, tuple(answer.position for answer in mine))
-            data = frames.get(key)
-            if data is None:
-                data = frames[key] = b"".join(text_frame(prefix + a.data + b"}") for a in mine)
-            self.outlet.write(data)
+            return
+        outlet = self.outlet
+        if (
+            self.live
+            and not self.queue
+            and outlet.writable()
+            and round.may_read(self.context.principal)
+        ):
+            outlet.write(round.frames_of(outlet.prefix, mine))
             self.after = mine[-1].position
-            now, lag = time.time(), self.fanout.live_lag
-            for answer in mine:
-                if answer.recorded_at is not None:
-                    lag.observe(now - answer.recorded_at.timestamp())
-            return len(mine)
+            round.wrote(mine)
+            return
         for answer in mine:
             self.offer(answer.position, answer.text, answer.recorded_at)
-        return 0
-
-    def _may_read(self) -> bool:
-        try:
-            check_principal_may_read(self.context.principal, self.fanout.services.settings)
-        except GraphQLError:
-            return False  # the queue's path sends the error and ends the subscription
-        return True
 
     def offer(self, position: int, text: str, recorded_at: datetime | None) -> None:
         """Queue one answer, or leave the group when the queue is full."""
@@ -450,6 +536,11 @@ class Fanout:
         self.groups: dict[tuple[str, str | None, str, str | None], Group] = {}
         self.members: set[Member] = set()
         self._reading_head: asyncio.Future[Head] | None = None
+        # The planned groups' answers are made and delivered by one task for all: one round
+        # per batch of new events, the batch holding whatever came during the last round.
+        self.planned: set[Group] = set()
+        self._rounds: asyncio.Task[None] | None = None
+        self._dispatched = 0  # every event up to here was handed to the planned groups
         self.metrics.watch_fanout(self)
 
     async def group_for(self, operation: Operation, role: str | None) -> Group:
@@ -458,8 +549,65 @@ class Fanout:
             start = await self._head()
             group = self.groups.get(operation.key)  # another member may have formed it
             if group is None:
-                group = self.groups[operation.key] = Group(self, operation, role, start)
+                group = self.groups[operation.key] = self._form(operation, role, start)
         return group
+
+    def _form(self, operation: Operation, role: str | None, start: int) -> Group:
+        planned = plan(operation.query, operation.variables, operation.operation_name)
+        if planned is None:
+            return Group(self, operation, role, start)
+        if self._rounds is None:
+            self._dispatched = start
+            self._rounds = asyncio.create_task(self._run_rounds(start))
+        # The rounds may have handed on events past the head just read: the group starts
+        # after them, and its members catch up to there.
+        group = Group(self, operation, role, max(start, self._dispatched), planned)
+        self.planned.add(group)
+        return group
+
+    async def _run_rounds(self, after: int) -> None:
+        feed = self.services.feed
+        try:
+            async with aclosing(feed.batches(after)) as batches:
+                async for batch in batches:
+                    for group in list(self.planned):
+                        group.made(batch)
+                    self._dispatched = batch[-1].position
+                    await self._round()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the rounds of planned groups failed; their members are completed")
+            self._rounds = None
+            for group in list(self.planned):
+                group.end()
+
+    async def _round(self) -> None:
+        """Every planned group's new answers to its members, after any append under way."""
+        groups = [group for group in self.planned if group.pending]
+        if not groups:
+            return
+        feed = self.services.feed
+        appending = feed.store.appending
+        await appending.quiet(feed.writers_first)
+        for group in groups:
+            group.round, group.pending = group.pending, []
+        round = Round(self)
+        for group in groups:
+            served = 0
+            while True:
+                served += group.deliver(round, served)
+                if served >= len(group.serving):
+                    break
+                round.observe()
+                # Writers first: an append begun meanwhile runs to its end before the
+                # next chunk (its statements would each wait for one otherwise).
+                if appending.count:
+                    await appending.quiet(feed.writers_first)
+                else:
+                    await asyncio.sleep(0)
+            group.round, group.serving = [], []
+        round.observe()
 
     async def _head(self) -> int:
         """The log's head, one read shared by every group forming while it is under way
@@ -476,11 +624,16 @@ class Fanout:
         group.members.discard(member)
         if not group.members:
             self.stopped(group)
-            group.task.cancel()
+            if group.task is not None:
+                group.task.cancel()
 
     def stopped(self, group: Group) -> None:
         if self.groups.get(group.operation.key) is group:
             del self.groups[group.operation.key]
+        self.planned.discard(group)
+        if not self.planned and self._rounds is not None:
+            self._rounds.cancel()  # no follower is left reading the log for nobody
+            self._rounds = None
 
     async def serve(self, operation: Operation, context: Context, outlet: Outlet) -> None:
         """Run one subscriber until its subscription is complete (or it is cancelled)."""

@@ -105,6 +105,20 @@ class Metrics:
         )
 
 
+def observe_many(histogram: Any, amount: float, count: int) -> None:
+    """`count` observations of `amount` at once, as `count` calls of `observe` would make
+    them (prometheus_client 0.26's histogram child): a round of answers is written to
+    thousands of sockets within a millisecond, and one call each would cost more than the
+    writes."""
+    if count <= 0:
+        return
+    histogram._sum.inc(amount * count)
+    for i, bound in enumerate(histogram._upper_bounds):
+        if amount <= bound:
+            histogram._buckets[i].inc(count)
+            break
+
+
 SERVER_SEND = "coop.server_send"
 
 
