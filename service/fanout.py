@@ -588,11 +588,16 @@ class Fanout:
         if not groups:
             return
         feed = self.services.feed
-        appending = feed.store.appending
+        appending, clock = feed.store.appending, asyncio.get_running_loop().time
         await appending.quiet(feed.writers_first)
         for group in groups:
             group.round, group.pending = group.pending, []
         round = Round(self)
+        # Writers first: an append begun during the round runs to its end before the next
+        # chunk (its statements would each wait for one otherwise), for at most
+        # `writers_first` seconds in all per round, so that a busy writer cannot hold a
+        # round of thousands of subscribers back by a pause every chunk.
+        patience = feed.writers_first
         for group in groups:
             served = 0
             while True:
@@ -600,10 +605,10 @@ class Fanout:
                 if served >= len(group.serving):
                     break
                 round.observe()
-                # Writers first: an append begun meanwhile runs to its end before the
-                # next chunk (its statements would each wait for one otherwise).
-                if appending.count:
-                    await appending.quiet(feed.writers_first)
+                if appending.count and patience > 0:
+                    started = clock()
+                    await appending.quiet(patience)
+                    patience -= clock() - started
                 else:
                     await asyncio.sleep(0)
             group.round, group.serving = [], []
