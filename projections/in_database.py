@@ -26,23 +26,30 @@ class Dialect:
 
     def __init__(self, name: str) -> None:
         self.postgres = name == "postgresql"
-        # events.dates' EARLIEST and LATEST as the tables hold them (asyncpg writes date.min
-        # and date.max as PostgreSQL's -infinity and infinity).
-        self.earliest, self.latest = (
-            ("-infinity", "infinity") if self.postgres else ("0001-01-01", "9999-12-31")
-        )
+        # events.dates' EARLIEST and LATEST (`day` spells them as each engine holds them).
+        self.earliest, self.latest = "0001-01-01", "9999-12-31"
         self.position = "position BIGINT" if self.postgres else "position INTEGER"
 
     def day(self, text: str) -> str:
-        """A 'YYYY-MM-DD' text as the tables' Date columns hold it."""
-        return f"({text})::date" if self.postgres else text
+        """A 'YYYY-MM-DD' text as the tables' Date columns hold it (asyncpg writes date.min
+        and date.max, whatever date they stand for, as -infinity and infinity)."""
+        if self.postgres:
+            return (
+                f"(CASE ({text}) WHEN '0001-01-01' THEN '-infinity'"
+                f" WHEN '9999-12-31' THEN 'infinity' ELSE ({text}) END)::date"
+            )
+        return text
 
     def month_end(self, month: str) -> str:
         """The last day of a 'YYYY-MM' month, as 'YYYY-MM-DD' text."""
         if self.postgres:
             end = f"({month} || '-01')::date + interval '1 month' - interval '1 day'"
             return f"to_char({end}, 'YYYY-MM-DD')"
-        return f"date({month} || '-01', '+1 month', '-1 day')"
+        # December directly: the month after 9999-12 is out of date()'s range.
+        return (
+            f"CASE WHEN substr({month}, 6, 2) = '12' THEN substr({month}, 1, 4) || '-12-31'"
+            f" ELSE date({month} || '-01', '+1 month', '-1 day') END"
+        )
 
     def period_start(self, since: str) -> list[str]:
         """valid_from, valid_from_lo, valid_from_hi for a partial date's text ('unknown' or
@@ -91,7 +98,8 @@ async def extracted(
 ) -> AsyncIterator[str]:
     """A temporary table `name` of the events of `types` up to `until`: position (its
     primary key), type, recorded_at, and `fields` (column: (payload field, "text" or
-    "json")), each payload parsed once; dropped after the block."""
+    "json")), each payload parsed once; dropped after the block (or rolled back with the
+    caller's transaction)."""
     sql = dialect_of(connection)
     if sql.postgres:
         spec = ", ".join(f"{field} {kind}" for field, kind in fields.values())
@@ -108,17 +116,17 @@ async def extracted(
         f"CREATE TEMPORARY TABLE {name} ({sql.position} PRIMARY KEY, type TEXT,"
         f" recorded_at {'TIMESTAMPTZ' if sql.postgres else 'TEXT'}, {made})"
     )
-    try:
-        await connection.exec_driver_sql(
-            f"INSERT INTO {name} SELECT events.position, events.type, events.recorded_at,"
-            f" {', '.join(values)} FROM {source}"
-            f" WHERE events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
-        )
-        if sql.postgres:
-            await connection.exec_driver_sql(f"ANALYZE {name}")
-        yield name
-    finally:
-        await connection.exec_driver_sql(f"DROP TABLE {name}")
+    await connection.exec_driver_sql(
+        f"INSERT INTO {name} SELECT events.position, events.type, events.recorded_at,"
+        f" {', '.join(values)} FROM {source}"
+        f" WHERE events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
+    )
+    if sql.postgres:
+        await connection.exec_driver_sql(f"ANALYZE {name}")
+    yield name
+    # Not on a failure: the transaction is rolled back, the table with it, and on PostgreSQL
+    # a statement in the failed transaction would put its own error in the first's place.
+    await connection.exec_driver_sql(f"DROP TABLE {name}")
 
 
 def dialect_of(connection: AsyncConnection) -> Dialect:
@@ -164,37 +172,43 @@ def versions(
     *,
     started: str,
     sets: Sequence[str],
+    dated: Sequence[str],
+    ends: Sequence[str],
     retracted: str | None,
     own: Sequence[str],
     latest: Mapping[str, str] | None = None,
 ) -> str:
     """A SELECT of the row versions, in a versioned table's column order, that `Rows` gives
     for keyed records folded thus: `started` opens a key's one version; each later event of
-    the key but `retracted` closes it and opens the next, whose valid end is the event's own
-    `until` (none: open) and whose start (`since`) and values come from the last of `sets`
-    so far; `retracted` closes it for good, and later events pass by (as do those before
-    the start).
+    the key but `retracted` closes it and opens the next, whose values come from the last of
+    `sets` so far, its start from that event's `since` if it is one of `dated` (else
+    unknown), its end from the `until` of the last of `ends` since the start (none: open);
+    `retracted` closes it for good, and later events pass by (as do those before the
+    start). Each field is read only from the types that have it, as the Python fold does.
 
     `events`: a query of (key, position, type, recorded_at), every event of every key;
     `log`: a table of the events by position with their `since`, `until` and values;
     `own`: the table's own columns, each an expression over `s` (the key's start) or `f`
     (the event that set the values), or over an alias of `latest` (alias: type), the last
-    event of that type so far (NULL before the first).
+    event of that type since the start (NULL before the first).
     """
-    latest = latest or {}
+    latest = {**(latest or {}), "u": "', '".join(ends)}
     # A record that cannot be retracted: a type no event has.
     retracted = retracted or ""
     lasts = "".join(
-        f",\n    max(CASE WHEN type = '{kind}' THEN position END) OVER w AS {alias}_at"
-        for alias, kind in latest.items()
+        f",\n    max(CASE WHEN type IN ('{kinds}') THEN position END) OVER w AS {alias}_at"
+        for alias, kinds in latest.items()
     )
     joins = "".join(
-        f"\nLEFT JOIN {log} {alias} ON {alias}.position = p.{alias}_at" for alias in latest
+        f"\nLEFT JOIN {log} {alias} ON {alias}.position = p.{alias}_at"
+        f" AND p.{alias}_at > p.start_at"
+        for alias in latest
     )
+    since = f"CASE WHEN f.type IN ({quoted(dated)}) THEN f.since END" if dated else "NULL"
     # One pass of window functions over narrow rows, by key in log order: where the record
     # period ends (the key's next event), which start the event follows, which event set the
-    # values and start it carries, and the last retraction so far; then the wide values
-    # looked up by position.
+    # values and start it carries, which the end, and the last retraction so far; then the
+    # wide values looked up by position.
     return f"""
 WITH p AS (
   SELECT key, position, type,
@@ -205,7 +219,7 @@ WITH p AS (
     max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at{lasts}
   FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
 )
-SELECT p.key, {", ".join(sql.period_start("f.since"))}, {", ".join(sql.period_end("c.until"))},
+SELECT p.key, {", ".join(sql.period_start(since))}, {", ".join(sql.period_end("u.until"))},
   c.position, 0, p.record_to, c.recorded_at, p.recorded_to, c.type, {", ".join(own)}
 FROM p
 JOIN {log} c ON c.position = p.position
@@ -223,6 +237,8 @@ class Records:
     events: str
     started: str
     sets: Sequence[str]
+    dated: Sequence[str]
+    ends: Sequence[str]
     retracted: str | None
     own: Sequence[str]
     latest: Mapping[str, str] = field(default_factory=dict)
@@ -257,6 +273,8 @@ async def fold_records(
                 log,
                 started=record.started,
                 sets=record.sets,
+                dated=record.dated,
+                ends=record.ends,
                 retracted=record.retracted,
                 own=record.own,
                 latest=record.latest,

@@ -91,6 +91,8 @@ class MembershipsProjector(Projector):
             events,
             started=STARTED,
             sets=[STARTED, CORRECTED],
+            dated=[STARTED, CORRECTED],
+            ends=[MembershipEnded.__name__, CORRECTED],
             retracted=RETRACTED,
             own=["s.member", "s.network", "f.notes"],
         )

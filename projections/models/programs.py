@@ -126,6 +126,8 @@ class ProgramsProjector(Projector):
             f" WHERE type IN ({quoted(_PROGRAM_EVENTS)})",
             started=LAUNCHED,
             sets=[LAUNCHED, CORRECTED],
+            dated=[LAUNCHED, CORRECTED],
+            ends=[ProgramConcluded.__name__, CORRECTED],
             retracted=RETRACTED,
             own=[f"f.{name}" for name in _PROGRAM_VALUES],
         )
@@ -139,6 +141,8 @@ class ProgramsProjector(Projector):
             f" AND r.position > j.position WHERE j.type = '{JOINED}'",
             started=JOINED,
             sets=[JOINED],
+            dated=[JOINED],
+            ends=[LEFT],
             retracted=RETRACTED,
             own=["s.program", "s.partner"],
         )

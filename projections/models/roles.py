@@ -120,6 +120,8 @@ class RolesProjector(Projector):
             f" WHERE type IN ('{ASSIGNED}', '{ENDED}', '{CORRECTED}', '{RETRACTED}')",
             started=ASSIGNED,
             sets=[ASSIGNED, CORRECTED],
+            dated=[ASSIGNED, CORRECTED],
+            ends=[ENDED, CORRECTED],
             retracted=RETRACTED,
             own=[f"f.{name}" for name in _ROLE_VALUES],
         )
@@ -129,6 +131,8 @@ class RolesProjector(Projector):
             f" WHERE type IN ('{REGISTERED}', '{SIZED}')",
             started=REGISTERED,
             sets=[REGISTERED],
+            dated=[],
+            ends=[],
             retracted=None,
             own=[
                 "s.network",
