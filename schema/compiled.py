@@ -33,6 +33,7 @@ from graphql import (
     get_nullable_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.executor import CollectedErrors
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from sqlalchemy import text
@@ -773,15 +774,61 @@ def response_order(data: Any, path: list[str | int] | None) -> tuple[int, ...]:
     return tuple(places)
 
 
+Place = tuple[str | int, ...] | None  # a nulled place in the answer; None is all of it
+
+
+class PlacedErrors(CollectedErrors):
+    """The field errors with the place each one nulled (which may be above the error's own
+    path, where null propagated to)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.places: list[Place] = []
+
+    def add(self, error: GraphQLError, path: Path | None) -> None:
+        count = len(self.errors)
+        super().add(error, path)
+        if len(self.errors) > count:
+            self.places.append(None if path is None else tuple(path.as_list()))
+
+    def standing(self) -> list[GraphQLError]:
+        """The errors whose place is not inside a place another error nulled.
+
+        graphql-core drops an error that arrives after a place above it was nulled, and keeps
+        one that arrived before: which ones are kept depends on when each read returned. Its
+        value is gone either way, so none of them is reported, whatever the timing.
+        """
+        nulled = set(self.places)
+        return [
+            error
+            for error, place in zip(self.errors, self.places, strict=True)
+            if not _inside(place, nulled)
+        ]
+
+
+def _inside(place: Place, nulled: set[Place]) -> bool:
+    if place is None:
+        return False
+    return None in nulled or any(place[:end] in nulled for end in range(1, len(place)))
+
+
 class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
     """Answers the root fields of a query it can compile with one statement each, and the
     rest (and any field whose arguments the resolvers would refuse) with the resolvers."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.collected_errors = PlacedErrors()
+
     def build_response(self, data: dict[str, Any] | None) -> Any:
         """Errors in the order of the places they concern in the answer: the order they were
         raised in depends on when each database read came back, and an answer (kept, tagged,
-        compared with another path's) should not."""
-        errors = self.collected_errors.errors
+        compared with another path's) should not. Errors inside a nulled place are left out
+        (see `PlacedErrors.standing`)."""
+        collected = self.collected_errors
+        errors = collected.errors
+        if isinstance(collected, PlacedErrors):
+            errors[:] = collected.standing()
         if len(errors) > 1:
             errors.sort(key=lambda error: response_order(data, error.path))
         return super().build_response(data)

@@ -6,7 +6,8 @@ asking for it. Here each marker's object is made from its row as a loader would 
 field is executed by the resolvers on it (all markers at once, so their loaders batch), and
 the value takes the marker's place: same key, same place among its siblings, the same path
 for any error. An error that nulls a non-null field nulls the nearest nullable place above
-it, as the resolvers' own execution would.
+it, as the resolvers' own execution would; errors already recorded inside that place are
+left out of the response with it (`PlacedErrors` in schema/compiled.py).
 """
 
 from __future__ import annotations

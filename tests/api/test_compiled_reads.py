@@ -284,6 +284,20 @@ MIXED_ERRORS = [
     ' b: partner(key: "tokyo") { key history(after: "?") { totalCount } } }',
     '{ partner(key: "c40") { key members(first: 2) { edges { node { membershipId'
     ' member { key roles(asOf: "2010-01-01", during: "2010") { totalCount } } } } } } }',
+    # Errors inside a place another error nulls are not reported, whichever came first:
+    # `actor` (refused to anonymous callers) under the root or a Partner that `roles` nulls.
+    "{ partners(first: 3) { nodes { key a: roles(first: -1) { totalCount }"
+    " b: provenance(first: 1) { nodes { actor } } } } }",
+    '{ partner(key: "c40") { members(first: 2) { nodes { member {'
+    " p: provenance(first: 1) { nodes { actor } } } } } x: roles(first: -1) { totalCount } } }",
+    # Here `x` fails after the load `p` needs, so `p`'s error used to come first and stay.
+    '{ partner(key: "c40") { members(first: 2) { nodes { membershipId member { key'
+    " p: provenance(first: 1) { nodes { actor } } x: provenance(first: -1) { totalCount }"
+    " } } } } }",
+    # `actor` deep inside a deferred field's own answer, the Partner nulled above it.
+    '{ partner(key: "c40") { members(first: 2) { edges { node { member { key roles {'
+    " nodes { holder { provenance(first: 1) { nodes { actor } } } } } } } } }"
+    ' h: history(after: "?") { totalCount } } }',
 ]
 
 
@@ -315,6 +329,16 @@ async def test_errors_in_resolved_parts_answer_alike(client: Client) -> None:
     for query in MIXED_ERRORS:
         answer = await both(client, query)
         assert answer["errors"], query
+
+
+async def test_errors_inside_a_nulled_place_are_not_reported(client: Client) -> None:
+    whole, member = MIXED_ERRORS[4], MIXED_ERRORS[6]
+    answer = await both(client, whole)
+    assert answer["data"] is None
+    assert [e["path"] for e in answer["errors"]] == [["partners", "nodes", 0, "a"]]
+    answer = await both(client, member)
+    paths = [e["path"] for e in answer["errors"]]
+    assert paths == [["partner", "members", "nodes", i, "member", "x"] for i in (0, 1)]
 
 
 async def test_resolved_parts_add_their_own_batched_statements(client: Client) -> None:
