@@ -111,7 +111,14 @@ async def _resolve(executor: Any, deferred: list[Deferred], places: tuple[Place,
     place = places[-1]
     marker = place.container[place.key]
     field = deferred[int(marker[DEFERRED])]
-    parent = parent_of(field, marker[ROW])
+    try:
+        parent = parent_of(field, marker[ROW])
+    except Exception as error:
+        # A row the planner got wrong: an internal error at the field's place (masked and
+        # logged), nulling the field or, when it is non-null, the place above it.
+        definition = field.parent.fields[field.details[0].node.name.value]
+        executor.handle_field_error(error, definition.type, field.details, place.path)
+        return None
     result = executor.execute_field(field.parent, parent, field.details, place.path, None)
     return await result if executor.is_awaitable(result) else result
 

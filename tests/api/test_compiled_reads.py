@@ -16,6 +16,7 @@ import pytest
 
 from domain.events import PartnerRegistered
 from events.model import Metadata, SourceRef
+from schema import grafting
 from tests.api.conftest import BEARER, Client
 from tests.api.test_no_n_plus_one import counting, record
 
@@ -339,6 +340,22 @@ async def test_errors_inside_a_nulled_place_are_not_reported(client: Client) -> 
     answer = await both(client, member)
     paths = [e["path"] for e in answer["errors"]]
     assert paths == [["partner", "members", "nodes", i, "member", "x"] for i in (0, 1)]
+
+
+async def test_a_parent_that_cannot_be_made_is_an_internal_error(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unmade(deferred: Any, row: Any) -> Any:
+        raise ValueError("a row the planner got wrong")
+
+    monkeypatch.setattr(grafting, "parent_of", unmade)
+    query = '{ partner(key: "c40") { key provenance(first: 1) { totalCount } } }'
+    answer = await fresh(client, query, None)
+    assert answer["data"] == {"partner": None}
+    [error] = answer["errors"]
+    assert error["path"] == ["partner", "provenance"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "planner" not in error["message"]
 
 
 async def test_resolved_parts_add_their_own_batched_statements(client: Client) -> None:
