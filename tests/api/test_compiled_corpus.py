@@ -11,13 +11,15 @@ checked below, so nothing is dropped silently:
 - operations with a non-null variable and no default (there is no value to give it);
 - documents that do not validate against the schema (tests of validation errors: no
   execution, so no path to compare);
-- documents built at run time (f-strings): their text is not known until the test runs.
+- documents built at run time (f-strings, concatenation with `+`, `%` or `.format`): their
+  text is not known until the test runs (their literal parts do not parse on their own).
 """
 
 from __future__ import annotations
 
 import ast
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,18 +50,49 @@ class Asked:
     where: str
 
 
-def _literals(path: Path) -> list[tuple[int, str | None]]:
-    """Each string literal in a file (None for an f-string that looks like a document)."""
-    found: list[tuple[int, str | None]] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+F_STRING = "built at run time (f-string)"
+JOINED = "built at run time (concatenation or formatting)"
+
+
+def _literals(path: Path) -> list[tuple[int, str, str | None]]:
+    """Each string literal in a file, and each document built at run time (an f-string, or a
+    literal that begins like a document joined with `+`, `%` or `.format`) with the rule that
+    leaves it out."""
+    tree = ast.parse(path.read_text(), str(path))
+    inner = {
+        id(side) for n in ast.walk(tree) if isinstance(n, ast.BinOp) for side in (n.left, n.right)
+    }
+    found: list[tuple[int, str, str | None]] = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.append((node.lineno, node.value))
-        elif isinstance(node, ast.JoinedStr):
-            head = node.values[0] if node.values else None
-            text = head.value if isinstance(head, ast.Constant) else ""
-            if isinstance(text, str) and text.lstrip().startswith(STARTS):
-                found.append((node.lineno, None))
+            found.append((node.lineno, node.value, None))
+        elif isinstance(node, ast.JoinedStr) and _document_like(node.values[:1]):
+            found.append((node.lineno, "", F_STRING))
+        elif _document_like([_joined_from(node, inner)]):
+            found.append((node.lineno, "", JOINED))
     return found
+
+
+def _joined_from(node: ast.AST, inner: set[int]) -> ast.expr | None:
+    """The first part of a string joined at run time (the whole join only, not its parts)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        if id(node) in inner:
+            return None
+        while isinstance(node, ast.BinOp):
+            node = node.left
+        return node
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.value if node.func.attr == "format" else None
+    return None
+
+
+def _document_like(nodes: Sequence[ast.expr | None]) -> bool:
+    return any(
+        isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and n.value.lstrip().startswith(STARTS)
+        for n in nodes
+    )
 
 
 def _needs_variables(operation: OperationDefinitionNode) -> bool:
@@ -77,17 +110,17 @@ def harvest() -> tuple[list[Asked], Counter[str]]:
     for path in sorted(TESTS.rglob("*.py")):
         if path.name == Path(__file__).name:
             continue
-        for line, text in _literals(path):
+        for line, text, built in _literals(path):
             where = f"{path.relative_to(TESTS)}:{line}"
-            if text is None:
-                left_out["built at run time (f-string)"] += 1
+            if built:
+                left_out[built] += 1
                 continue
             if not text.lstrip().startswith(STARTS) or text in seen:
                 continue
             try:
                 document = parse(text)
             except GraphQLError:
-                continue  # not a document (JSON, a field list, a message)
+                continue  # not a document (JSON, a field list, a part of a joined one)
             seen.add(text)
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if not operations:
@@ -116,7 +149,8 @@ def test_the_corpus_holds_the_tests_queries() -> None:
     assert len(ASKED) >= 100
     assert len(files) >= 10
     assert set(LEFT_OUT) <= {
-        "built at run time (f-string)",
+        F_STRING,
+        JOINED,
         "does not validate against the schema",
         "a mutation",
         "a subscription",
