@@ -27,6 +27,7 @@ from schema.objects import OBJECTS
 from schema.parsing import SharedParserCache
 from schema.queries import RecordQuery
 from schema.scalars import SCALARS
+from schema.validation import RulesForTheDocument
 
 NODE_TYPES = [object_type.graphql for object_type in OBJECTS.values()]
 
@@ -86,6 +87,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             partial(AddValidationRules, limit_rules(limits)),
             partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
             SharedParserCache,
+            RulesForTheDocument,
             partial(ValidationCache, maxsize=512),
         ],
     )
