@@ -92,6 +92,21 @@ async def write_transaction(
 
 
 @asynccontextmanager
+async def read_transaction(connection: AsyncConnection) -> AsyncIterator[None]:
+    """A transaction on `connection` (a writing one too) that takes no write lock where it
+    starts: a plain BEGIN on SQLite, whose writes to temporary tables need none."""
+    sync = connection.sync_connection
+    assert sync is not None  # started by `engine.connect()`
+    was = sync.get_execution_options().get(_WRITE, False)
+    await connection.execution_options(**{_WRITE: False})
+    try:
+        async with connection.begin():
+            yield
+    finally:
+        await connection.execution_options(**{_WRITE: was})
+
+
+@asynccontextmanager
 async def writing_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """One connection for a bulk path that commits page by page: each `begin()` on it is a
     write transaction (BEGIN IMMEDIATE on SQLite) that takes no lock of the log's."""

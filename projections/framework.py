@@ -124,9 +124,10 @@ class Projector(ABC):
     async def fold_in_database(
         self, connection: AsyncConnection, types: EventTypes, until: int
     ) -> bool:
-        """For a rebuild into empty tables: fold the log up to `until` in the database alone,
-        in the caller's transaction, giving exactly what `fold` gives; False where this
-        projector cannot (the default), and the rebuild folds in Python."""
+        """For a rebuild into empty tables: fold the log up to `until` in the database alone
+        on `connection` (a writing one, in no transaction: the fold makes its own), giving
+        exactly what `fold` gives; False, with nothing written, where this projector cannot
+        (the default), and the rebuild folds in Python."""
         return False
 
     def unhandled(self, decoded: object) -> NoReturn:
@@ -557,14 +558,13 @@ async def _fold_in_python(
 async def _fold_in_database(
     store: EventStore, projectors: Sequence[Projector], until: int
 ) -> list[Projector]:
-    """Let each projector fold the log in the database alone, one transaction each; returns
-    those that could not."""
+    """Let each projector fold the log in the database alone (in transactions of its own);
+    returns those that could not."""
     left = []
     async with writing_connection(store.engine) as writer, backend_of(writer).building(writer):
         for projector in projectors:
             try:
-                async with writer.begin():
-                    folded = await projector.fold_in_database(writer, store.types, until)
+                folded = await projector.fold_in_database(writer, store.types, until)
             except DBAPIError as error:
                 # A log its statements cannot take (a date or text the engine refuses): the
                 # Python fold, the reference, takes it instead.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.database import read_transaction
 from events.registry import EventTypes
 
 
@@ -255,7 +256,44 @@ async def fold_records(
     """A projector's `fold_in_database` by `versions`: its events up to `until` parsed once
     into a temporary table of `fields`, each of `records` written by one INSERT ... SELECT.
     False, with nothing written, where an event is at an older schema version or a key
-    starts twice (the statements are written for the log the rules give)."""
+    starts twice (the statements are written for the log the rules give).
+
+    On PostgreSQL all in one transaction. SQLite has one writer at a time: there the log is
+    read and folded into temporary tables in a transaction that takes no write lock, and
+    only their copy into the tables takes it, so live appends wait for the copy alone."""
+    if dialect_of(connection).postgres:
+        async with connection.begin():
+            return await _folded(connection, types, handled, until, fields, records, None)
+    built = [f"{record.table.name}_built" for record in records]
+    try:
+        async with read_transaction(connection):
+            if not await _folded(connection, types, handled, until, fields, records, built):
+                return False
+        async with connection.begin():
+            for record, name in zip(records, built, strict=True):
+                # By place, as the select made them: its columns need not bear the names.
+                await connection.exec_driver_sql(
+                    f'INSERT INTO "{record.table.name}" ({columns(record.table)})'
+                    f" SELECT * FROM temp.{name}"
+                )
+    finally:
+        async with read_transaction(connection):
+            for name in built:
+                await connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    return True
+
+
+async def _folded(
+    connection: AsyncConnection,
+    types: EventTypes,
+    handled: frozenset[str],
+    until: int,
+    fields: Mapping[str, tuple[str, str]],
+    records: Sequence[Records],
+    into: Sequence[str] | None,
+) -> bool:
+    """`fold_records`' statements, in the caller's transaction: each record's versions
+    inserted into its table, or (with `into`) made into temporary tables of those names."""
     names = sorted(handled)
     if not await current_versions_only(connection, types, names, until):
         return False
@@ -266,7 +304,7 @@ async def fold_records(
         for record, events in zip(records, queries, strict=True):
             if not await started_once(connection, events, record.started):
                 return False
-        for record, events in zip(records, queries, strict=True):
+        for number, (record, events) in enumerate(zip(records, queries, strict=True)):
             select = versions(
                 sql,
                 events,
@@ -279,7 +317,9 @@ async def fold_records(
                 own=record.own,
                 latest=record.latest,
             )
-            await connection.exec_driver_sql(
-                f'INSERT INTO "{record.table.name}" ({columns(record.table)}) {select}'
-            )
+            if into is None:
+                target = f'INSERT INTO "{record.table.name}" ({columns(record.table)})'
+            else:
+                target = f"CREATE TEMPORARY TABLE {into[number]} AS"
+            await connection.exec_driver_sql(f"{target} {select}")
     return True

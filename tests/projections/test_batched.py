@@ -8,7 +8,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 
 from domain.events import (
     BodyRegistered,
@@ -262,3 +262,38 @@ async def test_a_statement_the_database_refuses_leaves_the_fold_to_python(
     if services.engine.dialect.name == "postgresql":
         assert rebuilt.events > 0
     assert await services.projections.digests() == live
+
+
+async def test_on_sqlite_only_the_copy_of_a_database_fold_holds_the_write_lock(
+    services: Services,
+) -> None:
+    """SQLite has one writer at a time: a fold in the database reads the log and folds it in
+    a transaction that takes no write lock (plain BEGIN), and only the copy of its rows into
+    the tables runs under BEGIN IMMEDIATE, so live appends wait for the copy alone."""
+    if services.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's writers do not wait for a rebuild's tables
+    await record(services, seed=8, steps=150)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sync = services.engine.sync_engine
+    event.listen(sync, "before_cursor_execute", seen)
+    try:
+        rebuilt = await services.projections.rebuild_many(["memberships"])
+    finally:
+        event.remove(sync, "before_cursor_execute", seen)
+    assert rebuilt.events == 0  # folded in the database
+    began, folding = "", []
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            began = statement
+        elif "json_extract" in statement or "OVER" in statement.upper():
+            folding.append((began, statement[:60]))
+    assert folding
+    assert all(begin == "BEGIN" for begin, _ in folding), folding
+    copies = [s for s in statements if "SELECT * FROM temp." in s]
+    assert len(copies) == 1
+    before_copy = [s for s in statements[: statements.index(copies[0])] if s.startswith("BEGIN")]
+    assert before_copy[-1] == "BEGIN IMMEDIATE"
