@@ -578,9 +578,11 @@ class Fanout:
             raise
         except Exception:
             log.exception("the rounds of planned groups failed; their members are completed")
-            self._rounds = None
-            for group in list(self.planned):
-                group.end()
+        # The feed ended (the service is stopping) or failed: every planned group's members
+        # are completed, after what was made for them.
+        self._rounds = None
+        for group in list(self.planned):
+            group.end()
 
     async def _round(self) -> None:
         """Every planned group's new answers to its members, after any append under way."""
