@@ -264,19 +264,27 @@ class ChangeFeed:
             if not self._unread_wakes():
                 return
             # Marked read only once the read succeeded: a read the database cut short is
-            # made again, not taken for done.
+            # made again, not taken for done. What is heard during the read is counted
+            # afresh, so that a notification of an event the read brings needs no other.
             generation, started = self._generation, time.monotonic()
-            if self._tail is None:
-                self._tail = (await self.store.head()).position
-            while True:
-                found = await self.store.read_all(after=self._tail, limit=self.page)
-                self._recent.extend(found)
-                if found:
-                    self._tail = found[-1].position
-                if len(self._recent) > 2 * self.window:
-                    del self._recent[: -self.window]
-                if len(found) < self.page:
-                    break
-            self._read_generation, self._read_at = generation, started
-            if generation == self._generation or self._unread <= self._tail:
-                self._unread = -1
+            unread, self._unread = self._unread, -1
+            try:
+                if self._tail is None:
+                    self._tail = (await self.store.head()).position
+                while True:
+                    found = await self.store.read_all(after=self._tail, limit=self.page)
+                    self._recent.extend(found)
+                    if found:
+                        self._tail = found[-1].position
+                    if len(self._recent) > 2 * self.window:
+                        del self._recent[: -self.window]
+                    if len(found) < self.page:
+                        break
+            except BaseException:
+                self._unread = max(self._unread, unread)
+                raise
+            self._read_at = started
+            if self._unread <= self._tail:  # every wake-up since it began is answered
+                self._unread, self._read_generation = -1, self._generation
+            else:
+                self._read_generation = generation

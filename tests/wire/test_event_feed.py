@@ -158,3 +158,41 @@ async def test_the_feed_takes_its_own_appends_as_the_log_gives_them_without_read
     finally:
         store.read_all = read_all  # type: ignore[method-assign]
         await feed.close()
+
+
+async def test_a_notification_heard_while_the_read_that_brings_its_event_runs_costs_no_read(
+    store: EventStore,
+) -> None:
+    # On PostgreSQL the LISTEN connection may hear of an append while the read that brings
+    # it is under way; that read answers the notification, and the appends that follow are
+    # taken as they commit (another process's append heard the same way is read, below).
+    feed = ChangeFeed(store)
+    await feed.start()
+    reads = 0
+    read_all = store.read_all
+
+    async def counted(**arguments: Any) -> list[RecordedEvent]:
+        nonlocal reads
+        reads += 1
+        found = await read_all(**arguments)
+        if found and reads == 1:
+            feed._heard(str(found[-1].position))  # heard before the read returns
+        return found
+
+    store.read_all = counted  # type: ignore[method-assign]
+    try:
+        async with aclosing(feed.batches(0)) as batches:
+            await append_things(store, ["a"])
+            taken = list(await anext(batches))
+            assert reads == 1
+            await append_things(store, ["b"])
+            taken += await anext(batches)
+            assert reads == 1  # taken as it committed
+            feed._heard("9")  # an append of another process, beyond what was read
+            await append_things(store, ["c"])
+            taken += await anext(batches)
+            assert reads == 2
+        assert [event.position for event in taken] == [1, 2, 3]
+    finally:
+        store.read_all = read_all  # type: ignore[method-assign]
+        await feed.close()
