@@ -66,6 +66,26 @@ def row_values(event: RecordedEvent) -> dict[str, Any]:
     }
 
 
+def row_tuple(event: RecordedEvent, subtrees: bytes | None) -> tuple[Any, ...]:
+    """An event as a row of the events table, its values in the table's column order (for
+    the engines' bulk paths, `Backend.write_rows`), with the Merkle tree's `subtrees` it
+    holds."""
+    return (
+        event.position,
+        event.stream_id,
+        event.stream_version,
+        event.event_id,
+        event.type,
+        event.schema_version,
+        canonical_json(event.data),
+        canonical_json(event.metadata),
+        event.recorded_at,
+        event.prev_hash,
+        event.hash,
+        subtrees,
+    )
+
+
 def result_of(recorded: Sequence[RecordedEvent], *, replayed: bool = False) -> AppendResult:
     return AppendResult(
         stream_id=recorded[-1].stream_id,

@@ -34,7 +34,7 @@ from events.rows import (
     recorded_from_row,
     recorded_from_values,
     result_of,
-    row_values,
+    row_tuple,
 )
 from events.tables import events, idempotency_keys
 from events.tree import LogTree
@@ -268,7 +268,11 @@ class EventStore:
         return [recorded_from_values(row) for row in rows]
 
     async def import_events(
-        self, batch: Sequence[RecordedEvent], *, hashes_checked: bool = False
+        self,
+        batch: Sequence[RecordedEvent],
+        *,
+        hashes_checked: bool = False,
+        subtrees: Sequence[bytes | None] | None = None,
     ) -> None:
         """Append events exactly as another log recorded them, continuing this log's chain.
 
@@ -276,7 +280,9 @@ class EventStore:
         nothing of the batch is written. Projections fold them as they would any append.
         `hashes_checked`: the caller recomputed every event's hash from these very values
         (`coop import` checks the whole file first), so it is not recomputed here; their
-        place in the chain still is.
+        place in the chain still is. `subtrees`: each event's Merkle `subtrees` column, as
+        the caller grew the tree from the head's frontier (the same check), so the tree is
+        not grown here; a batch that does not follow that head is refused anyway.
         """
         if not batch:
             return
@@ -299,8 +305,11 @@ class EventStore:
                         f"cannot import position {event.position}: {event.type} v"
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
-            rows = [row_values(event) for event in batch]
-            await insert_rows(connection, await self._with_subtrees(connection, head, rows))
+            if subtrees is None:
+                subtrees = await self._tree.grow(connection, head, [e.hash for e in batch])
+            rows = [row_tuple(e, kept) for e, kept in zip(batch, subtrees, strict=True)]
+            # The driver's bulk path (COPY on PostgreSQL): the rows are the log's own values.
+            await backend_of(connection).write_rows(connection, events, rows)
             await _carry_idempotency_keys(connection, batch)
             await self._written(connection, batch)
         self._announced(result_of(batch))

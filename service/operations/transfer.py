@@ -26,7 +26,7 @@ from events.merkle import Frontier
 from events.model import Head, RecordedEvent
 from events.registry import EventTypes
 from events.store import EventStore, continues
-from events.tree import leaf_of, load_frontier, root_at, tree_head
+from events.tree import kept_subtrees, load_frontier, root_at, tree_head
 from service.operations.database import Refused
 from service.operations.progress import Progress, silent
 from service.services import Services
@@ -182,11 +182,14 @@ _FINGERPRINT = 16
 
 @dataclass(frozen=True)
 class Checked:
-    """A file checked against the chain: its event count, and each event line's fingerprint
-    in order, so the write pass takes exactly the lines checked without hashing them again."""
+    """A file checked against the chain: its event count, each event line's fingerprint in
+    order, so the write pass takes exactly the lines checked without hashing them again, and
+    the Merkle tree's `subtrees` column of the events that hold any (one in 16), by position,
+    grown as the root was checked."""
 
     count: int
     fingerprints: bytes
+    subtrees: dict[int, bytes]
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,7 @@ def check_file(
     trailer against what the lines hold; returns the number of events and their lines'
     fingerprints."""
     check = ChainCheck(head.position, head.hash)
-    tree = frontier.copy()
+    tree = Growing(frontier.copy())
     trailer: Trailer | None = None
     fingerprints = bytearray()
     try:
@@ -244,14 +247,40 @@ def check_file(
             problem = check.problem(item) or _type_problem(types, item)
             if problem is not None:
                 raise LineProblem(number, problem)
-            tree.append(leaf_of(item.hash))
+            tree.add(item.hash)
             fingerprints += fingerprint(line)
     except LineProblem as error:
         raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
-    problem = _trailer_problem(trailer, check, tree)
+    problem = _trailer_problem(trailer, check, tree.grown())
     if problem is not None:
         raise Refused(f"{label}: {problem}; nothing was imported")
-    return Checked(check.checked, bytes(fingerprints))
+    return Checked(check.checked, bytes(fingerprints), tree.subtrees)
+
+
+class Growing:
+    """The Merkle tree grown by a file's events, a run of chain hashes at a time, keeping
+    the `subtrees` column of each event that holds any (as the store would write it)."""
+
+    RUN = 4096
+
+    def __init__(self, frontier: Frontier) -> None:
+        self.frontier = frontier
+        self.subtrees: dict[int, bytes] = {}
+        self._hashes: list[str] = []
+
+    def add(self, chain_hash: str) -> None:
+        self._hashes.append(chain_hash)
+        if len(self._hashes) >= self.RUN:
+            self.grown()
+
+    def grown(self) -> Frontier:
+        """The frontier with every hash added so far."""
+        first = self.frontier.size + 1
+        for offset, held in enumerate(kept_subtrees(self.frontier, self._hashes)):
+            if held is not None:
+                self.subtrees[first + offset] = held
+        self._hashes = []
+        return self.frontier
 
 
 def _trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) -> str | None:
@@ -323,21 +352,27 @@ async def _write_batches(
         seen += 1
         # A batch ends between appends, so each append's idempotency key is carried whole.
         if len(batch) >= IMPORT_BATCH and not continues(batch[-1][1], event):
-            written += await _write_batch(store, batch, label, written)
+            written += await _write_batch(store, batch, checked.subtrees, label, written)
             batch = []
             progress(written, total)
         batch.append((number, event))
     if batch:
-        written += await _write_batch(store, batch, label, written)
+        written += await _write_batch(store, batch, checked.subtrees, label, written)
     progress(written, total)
 
 
 async def _write_batch(
-    store: EventStore, batch: Sequence[tuple[int, RecordedEvent]], label: str, written: int
+    store: EventStore,
+    batch: Sequence[tuple[int, RecordedEvent]],
+    subtrees: dict[int, bytes],
+    label: str,
+    written: int,
 ) -> int:
     try:
         # The check pass recomputed every hash from these same lines.
-        await store.import_events([event for _, event in batch], hashes_checked=True)
+        events = [event for _, event in batch]
+        kept = [subtrees.get(event.position) for event in events]
+        await store.import_events(events, hashes_checked=True, subtrees=kept)
     except (InvalidAppend, DBAPIError) as error:
         detail = str(error).splitlines()[0]
         raise Refused(
