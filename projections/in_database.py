@@ -11,7 +11,7 @@ histories, on both engines.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Table
@@ -243,6 +243,9 @@ class Records:
     retracted: str | None
     own: Sequence[str]
     latest: Mapping[str, str] = field(default_factory=dict)
+    select: Callable[[Dialect, str, str], str] | None = None
+    """A statement of its own in place of `versions`' (given the dialect, `events` and the
+    log table), such as `sliced_versions`."""
 
 
 async def fold_records(
@@ -305,7 +308,8 @@ async def _folded(
             if not await started_once(connection, events, record.started):
                 return False
         for number, (record, events) in enumerate(zip(records, queries, strict=True)):
-            select = versions(
+            select = record.select(sql, events, log) if record.select else ""
+            select = select or versions(
                 sql,
                 events,
                 log,
@@ -323,3 +327,93 @@ async def _folded(
                 target = f"CREATE TEMPORARY TABLE {into[number]} AS"
             await connection.exec_driver_sql(f"{target} {select}")
     return True
+
+
+def sliced_versions(
+    sql: Dialect,
+    events: str,
+    log: str,
+    *,
+    started: str,
+    changed: str,
+    retracted: str,
+    own: Sequence[str],
+) -> str:
+    """A SELECT of the row versions, in a versioned table's column order, that `Rows` gives
+    for keyed records whose changes split valid time: `started` opens a key's one slice
+    (its valid time unknown to open); an event of `changed` with a `since` (a date, perhaps
+    'unknown') is `Rows.change_from`: the latest slice ends on that date and a new one with
+    the event's values starts there, until where the latest ended; any other event but
+    `retracted` is `Rows.revise`: the latest slice takes its values; `retracted` closes the
+    key for good, and later events pass by (as do those before the start). Each event
+    closes every open version of its key and opens them again, so a key's versions are its
+    events by its slices so far.
+
+    `events`: a query of (key, position, type, recorded_at), every event of every key;
+    `log`: a table of the events by position with their `since` and values;
+    `own`: the table's own columns, each an expression over `f` (the event that set the
+    slice's values).
+
+    `Rows` orders a key's slices by the first day each may start and, among those, by when
+    they were opened (a change dated before the latest slice's start comes before it and
+    leaves it the latest): that order is fixed from a slice's start on, so a slice's rank in
+    it (`ord`) says which slice is the latest before each event (the greatest opened
+    before it). The latest slice's end is open but after a change dated before its start
+    (out of order), which ends it there: so a new slice ends where the last such change
+    before it said, or is open. A slice's end changes only when a change ends it (being
+    the latest), its values only when a revision reaches it; at each event the slices are
+    numbered in their order, the one the event opens last.
+    """
+    opens = f"l.type = '{started}' OR (l.type = '{changed}' AND l.since IS NOT NULL)"
+    first = (
+        f"CASE WHEN l.type = '{started}' OR l.since = 'unknown' THEN '{sql.earliest}'"
+        f" ELSE {sql.first('l.since')} END"
+    )
+    before = "PARTITION BY key ORDER BY position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+    since = f"CASE WHEN c.type = '{changed}' THEN c.since END"
+    until = "CASE WHEN v.end_at IS NOT NULL THEN e.since ELSE b.since END"
+    # By key in log order: where each record period ends, the events from the start to the
+    # retraction, each slice's rank, the latest slice before each event and the last change
+    # out of order before it; then each event by each slice opened so far, with the event
+    # that last set the slice's values and the one that last ended it.
+    return f"""
+WITH p AS (
+  SELECT key, position, type,
+    lead(position) OVER w AS record_to,
+    lead(recorded_at) OVER w AS recorded_to,
+    max(CASE WHEN type = '{started}' THEN position END) OVER w AS start_at,
+    max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at
+  FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
+), q AS (
+  SELECT p.key, p.position, p.record_to, p.recorded_to,
+    CASE WHEN {opens} THEN 1 ELSE 0 END AS opens,
+    CASE WHEN {opens} THEN row_number() OVER (
+      PARTITION BY p.key, CASE WHEN {opens} THEN 1 ELSE 0 END ORDER BY {sql.day(first)}, p.position
+    ) END AS ord
+  FROM p JOIN {log} l ON l.position = p.position
+  WHERE p.start_at IS NOT NULL AND p.type <> '{retracted}'
+    AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)
+), h AS (
+  SELECT q.*, max(ord) OVER b AS prior FROM q WINDOW b AS ({before})
+), k AS (
+  SELECT h.*, max(CASE WHEN ord < prior THEN position END) OVER b AS behind_at
+  FROM h WINDOW b AS ({before})
+), v AS (
+  SELECT t.key, t.position, t.record_to, t.recorded_to, s.position AS opened_at,
+    s.behind_at,
+    max(CASE WHEN t.position = s.position OR (t.opens = 0 AND t.prior = s.ord)
+      THEN t.position END) OVER z AS set_at,
+    max(CASE WHEN t.opens = 1 AND t.prior = s.ord THEN t.position END) OVER z AS end_at,
+    row_number() OVER (PARTITION BY t.position
+      ORDER BY CASE WHEN t.position = s.position THEN 1 ELSE 0 END, s.ord) - 1 AS slice
+  FROM k t JOIN k s ON s.key = t.key AND s.opens = 1 AND s.position <= t.position
+  WINDOW z AS (PARTITION BY s.position ORDER BY t.position)
+)
+SELECT v.key, {", ".join(sql.period_start(since))}, {", ".join(sql.period_end(until))},
+  v.position, v.slice, v.record_to, r.recorded_at, v.recorded_to, r.type, {", ".join(own)}
+FROM v
+JOIN {log} r ON r.position = v.position
+JOIN {log} c ON c.position = v.opened_at
+JOIN {log} f ON f.position = v.set_at
+LEFT JOIN {log} e ON e.position = v.end_at
+LEFT JOIN {log} b ON b.position = v.behind_at"""

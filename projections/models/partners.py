@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import PartnerCorrected, PartnerRegistered, PartnerRetracted, PartnerUpdated
 from events.dates import PartialDate
+from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
+from projections.in_database import Records, fold_records, sliced_versions
 from projections.models.metadata import read_metadata
 from projections.versions import Stamp, valid_period, versioned_table
 
@@ -39,6 +43,8 @@ class PartnersProjector(Projector):
     TABLES = (partners,)
     handles = frozenset({PartnerRegistered, PartnerUpdated, PartnerCorrected, PartnerRetracted})
 
+    folds_in_database = True
+
     def touches(self, decoded: Any) -> list[Touch]:
         return [("partners", "key", decoded.key)]
 
@@ -59,3 +65,43 @@ class PartnersProjector(Projector):
                 table.close(decoded.key, event)
             case _:
                 self.unhandled(decoded)
+
+    async def fold_in_database(
+        self, connection: AsyncConnection, types: EventTypes, until: int
+    ) -> bool:
+        """`fold` over the log up to `until` as one INSERT ... SELECT
+        (projections.in_database.sliced_versions): a partner's events from its registration
+        to its retraction, each a version of every valid-time slice opened so far, dated
+        updates opening slices, undated ones and corrections revising the latest. Only
+        where each partner is registered once."""
+        partners = Records(
+            self.tables["partners"],
+            "SELECT key, position, type, recorded_at FROM {log}",
+            started=REGISTERED,
+            sets=[],
+            dated=[],
+            ends=[],
+            retracted=RETRACTED,
+            own=[],
+            select=partial(
+                sliced_versions,
+                started=REGISTERED,
+                changed=UPDATED,
+                retracted=RETRACTED,
+                own=[f"f.{name}" for name in _VALUES],
+            ),
+        )
+        return await fold_records(connection, types, self.handled, until, _FIELDS, [partners])
+
+
+_VALUES = ["name", "kind", "country", "region", "description"]
+_FIELDS = {
+    "key": ("key", "text"),
+    "since": ("effective", "text"),
+    **{name: (name, "text") for name in _VALUES},
+}
+REGISTERED, UPDATED, RETRACTED = (
+    PartnerRegistered.__name__,
+    PartnerUpdated.__name__,
+    PartnerRetracted.__name__,
+)

@@ -17,6 +17,10 @@ from domain.events import (
     MembershipEnded,
     MembershipRetracted,
     MembershipStarted,
+    PartnerCorrected,
+    PartnerRegistered,
+    PartnerRetracted,
+    PartnerUpdated,
 )
 from events.dates import PartialDate
 from projections.framework import checkpoints
@@ -100,7 +104,7 @@ async def test_events_appended_during_a_rebuild_are_folded_before_the_switch(
 
 
 # Projectors whose rebuild from scratch can run as SQL in the database (fold_in_database).
-IN_DATABASE = ["memberships", "programs", "roles"]
+IN_DATABASE = ["memberships", "partners", "programs", "roles"]
 
 
 async def test_folds_in_the_database_give_the_python_folds_digest(services: Services) -> None:
@@ -202,6 +206,7 @@ async def test_folds_in_the_database_give_the_python_folds_digest(services: Serv
         )
     )
     awkward.append(("body:net-9.x", [BodyRegistered(network="net-9", body="x", name="X")]))
+    awkward += odd_partner() + partner_history(random.Random(29), steps=300)
     for stream, events in awkward:
         await services.store.append(stream, events)
     projections = services.projections
@@ -219,6 +224,70 @@ async def test_folds_in_the_database_give_the_python_folds_digest(services: Serv
         in_database = await projections.rebuild_many([name])
         assert in_database.events == 0, f"{name} did not fold in the database"
         assert await projections.digests() == live, f"{name} folded in the database"
+
+
+def odd_partner() -> list[tuple[str, list[object]]]:
+    """A partner's changes dated out of order, on one first day ("2006", "2006-01",
+    "2006-01-01"), unknown, undated, corrected, in one append or several; an update before
+    its registration and one after its retraction."""
+    key = "odd-partner"
+
+    def updated(effective: PartialDate | None, name: str) -> PartnerUpdated:
+        return PartnerUpdated(
+            key=key, name=name, kind="city", effective=effective, changed_fields=["name"]
+        )
+
+    day = PartialDate.parse
+    events: list[list[object]] = [
+        [updated(day("2001"), "early")],
+        [PartnerRegistered(key=key, name='Tōkyō "odd"', kind="city", region="R")],
+        [updated(day("2006"), "a"), updated(day("2001-05"), "b")],
+        [updated(day("2006-01-01"), "c")],
+        [updated(day("2006-01"), "d"), updated(PartialDate(), "e")],
+        [updated(None, "f")],
+        [PartnerCorrected(key=key, name="g", kind="network", corrected_fields=["kind"])],
+        [updated(day("2010-02"), "h"), updated(day("1999"), "i"), updated(day("2000"), "j")],
+        [updated(day("2020-12-31"), "k"), updated(PartialDate(), "l"), updated(None, "m")],
+        [PartnerRetracted(key=key), updated(day("2030"), "late")],
+    ]
+    return [(f"partner:{key}", append) for append in events]
+
+
+def partner_history(rng: random.Random, steps: int) -> list[tuple[str, list[object]]]:
+    """Random partners' registrations, updates dated on a few days (partial, unknown, in
+    and out of order, on one first day) and undated, corrections and retractions."""
+    shapes = ["unknown", "2003", "2003-01", "2003-01-01", "2003-12", "2003-12-31", "2002-06"]
+    keys = [f"partner-{n}" for n in range(8)]
+    appends: list[tuple[str, list[object]]] = []
+    registered: set[str] = set()
+    for step in range(steps):
+        key = rng.choice(keys)
+        pick = rng.random()
+        event: object
+        if key not in registered and pick < 0.5:
+            registered.add(key)
+            event = PartnerRegistered(
+                key=key, name=key, kind="city", country=rng.choice([None, "X"])
+            )
+        elif pick < 0.7:
+            effective = rng.choice([None, PartialDate.parse(rng.choice(shapes))])
+            event = PartnerUpdated(
+                key=key,
+                name=f"{key} {step}",
+                kind="city",
+                region=rng.choice([None, "R"]),
+                description=rng.choice([None, f"d{step}"]),
+                effective=effective,
+                changed_fields=["name"],
+            )
+        elif pick < 0.99:
+            event = PartnerCorrected(
+                key=key, name=f"{key}!{step}", kind="network", corrected_fields=["name"]
+            )
+        else:
+            event = PartnerRetracted(key=key)
+        appends.append((f"partner:{key}", [event]))
+    return appends
 
 
 async def test_a_log_the_database_fold_was_not_written_for_is_folded_in_python(
