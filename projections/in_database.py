@@ -103,10 +103,11 @@ async def extracted(
     caller's transaction)."""
     sql = dialect_of(connection)
     if sql.postgres:
-        spec = ", ".join(f"{field} {kind}" for field, kind in fields.values())
+        # Quoted: a payload field may be a reserved word (an activity's `on`).
+        spec = ", ".join(f'"{field}" {kind}' for field, kind in fields.values())
         source = f"events, json_to_record(events.data::json) AS j({spec})"
         values = [
-            f"j.{field}{'::text' if kind == 'json' else ''}" for field, kind in fields.values()
+            f'j."{field}"{"::text" if kind == "json" else ""}' for field, kind in fields.values()
         ]
     else:
         source = "events"
@@ -178,6 +179,7 @@ def versions(
     retracted: str | None,
     own: Sequence[str],
     latest: Mapping[str, str] | None = None,
+    until: str = "u.until",
 ) -> str:
     """A SELECT of the row versions, in a versioned table's column order, that `Rows` gives
     for keyed records folded thus: `started` opens a key's one version; each later event of
@@ -191,7 +193,9 @@ def versions(
     `log`: a table of the events by position with their `since`, `until` and values;
     `own`: the table's own columns, each an expression over `s` (the key's start) or `f`
     (the event that set the values), or over an alias of `latest` (alias: type), the last
-    event of that type since the start (NULL before the first).
+    event of that type since the start (NULL before the first);
+    `until`: the valid end's partial date text, the last of `ends`' unless said otherwise
+    (an expression over the aliases as `own`'s).
     """
     latest = {**(latest or {}), "u": "', '".join(ends)}
     # A record that cannot be retracted: a type no event has.
@@ -220,7 +224,7 @@ WITH p AS (
     max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at{lasts}
   FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
 )
-SELECT p.key, {", ".join(sql.period_start(since))}, {", ".join(sql.period_end("u.until"))},
+SELECT p.key, {", ".join(sql.period_start(since))}, {", ".join(sql.period_end(until))},
   c.position, 0, p.record_to, c.recorded_at, p.recorded_to, c.type, {", ".join(own)}
 FROM p
 JOIN {log} c ON c.position = p.position
@@ -243,6 +247,7 @@ class Records:
     retracted: str | None
     own: Sequence[str]
     latest: Mapping[str, str] = field(default_factory=dict)
+    until: str = "u.until"
     select: Callable[[Dialect, str, str], str] | None = None
     """A statement of its own in place of `versions`' (given the dialect, `events` and the
     log table), such as `sliced_versions`."""
@@ -320,6 +325,7 @@ async def _folded(
                 retracted=record.retracted,
                 own=record.own,
                 latest=record.latest,
+                until=record.until,
             )
             if into is None:
                 target = f'INSERT INTO "{record.table.name}" ({columns(record.table)})'

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import CommitmentAnnounced, CommitmentCorrected, CommitmentRetracted
+from events.registry import EventTypes
 from projections.framework import Folded, Projector, Touch
+from projections.in_database import Records, fold_records
 from projections.models.metadata import read_metadata
 from projections.versions import Stamp, as_text, valid_period, versioned_table
 
@@ -43,6 +46,8 @@ class CommitmentsProjector(Projector):
     TABLES = (commitments,)
     handles = frozenset({CommitmentAnnounced, CommitmentCorrected, CommitmentRetracted})
 
+    folds_in_database = True
+
     def touches(self, decoded: Any) -> list[Touch]:
         return [("commitments", "key", decoded.key)]
 
@@ -58,3 +63,38 @@ class CommitmentsProjector(Projector):
                 table.close(decoded.key, event)
             case _:
                 self.unhandled(decoded)
+
+    async def fold_in_database(
+        self, connection: AsyncConnection, types: EventTypes, until: int
+    ) -> bool:
+        """`fold` over the log up to `until` as one INSERT ... SELECT (projections.in_database
+        .versions): a commitment's values and start (its day) from its announcement or last
+        correction, open-ended, until its retraction. Only where each commitment is
+        announced once."""
+        commitments = Records(
+            self.tables["commitments"],
+            "SELECT key, position, type, recorded_at FROM {log}",
+            started=ANNOUNCED,
+            sets=[ANNOUNCED, CORRECTED],
+            dated=[ANNOUNCED, CORRECTED],
+            ends=[],
+            retracted=CommitmentRetracted.__name__,
+            own=[f"f.{name}" for name in _VALUES],
+            until="NULL",  # open: nothing ends it
+        )
+        return await fold_records(connection, types, self.handled, until, _FIELDS, [commitments])
+
+
+# The payload's `by` is kept as by_key: BY is a reserved word.
+_VALUES = ["by_key", "by_title", "activity", "statement", "focus_areas", "collaborators"]
+_FIELDS = {
+    "key": ("key", "text"),
+    "since": ("on", "text"),
+    "by_key": ("by", "text"),
+    "by_title": ("by_title", "text"),
+    "activity": ("activity", "text"),
+    "statement": ("statement", "text"),
+    "focus_areas": ("focus_areas", "json"),
+    "collaborators": ("collaborators", "json"),
+}
+ANNOUNCED, CORRECTED = CommitmentAnnounced.__name__, CommitmentCorrected.__name__
