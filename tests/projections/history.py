@@ -1,6 +1,7 @@
 """A seeded random history touching every event type and every fold branch, for the tests
 that fold one history several ways: corrections, retractions, dated and undated updates,
-changes dated before the start, closes by program and by activity, several events an append."""
+changes dated before the start, closes by program and by activity, several events an append,
+text that JSON escapes."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ from domain.events import (
 from events.dates import PartialDate
 
 Append = tuple[str, list[object]]
+
+ESCAPED = 'Tōkyō "quoted", back\\slash, tab\there ✓ </>'
+"""Text that JSON escapes, for the text and list fields (it takes nothing from the seed)."""
 
 
 def some_date(rng: random.Random) -> PartialDate:
@@ -224,7 +228,8 @@ def random_history(seed: int, steps: int) -> list[Append]:
                         on=d(),
                         organiser=rng.choice([None, city]),
                         participants=rng.sample(cities, 2),
-                        representatives=["Mayor"],
+                        representatives=["Mayor", ESCAPED],
+                        description=None if step % 2 else ESCAPED,
                         corrected_fields=["participants"],
                     )
                 else:
@@ -238,10 +243,15 @@ def random_history(seed: int, steps: int) -> list[Append]:
                     name=key,
                     kind="workshop",
                     on=d(),
+                    mode="online" if step % 2 else None,
+                    field="climate",
                     organiser=city,
                     participants=rng.sample(cities, 3),
-                    representatives=[],
+                    representatives=[ESCAPED] if step % 3 else [],
                     network=network,
+                    body="sc" if step % 5 else None,
+                    program=programs[-1] if programs else None,
+                    description=f"{ESCAPED} {step}",
                 )
                 appends.append((f"activity:{key}", [recorded]))
         elif pick < 0.97:
@@ -252,7 +262,8 @@ def random_history(seed: int, steps: int) -> list[Append]:
                         key=key,
                         by=city,
                         on=d(),
-                        statement="again",
+                        by_title=ESCAPED if step % 2 else None,
+                        statement=f"again {ESCAPED}",
                         focus_areas=["x"],
                         collaborators=[],
                         corrected_fields=["statement"],
@@ -267,13 +278,20 @@ def random_history(seed: int, steps: int) -> list[Append]:
                     by=city,
                     on=d(),
                     activity=rng.choice([None, *activities[-3:]]),
+                    by_title="Mayor" if step % 3 else None,
                     statement="we will",
-                    focus_areas=["energy"],
+                    focus_areas=["energy", ESCAPED],
                     collaborators=[network],
                 )
             appends.append((f"commitment:{key}", [event]))
         else:
             key = f"source-{step}"
-            event = SourceRegistered(key=key, title=key, sections=["1", "2"])
+            event = SourceRegistered(
+                key=key,
+                title=f"{key} {ESCAPED}",
+                publisher=ESCAPED if step % 2 else None,
+                url=f"https://example.org/{key}?a=1&b=2",
+                sections=["1", "2", ESCAPED],
+            )
             appends.append((f"source:{key}", [event]))
     return [(events[0].stream, events) for _, events in appends]  # type: ignore[attr-defined]

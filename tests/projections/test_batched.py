@@ -11,8 +11,14 @@ from pathlib import Path
 from sqlalchemy import event, text, update
 
 from domain.events import (
+    ActivityCorrected,
+    ActivityRecorded,
+    ActivityRetracted,
     BodyRegistered,
     BodySizeRecorded,
+    CommitmentAnnounced,
+    CommitmentCorrected,
+    CommitmentRetracted,
     MembershipCorrected,
     MembershipEnded,
     MembershipRetracted,
@@ -21,12 +27,13 @@ from domain.events import (
     PartnerRegistered,
     PartnerRetracted,
     PartnerUpdated,
+    SourceRegistered,
 )
 from events.dates import PartialDate
 from projections.framework import checkpoints
 from service.services import Services
 from tests.conftest import POSTGRES_URL
-from tests.projections.history import random_history
+from tests.projections.history import ESCAPED, random_history
 from tests.projections.test_framework import _fresh_services
 
 
@@ -104,7 +111,15 @@ async def test_events_appended_during_a_rebuild_are_folded_before_the_switch(
 
 
 # Projectors whose rebuild from scratch can run as SQL in the database (fold_in_database).
-IN_DATABASE = ["memberships", "partners", "programs", "roles"]
+IN_DATABASE = [
+    "activities",
+    "commitments",
+    "memberships",
+    "partners",
+    "programs",
+    "roles",
+    "sources",
+]
 
 
 async def test_folds_in_the_database_give_the_python_folds_digest(services: Services) -> None:
@@ -207,6 +222,7 @@ async def test_folds_in_the_database_give_the_python_folds_digest(services: Serv
     )
     awkward.append(("body:net-9.x", [BodyRegistered(network="net-9", body="x", name="X")]))
     awkward += odd_partner() + partner_history(random.Random(29), steps=300)
+    awkward += odd_activities_commitments_and_sources()
     for stream, events in awkward:
         await services.store.append(stream, events)
     projections = services.projections
@@ -287,6 +303,69 @@ def partner_history(rng: random.Random, steps: int) -> list[tuple[str, list[obje
         else:
             event = PartnerRetracted(key=key)
         appends.append((f"partner:{key}", [event]))
+    return appends
+
+
+def odd_activities_commitments_and_sources() -> list[tuple[str, list[object]]]:
+    """A correction before the recording (its partners take part, the activity is not
+    recorded yet), partners named twice or empty, a correction naming none, one after the
+    retraction (its partners take part again), the first and last days there are."""
+    appends: list[tuple[str, list[object]]] = []
+    key = "activity-odd"
+
+    def corrected(on: PartialDate, organiser: str | None, *participants: str) -> object:
+        return ActivityCorrected(
+            key=key,
+            name=ESCAPED,
+            kind="meeting",
+            on=on,
+            organiser=organiser,
+            participants=list(participants),
+            representatives=[ESCAPED, ""],
+            corrected_fields=["participants"],
+        )
+
+    recorded = ActivityRecorded(
+        key=key,
+        name="odd",
+        kind="workshop",
+        on=PartialDate(1, 1, 1),
+        mode="in_person",
+        organiser="",
+        participants=["city-1", "", "city-1", "city-2"],
+        representatives=[],
+        description=ESCAPED,
+    )
+    for events in [
+        [corrected(PartialDate(2001), "city-3", "city-3", "city-4")],
+        [recorded],
+        [corrected(PartialDate(9999, 12), "city-2", "city-1", "city-2")],
+        [corrected(PartialDate(), None)],
+        [corrected(PartialDate(2002, 2), None, "city-5"), ActivityRetracted(key=key)],
+        [corrected(PartialDate(9999), "city-6", "city-6")],
+        [ActivityRetracted(key=key)],
+    ]:
+        appends.append((f"activity:{key}", events))
+    commitment = "commitment-odd"
+    by = dict(key=commitment, by="city-1", collaborators=[ESCAPED])
+
+    def correction(on: PartialDate) -> CommitmentCorrected:
+        return CommitmentCorrected(
+            **by, on=on, statement="x", focus_areas=[], corrected_fields=["statement"]
+        )
+
+    announced = CommitmentAnnounced(
+        **by, by_title=ESCAPED, on=PartialDate(9999, 12, 31), statement=ESCAPED, focus_areas=[]
+    )
+    for events in [
+        [correction(PartialDate(2003))],
+        [announced],
+        [correction(PartialDate()), CommitmentRetracted(key=commitment)],
+        [correction(PartialDate(1))],
+    ]:
+        appends.append((f"commitment:{commitment}", events))
+    source = SourceRegistered(key="source-odd", title=ESCAPED, sections=[])
+    appends.append(("source:source-odd", [source]))
     return appends
 
 
