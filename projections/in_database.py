@@ -381,7 +381,9 @@ def sliced_versions(
     # By key in log order: where each record period ends, the events from the start to the
     # retraction, each slice's rank, the latest slice before each event and the last change
     # out of order before it; then each event by each slice opened so far, with the event
-    # that last set the slice's values and the one that last ended it.
+    # that last set the slice's values and the one that last ended it (a key with one slice
+    # by itself: each of its events sets the values, none ends it; SQLite would otherwise
+    # join every event of every key with every slice by a nested scan).
     return f"""
 WITH p AS (
   SELECT key, position, type,
@@ -391,7 +393,7 @@ WITH p AS (
     max(CASE WHEN type = '{retracted}' THEN position END) OVER w AS retracted_at
   FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
 ), q AS (
-  SELECT p.key, p.position, p.record_to, p.recorded_to,
+  SELECT p.key, p.position, p.record_to, p.recorded_to, p.start_at,
     CASE WHEN {opens} THEN 1 ELSE 0 END AS opens,
     CASE WHEN {opens} THEN row_number() OVER (
       PARTITION BY p.key, CASE WHEN {opens} THEN 1 ELSE 0 END ORDER BY {sql.day(first)}, p.position
@@ -400,10 +402,13 @@ WITH p AS (
   WHERE p.start_at IS NOT NULL AND p.type <> '{retracted}'
     AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)
 ), h AS (
-  SELECT q.*, max(ord) OVER b AS prior FROM q WINDOW b AS ({before})
+  SELECT q.*, max(ord) OVER b AS prior, max(ord) OVER (PARTITION BY key) AS slices
+  FROM q WINDOW b AS ({before})
 ), k AS (
   SELECT h.*, max(CASE WHEN ord < prior THEN position END) OVER b AS behind_at
   FROM h WINDOW b AS ({before})
+), m AS (
+  SELECT * FROM k WHERE slices > 1
 ), v AS (
   SELECT t.key, t.position, t.record_to, t.recorded_to, s.position AS opened_at,
     s.behind_at,
@@ -412,8 +417,11 @@ WITH p AS (
     max(CASE WHEN t.opens = 1 AND t.prior = s.ord THEN t.position END) OVER z AS end_at,
     row_number() OVER (PARTITION BY t.position
       ORDER BY CASE WHEN t.position = s.position THEN 1 ELSE 0 END, s.ord) - 1 AS slice
-  FROM k t JOIN k s ON s.key = t.key AND s.opens = 1 AND s.position <= t.position
+  FROM m t JOIN m s ON s.key = t.key AND s.opens = 1 AND s.position <= t.position
   WINDOW z AS (PARTITION BY s.position ORDER BY t.position)
+  UNION ALL
+  SELECT key, position, record_to, recorded_to, start_at, NULL, position, NULL, 0
+  FROM k WHERE slices = 1
 )
 SELECT v.key, {", ".join(sql.period_start(since))}, {", ".join(sql.period_end(until))},
   v.position, v.slice, v.record_to, r.recorded_at, v.recorded_to, r.type, {", ".join(own)}
