@@ -10,244 +10,33 @@ duplicate. Each member has a bounded queue; one that lets it fill is dropped fro
 group, sends what it holds, catches up from the log and joins again, so a slow socket
 never stalls its group. Appends never wait for any of this: the change feed only wakes
 readers.
+
+Here are the groups (`Group`) and the fanout holding them (`Fanout`); the operation a
+subscriber sends and its filter are in service/fanout_operations.py, the answers, the
+rounds that hand them out and the outlet they reach a socket through in
+service/fanout_answers.py, and one subscriber (`Member`) in service/fanout_members.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
-from collections import deque
 from contextlib import aclosing
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Protocol
 
-import msgspec
-from graphql import (
-    REMOVE,
-    ArgumentNode,
-    FieldNode,
-    GraphQLError,
-    VariableNode,
-    print_ast,
-    value_from_ast_untyped,
-    visit,
-)
-from graphql.language import Visitor
 from strawberry.schema import BaseSchema
-from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 
 from events.faults import patiently
 from events.model import Head, RecordedEvent
 from schema.access import Principal
-from schema.context import Context, FeedWindow, check_principal_may_read
-from schema.feed_plans import Plan, plan, subscription_of, with_defaults
-from service.observability import Metrics, observe_many
+from schema.context import Context, FeedWindow
+from schema.feed_plans import Plan, plan
+from service.fanout_answers import Answer, Outlet, Round, payload_text
+from service.fanout_members import Member
+from service.fanout_operations import Operation
+from service.observability import Metrics
 from service.services import Services
 
 log = logging.getLogger(__name__)
-_encode = msgspec.json.Encoder().encode
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """The `types` and `streamIds` of an `events` subscription, applied by its subscriber
-    to its group's answers: the answer to an event does not depend on them, so subscribers
-    that differ only there share one execution."""
-
-    types: frozenset[str] | None
-    streams: frozenset[str] | None
-
-    @classmethod
-    def of(cls, arguments: dict[str, Any]) -> EventFilter | None:
-        def wanted(value: Any) -> frozenset[str] | None:
-            if isinstance(value, str):  # GraphQL takes one value where a list is expected
-                value = [value]
-            # As the change feed reads them: absent or empty is no filter.
-            return frozenset(value) if isinstance(value, list) and value else None
-
-        found = cls(wanted(arguments.get("types")), wanted(arguments.get("streamIds")))
-        return None if found.types is None and found.streams is None else found
-
-    def wants(self, answer: Answer) -> bool:
-        return (self.types is None or answer.type in self.types) and (
-            self.streams is None or answer.stream_id in self.streams
-        )
-
-
-@dataclass(frozen=True)
-class Operation:
-    """A subscription as a client sent it, and the group it belongs to."""
-
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    key: tuple[str, str | None, str, str | None]
-    filter: EventFilter | None = None  # applied per subscriber (an `events` feed)
-
-
-def subscription(
-    query: str, variables: dict[str, Any] | None, operation_name: str | None, role: str | None
-) -> Operation | None:
-    """The operation, when it is a subscription that parses; None for anything else."""
-    parsed = subscription_of(query, operation_name)
-    if parsed is None:
-        return None
-    document, found = parsed
-    shared = dict(variables or {})
-    # Where each subscriber starts is its own; what it is sent from then on is the group's.
-    # The events feed's filters are each subscriber's own too (EventFilter).
-    roots = {
-        id(field): OWN_ARGUMENTS.get(field.name.value, {"after"})
-        for field in found.selection_set.selections
-        if isinstance(field, FieldNode)
-    }
-    own: dict[str, Any] = {}
-    # A variable the client left out takes the default its definition declares, as in
-    # execution: a filter given only as a default is still this subscriber's filter.
-    given = with_defaults(found, variables)
-
-    class WithoutOwnArguments(Visitor):
-        def enter_argument(
-            self, node: ArgumentNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
-        ) -> object:
-            if node.name.value not in roots.get(id(ancestors[-1]), ()):
-                return None
-            if isinstance(node.value, VariableNode):
-                shared.pop(node.value.name.value, None)
-            own[node.name.value] = value_from_ast_untyped(node.value, given)
-            return REMOVE
-
-    document = visit(document, WithoutOwnArguments())
-    key = (print_ast(document), operation_name, json.dumps(shared, sort_keys=True), role)
-    return Operation(query, variables, operation_name, key, EventFilter.of(own))
-
-
-# The root fields' arguments that are each subscriber's own, not its group's.
-OWN_ARGUMENTS = {"events": {"after", "types", "streamIds"}}
-
-
-class Outlet(Protocol):
-    """How one subscriber's socket is spoken to, in its protocol."""
-
-    prefix: bytes  # a message carrying an answer, up to the answer; `}` closes it
-
-    def frame(self, payload: str) -> str:
-        """The whole message carrying one answer (`payload`, as JSON text)."""
-
-    async def send(self, message: str) -> None: ...
-
-    async def refuse(self, errors: list[GraphQLError]) -> None:
-        """The subscription is refused before its first answer."""
-
-    def writable(self) -> bool:
-        """Whether `write` may be called now: the socket is open, its buffer not full, and
-        the subscription not complete."""
-
-    def write(self, frames: bytes) -> None:
-        """Put whole WebSocket frames on the socket, without waiting."""
-
-
-def text_frame(message: bytes) -> bytes:
-    """`message` as one unmasked WebSocket text frame (RFC 6455 5.2), as a server sends it."""
-    size = len(message)
-    if size < 126:
-        return b"\x81" + size.to_bytes(1, "big") + message
-    if size < 1 << 16:
-        return b"\x81\x7e" + size.to_bytes(2, "big") + message
-    return b"\x81\x7f" + size.to_bytes(8, "big") + message
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A group's answer to one event: its text, as queued and as written to sockets."""
-
-    position: int
-    text: str
-    data: bytes
-    recorded_at: datetime | None
-    type: str | None = None  # the event's, for subscribers' filters
-    stream_id: str | None = None
-
-
-def payload_text(result: ExecutionResult) -> str:
-    payload: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        payload["errors"] = [error.formatted for error in result.errors]
-    if result.extensions:
-        payload["extensions"] = result.extensions
-    return _encode(payload).decode()
-
-
-def _lag(recorded_at: datetime | None) -> float | None:
-    return None if recorded_at is None else time.time() - recorded_at.timestamp()
-
-
-class Round:
-    """What the members of a round share: the frames made for a group's answers (by message
-    prefix, and positions where a member takes only some), who may read, and how many
-    answers went straight onto sockets."""
-
-    def __init__(self, fanout: Fanout) -> None:
-        self.fanout = fanout
-        self.answers: list[Answer] = []  # the group's, now being handed out
-        self.frames: dict[object, bytes] = {}
-        self.readable: dict[Principal, bool] = {}
-        self.whole = 0  # members written all of `answers`
-        self.written: dict[int, tuple[datetime | None, int]] = {}  # some: by position
-
-    def of(self, answers: list[Answer]) -> Round:
-        """This round, handing out `answers` (a group's) from now on."""
-        if answers is not self.answers:
-            self.observe()
-            self.answers, self.frames = answers, {}
-        return self
-
-    def frames_of(self, prefix: bytes, mine: list[Answer]) -> bytes:
-        key: object = prefix if mine is self.answers else (prefix, tuple(a.position for a in mine))
-        data = self.frames.get(key)
-        if data is None:
-            data = self.frames[key] = b"".join(text_frame(prefix + a.data + b"}") for a in mine)
-        return data
-
-    def may_read(self, principal: Principal) -> bool:
-        readable = self.readable.get(principal)
-        if readable is None:
-            try:
-                check_principal_may_read(principal, self.fanout.services.settings)
-                readable = True
-            except GraphQLError:
-                readable = False  # the queue's path sends the error and ends the subscription
-            self.readable[principal] = readable
-        return readable
-
-    def wrote(self, mine: list[Answer]) -> None:
-        if mine is self.answers:
-            self.whole += 1
-            return
-        written = self.written
-        for answer in mine:
-            _, count = written.get(answer.position, (None, 0))
-            written[answer.position] = (answer.recorded_at, count + 1)
-
-    def observe(self) -> None:
-        """The lag of what was written so far (commit to now), in the metrics."""
-        written = self.written
-        for answer in self.answers if self.whole else ():
-            _, count = written.get(answer.position, (None, 0))
-            written[answer.position] = (answer.recorded_at, count + self.whole)
-        now, lag, total = time.time(), self.fanout.live_lag, 0
-        for recorded_at, count in written.values():
-            total += count
-            if recorded_at is not None:
-                observe_many(lag, now - recorded_at.timestamp(), count)
-        written.clear()
-        self.whole = 0
-        if total:
-            self.fanout.metrics.written_directly.inc(total)
 
 
 class Group:
@@ -381,146 +170,6 @@ class Group:
                 self.round, self.serving = [], []
         finally:
             self.delivering = None
-
-
-class Member:
-    """One subscriber: its own catch-up, then its group's answers, straight onto its socket
-    while it keeps up, else through a bounded queue."""
-
-    def __init__(
-        self, fanout: Fanout, operation: Operation, context: Context, outlet: Outlet
-    ) -> None:
-        self.fanout = fanout
-        self.operation = operation
-        self.context = context
-        self.outlet = outlet
-        self.queue: deque[tuple[str, datetime | None]] = deque()
-        self.ready = asyncio.Event()
-        self.after = 0  # every answer up to this position is sent or queued
-        self.group: Group | None = None
-        self.behind = False
-        self.ended = False
-        self.joined = False  # the latest catch-up reached its seam and joined the group
-        self.live = False  # waiting for its group's answers, with nothing queued or sending
-
-    def take(self, answers: list[Answer], round: Round) -> None:
-        """A round of the group's answers: written to the socket in one write when it can
-        take them now, else queued. `round` keeps the bytes made for earlier members."""
-        after, wanted = self.after, self.operation.filter
-        if wanted is not None:
-            mine = [a for a in answers if a.position > after and wanted.wants(a)]
-        elif answers[0].position > after:
-            mine = answers
-        else:
-            mine = [a for a in answers if a.position > after]
-        if not mine:
-            return
-        outlet = self.outlet
-        if (
-            self.live
-            and not self.queue
-            and outlet.writable()
-            and round.may_read(self.context.principal)
-        ):
-            outlet.write(round.frames_of(outlet.prefix, mine))
-            self.after = mine[-1].position
-            round.wrote(mine)
-            return
-        for answer in mine:
-            self.offer(answer.position, answer.text, answer.recorded_at)
-
-    def offer(self, position: int, text: str, recorded_at: datetime | None) -> None:
-        """Queue one answer, or leave the group when the queue is full."""
-        if position <= self.after or self.group is None:
-            return
-        if len(self.queue) >= self.fanout.queue_limit:
-            self.behind = True
-            self.fanout.leave(self)
-            self.fanout.metrics.moved_to_catch_up.inc()
-        else:
-            self.queue.append((text, recorded_at))
-            self.after = position
-        self.ready.set()
-
-    def end(self) -> None:
-        self.ended = True
-        self.ready.set()
-
-    async def join(self, after: int) -> int:
-        """Join the group (from `after`); the last position the catch-up must read."""
-        group = await self.fanout.group_for(self.operation, self.context.principal.role)
-        group.members.add(self)
-        self.group, self.joined = group, True
-        self.after = max(after, group.through)
-        return group.through
-
-    async def run(self) -> None:
-        """Deliver until the feed ends; returns when the subscription is complete."""
-        first: bool | None = True
-        after: int | None = None  # None: where the client asked
-        while not self.ended:
-            window = FeedWindow(after=after, join=self.join)
-            self.joined = False
-            first = await self._catch_up(replace(self.context, window=window), bool(first))
-            if first is None or not self.joined:
-                return  # refused, or the feed ended before the catch-up joined
-            if not await self._live():
-                return
-            after, self.behind = self.after, False
-
-    async def _catch_up(self, context: Context, first: bool) -> bool | None:
-        """Answers up to the seam, executed for this subscriber alone; None if refused."""
-        operation = self.operation
-        stream = await self.fanout.schema.subscribe(
-            operation.query,
-            variable_values=operation.variables,
-            context_value=context,
-            operation_name=operation.operation_name,
-        )
-        async with aclosing(stream):
-            async for result in stream:
-                if first and result.data is None and result.errors:
-                    await self.outlet.refuse(result.errors)
-                    return None
-                if isinstance(result, PreExecutionError):
-                    return None
-                first = False
-                await self._send(payload_text(result), context.window.recorded_at, "catch_up")
-        return first
-
-    async def _live(self) -> bool:
-        """Send the group's answers; False when the subscription is over, True to catch up."""
-        try:
-            while True:
-                if self.queue:
-                    self.live = False  # nothing goes straight onto the socket past a send
-                    text, recorded_at = self.queue.popleft()
-                    await self._send(text, recorded_at, "live")
-                elif self.ended:
-                    return False
-                elif self.behind:
-                    return True
-                else:
-                    self.ready.clear()
-                    self.live = True
-                    await self.ready.wait()
-        finally:
-            self.live = False
-
-    async def _send(self, text: str, recorded_at: datetime | None, phase: str) -> None:
-        settings = self.fanout.services.settings
-        try:
-            check_principal_may_read(self.context.principal, settings)
-        except GraphQLError as error:
-            payload = {"data": None, "errors": [error.formatted]}
-            await self.outlet.send(self.outlet.frame(_encode(payload).decode()))
-            self.end()
-            self.queue.clear()
-            return
-        await self.outlet.send(self.outlet.frame(text))
-        lag = _lag(recorded_at)
-        if lag is not None:
-            self.fanout.metrics.delivery.labels(phase).observe(lag)
 
 
 class Fanout:

@@ -29,7 +29,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from domain.errors import ErrorCode
 from schema.context import Context
 from schema.errors import coded_error
-from service.fanout import Fanout, subscription
+from service.fanout import Fanout
+from service.fanout_operations import subscription
 from service.observability import SERVER_SEND
 from service.services import Services
 

@@ -15,7 +15,7 @@ from schema.access import Principal
 from schema.context import Context, FeedWindow
 from schema.feed_plans import FEEDS, plan
 from schema.root import build_schema
-from service.fanout import payload_text
+from service.fanout_answers import payload_text
 from service.seeding import load_seed
 from service.services import Services
 
