@@ -20,7 +20,18 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
-from sqlalchemy import Executable, Integer, Table, bindparam, column, func, insert, select, text
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
@@ -148,6 +159,34 @@ class Backend(ABC):
         runs; the connection's own settings are restored after."""
         yield
 
+    @contextlib.asynccontextmanager
+    async def unindexed(self, connection: AsyncConnection, table: Table) -> AsyncIterator[None]:
+        """`table` (empty) with only its primary key while the block fills it; its other
+        indexes dropped before and made again after, with the `building` settings, all in
+        the caller's transaction. Rows come in faster with one index to keep up, and an
+        index is made from them at once faster than it grows row by row. A duplicate that
+        a unique index refuses is raised (IntegrityError) as the index is made; whatever
+        the block raises leaves the indexes dropped until the caller's transaction rolls
+        back (DDL is transactional on both engines). The indexes are `table.indexes`, with
+        the names and definitions the migrations gave them, and the unique constraints'
+        where the engine can drop them."""
+        remake = await self._drop_unique_constraints(connection, table)
+        for index in table.indexes:
+            await connection.run_sync(index.drop)
+        yield
+        async with self.building(connection):
+            for statement in remake:
+                await connection.exec_driver_sql(statement)
+            for index in table.indexes:
+                await connection.run_sync(index.create)
+
+    async def _drop_unique_constraints(
+        self, connection: AsyncConnection, table: Table
+    ) -> list[str]:
+        """Drop `table`'s unique constraints where the engine can; returns the statements
+        that make them again."""
+        return []
+
     @abstractmethod
     async def update_rows(
         self,
@@ -244,6 +283,8 @@ class SQLite(Backend):
 
     name = "sqlite"
     renames_indexes = False
+    # `unindexed` keeps a column's UNIQUE: SQLite makes its index with the table and can
+    # drop it only with the table.
 
     async def interrupt(self, connection: AsyncConnection) -> None:
         # The statement runs in aiosqlite's thread: cancelling the task awaiting it does not
@@ -515,6 +556,21 @@ class PostgreSQL(Backend):
         if connection.in_transaction():
             await connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{_BUILD_MEMORY}'")
         yield
+
+    async def _drop_unique_constraints(
+        self, connection: AsyncConnection, table: Table
+    ) -> list[str]:
+        remake = []
+        for constraint in table.constraints:
+            if not isinstance(constraint, UniqueConstraint):
+                continue
+            columns = [column.name for column in constraint.columns]
+            # Unnamed in the migrations (a column's unique=True): PostgreSQL's own name.
+            name = constraint.name or f"{table.name}_{'_'.join(columns)}_key"
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            await connection.exec_driver_sql(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"')
+            remake.append(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" UNIQUE ({quoted})')
+        return remake
 
     async def update_rows(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
@@ -313,6 +313,45 @@ class EventStore:
             await _carry_idempotency_keys(connection, batch)
             await self._written(connection, batch)
         self._announced(result_of(batch))
+
+    async def import_log(
+        self, chunks: Iterable[tuple[Sequence[RecordedEvent], Sequence[bytes | None]]]
+    ) -> int:
+        """Write a whole log into this empty one in one transaction under the write lock;
+        returns the number of events written.
+
+        Each chunk is events continuing the chain from position 1 with their Merkle
+        `subtrees` column, checked one by one by the caller (hash, stream id, type) as it
+        read them; their place in the chain is checked here. The events table has only its
+        primary key while they are written and its other indexes are made after
+        (`Backend.unindexed`), so a duplicate they refuse is raised then. Anything raised,
+        by a chunk refused or by the caller between chunks, rolls the whole import back.
+        Chunks should end between appends, so that each idempotency key is carried whole.
+        """
+        written, last = 0, None
+        async with write_transaction(self.engine) as connection:
+            head = await _head(connection)
+            if head.position:
+                raise InvalidAppend(
+                    f"cannot import a whole log: this one holds positions 1-{head.position}"
+                )
+            backend, check = backend_of(connection), ChainCheck()
+            async with backend.unindexed(connection, events):
+                for batch, subtrees in chunks:
+                    for event in batch:
+                        problem = check.problem(event, hash_checked=True)
+                        if problem is not None:
+                            raise InvalidAppend(f"cannot import: {problem}")
+                    rows = [row_tuple(e, kept) for e, kept in zip(batch, subtrees, strict=True)]
+                    await backend.write_rows(connection, events, rows)
+                    await _carry_idempotency_keys(connection, batch)
+                    await self._written(connection, batch)
+                    written, last = written + len(batch), batch[-1]
+        if last is not None:
+            # Announced as one append with no events: they are too many to hold, and a
+            # change feed reads what it was not given.
+            self._announced(AppendResult(last.stream_id, last.stream_version, 1, last.position))
+        return written
 
     async def _with_subtrees(
         self, connection: AsyncConnection, head: Head, rows: list[dict[str, Any]]

@@ -79,7 +79,7 @@ class Phase:
 @contextmanager
 def readable(name: str) -> Iterator[tuple[Path, str]]:
     """The file to import and how to name it; standard input is first copied to a temporary
-    file, since the import reads it twice (check, then write)."""
+    file, since an import that continues a log reads it twice (check, then write)."""
     if name != "-":
         path = Path(name)
         if not path.is_file():

@@ -20,10 +20,10 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.exc import DBAPIError
 
-from events.chain import ChainCheck, timestamp_text
+from events.chain import GENESIS_HASH, ChainCheck, timestamp_text
 from events.errors import InvalidAppend
 from events.merkle import Frontier
-from events.model import Head, RecordedEvent
+from events.model import Head, RecordedEvent, check_stream_id
 from events.registry import EventTypes
 from events.store import EventStore, continues
 from events.tree import kept_subtrees, load_frontier, root_at, tree_head
@@ -31,8 +31,9 @@ from service.operations.database import Refused
 from service.operations.progress import Progress, silent
 from service.services import Services
 
-# Events a transaction of the write pass, as many as the raw insert it is measured against
-# (bench/rebuild.py): each commit rewrites the index pages its random keys touched.
+# Events a transaction of the write pass of a log continued, as many as the raw insert it
+# is measured against (bench/rebuild.py): each commit rewrites the index pages its random
+# keys touched. Into an empty database, the events handed on at once in its one transaction.
 IMPORT_BATCH = 5000
 
 # --- export -------------------------------------------------------------------------------
@@ -205,23 +206,24 @@ async def import_file(
     progress: Progress = silent,
     folding: Progress = silent,
 ) -> Imported:
-    """Check the whole file against the chain and the catalogue, then write it in batches:
-    an altered or malformed file is refused before anything is written.
+    """Import an export, all or nothing: an altered or malformed file, or one the database
+    refuses, imports nothing.
 
-    Into an empty database the log is written first and folded after, in one pass with the
-    read models in memory (`folding` reports it); a log continued is folded batch by batch
-    as it is written."""
+    Into an empty database the file is read once, each line checked as it is read and
+    written in one transaction that the first problem rolls back; then the log is folded,
+    in one pass with the read models in memory (`folding` reports it). A log continued is
+    checked whole first, then written in batches, each folded as it is written."""
     head = await services.store.head()
+    await services.projections.catch_up()
+    if head.position == 0:
+        async with services.projections.deferred(lambda done, total, _: folding(done, total)):
+            count = await _import_whole(services.store, path, label, progress)
+        return Imported(count, await services.store.head())
     async with services.engine.connect() as connection:
         frontier = await load_frontier(connection, head.position)
     checked = check_file(path, label, head, services.store.types, frontier)
     if checked.count:
-        await services.projections.catch_up()
-        if head.position == 0:
-            async with services.projections.deferred(lambda done, total, _: folding(done, total)):
-                await _write_batches(services.store, path, label, checked, progress)
-        else:
-            await _write_batches(services.store, path, label, checked, progress)
+        await _write_batches(services.store, path, label, checked, progress)
     return Imported(checked.count, await services.store.head())
 
 
@@ -231,10 +233,24 @@ def check_file(
     """Check every line against the chain (continuing `head`) and the catalogue, and the
     trailer against what the lines hold; returns the number of events and their lines'
     fingerprints."""
-    check = ChainCheck(head.position, head.hash)
     tree = Growing(frontier.copy())
-    trailer: Trailer | None = None
     fingerprints = bytearray()
+    count = 0
+    for _, line, _ in checked_lines(path, label, head, types, tree):
+        fingerprints += fingerprint(line)
+        count += 1
+    return Checked(count, bytes(fingerprints), tree.subtrees)
+
+
+def checked_lines(
+    path: Path, label: str, head: Head, types: EventTypes, tree: Growing
+) -> Iterator[tuple[int, bytes, RecordedEvent]]:
+    """Each event of the file with its line number and text, checked against the chain
+    (continuing `head`), the catalogue and the stream id rules, its hash added to `tree`;
+    then the trailer checked against them all. A problem is raised (Refused) naming the
+    line, when that line is reached."""
+    check = ChainCheck(head.position, head.hash)
+    trailer: Trailer | None = None
     try:
         for number, line, item in _read_lines(path):
             if trailer is not None:
@@ -244,17 +260,79 @@ def check_file(
                 continue
             if check.checked == 0:
                 _check_follows(head, item, label)
-            problem = check.problem(item) or _type_problem(types, item)
+            problem = check.problem(item) or _type_problem(types, item) or _stream_problem(item)
             if problem is not None:
                 raise LineProblem(number, problem)
             tree.add(item.hash)
-            fingerprints += fingerprint(line)
+            yield number, line, item
     except LineProblem as error:
         raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
     problem = _trailer_problem(trailer, check, tree.grown())
     if problem is not None:
         raise Refused(f"{label}: {problem}; nothing was imported")
-    return Checked(check.checked, bytes(fingerprints), tree.subtrees)
+
+
+async def _import_whole(store: EventStore, path: Path, label: str, progress: Progress) -> int:
+    """Read, check and write the file in one pass, in one transaction (into an empty log)."""
+    reading = OnePass(path, label, store.types, progress)
+    try:
+        count = await store.import_log(reading.chunks())
+    except (InvalidAppend, DBAPIError) as error:
+        raise Refused(f"{reading.refused()}: {_first_line(error)}; nothing was imported") from None
+    progress(count, count)
+    return count
+
+
+class OnePass:
+    """An export read once into an empty log: its events checked as they are read and
+    handed on in chunks that end between appends, each with the Merkle `subtrees` column
+    grown for it; how far it has got says what the database refused."""
+
+    def __init__(self, path: Path, label: str, types: EventTypes, progress: Progress) -> None:
+        self.path, self.label, self.types, self.progress = path, label, types, progress
+        self.size = max(path.stat().st_size, 1)
+        self.read = self.handed = 0
+        self.lines: tuple[int, int] | None = None  # of the chunk handed on last
+        self.finished = False
+
+    def chunks(self) -> Iterator[tuple[list[RecordedEvent], list[bytes | None]]]:
+        tree = Growing(Frontier())
+        batch: list[tuple[int, RecordedEvent]] = []
+        empty = Head(0, GENESIS_HASH, None)
+        for number, line, event in checked_lines(self.path, self.label, empty, self.types, tree):
+            self.read += len(line)
+            if len(batch) >= IMPORT_BATCH and not continues(batch[-1][1], event):
+                yield self._handed(batch, tree)
+                batch = []
+            batch.append((number, event))
+        if batch:
+            yield self._handed(batch, tree)
+        self.finished = True
+
+    def _handed(
+        self, batch: list[tuple[int, RecordedEvent]], tree: Growing
+    ) -> tuple[list[RecordedEvent], list[bytes | None]]:
+        self.progress(self.handed, round(self.handed * self.size / self.read))
+        tree.grown()
+        events = [event for _, event in batch]
+        self.lines, self.handed = (batch[0][0], batch[-1][0]), self.handed + len(events)
+        return events, [tree.subtrees.pop(event.position, None) for event in events]
+
+    def refused(self) -> str:
+        """Where the database refused the import, and that it did."""
+        if self.lines is None:
+            return f"{self.label}: the database refused it"
+        if self.finished:  # as the indexes were made, after the last line was written
+            return (
+                f"{self.label}: the database refused the log (two events share an event_id,"
+                " or a stream_id and stream_version)"
+            )
+        first, last = self.lines
+        return f"{self.label}, lines {first}-{last}: the database refused them"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0]
 
 
 class Growing:
@@ -330,6 +408,14 @@ def _type_problem(types: EventTypes, event: RecordedEvent) -> str | None:
             f"position {event.position} is {event.type} v{event.schema_version},"
             " newer than this Coop knows"
         )
+    return None
+
+
+def _stream_problem(event: RecordedEvent) -> str | None:
+    try:
+        check_stream_id(event.stream_id)
+    except InvalidAppend as error:
+        return f"position {event.position}: {error}"
     return None
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
+from itertools import islice
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from events.chain import recompute_hash
+from events.chain import GENESIS_HASH, recompute_hash
 from events.database import write_transaction
 from events.errors import InvalidAppend
 from events.model import RecordedEvent
@@ -65,3 +68,56 @@ async def test_a_bulk_insert_never_cuts_a_value_short(store: EventStore) -> None
             select(events.c.stream_id).where(events.c.position == event.position)
         )
     assert kept == event.stream_id
+
+
+def whole_log(count: int) -> list[RecordedEvent]:
+    """A log of `count` events from position 1, each its own append, chained."""
+    log, prev_hash = [], GENESIS_HASH
+    for position in range(1, count + 1):
+        event = RecordedEvent(
+            position=position,
+            stream_id=f"thing:{position}",
+            stream_version=1,
+            event_id=uuid.uuid4(),
+            type="ThingNamed",
+            schema_version=1,
+            data={"name": str(position), "tags": []},
+            metadata={"idempotency_key": f"key-{position}"},
+            recorded_at=datetime(2026, 12, 1, tzinfo=UTC),
+            prev_hash=prev_hash,
+            hash="",
+        )
+        log.append(event := replace(event, hash=recompute_hash(event)))
+        prev_hash = event.hash
+    return log
+
+
+def chunked(
+    log: list[RecordedEvent], size: int
+) -> Iterator[tuple[list[RecordedEvent], list[None]]]:
+    for start in range(0, len(log), size):
+        part = log[start : start + size]
+        yield part, [None] * len(part)
+
+
+async def test_a_whole_log_is_imported_in_one_transaction(store: EventStore) -> None:
+    """A chunk that breaks the chain late, or a problem the caller raises between chunks,
+    rolls back the chunks written before it; a log already begun is refused."""
+    log = whole_log(12)
+    broken = [*log[:9], replace(log[9], prev_hash=log[7].hash), *log[10:]]
+    with pytest.raises(InvalidAppend, match="position 10 does not follow"):
+        await store.import_log(chunked(broken, 3))
+
+    def cut() -> Iterator[tuple[list[RecordedEvent], list[None]]]:
+        yield from islice(chunked(log, 3), 3)
+        raise RuntimeError("the file ends here")
+
+    with pytest.raises(RuntimeError, match="the file ends here"):
+        await store.import_log(cut())
+    assert (await store.head()).position == 0
+    assert await store.result_for_idempotency_key("key-1") is None
+    assert await store.import_log(chunked(log, 5)) == 12
+    assert (await store.head()).hash == log[-1].hash
+    assert (await store.result_for_idempotency_key("key-7")) is not None
+    with pytest.raises(InvalidAppend, match="this one holds positions 1-12"):
+        await store.import_log(chunked(log, 5))

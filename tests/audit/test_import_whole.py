@@ -1,0 +1,159 @@
+"""`coop import` into an empty database: one pass, one transaction, the events table's
+indexes made after its rows; whatever goes wrong, nothing is imported and the schema is as
+the migrations made it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from events.chain import recompute_hash
+from events.database import create_engine
+from events.model import RecordedEvent
+from events.tables import events, idempotency_keys
+from service.operations.transfer import Trailer, export_line, parse_line, trailer_line
+from tests.audit.conftest import HEAD, Coop, head_and_digests
+from tests.audit.test_transfer import export, root_hex
+
+Change = Callable[[RecordedEvent], RecordedEvent]
+
+
+def keyed(event: RecordedEvent) -> RecordedEvent:
+    """Each event its own append with an idempotency key, so each carries one."""
+    metadata = {**event.metadata, "idempotency_key": f"key-{event.position}"}
+    return dataclasses.replace(event, metadata=metadata)
+
+
+def rechained(path: Path, out: Path, change: Callable[[int, RecordedEvent], RecordedEvent]) -> Path:
+    """The export at `path` with each event changed by `change` (given its position) and
+    the chain and trailer made again to match: a file every check passes."""
+    *lines, _ = path.read_bytes().splitlines(keepends=True)
+    written, hashes, prev_hash = [], [], "0" * 64
+    for number, line in enumerate(lines, start=1):
+        event = dataclasses.replace(change(number, parse_line(line, number)), prev_hash=prev_hash)
+        event = dataclasses.replace(event, hash=recompute_hash(event))
+        written.append(export_line(event))
+        hashes.append(prev_hash := event.hash)
+    written.append(trailer_line(Trailer(len(hashes), hashes[-1], root_hex(hashes))))
+    out.write_text("".join(written))
+    return out
+
+
+async def schema_of(url: str) -> list[tuple[Any, ...]]:
+    """The events table's indexes and constraints as the database holds them."""
+    if url.startswith("sqlite"):
+        query = "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'events'"
+    else:
+        query = (
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' UNION ALL"
+            " SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'events'::regclass"
+        )
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return sorted(tuple(row) for row in await connection.execute(text(query)))
+    finally:
+        await engine.dispose()
+
+
+async def counts(url: str) -> tuple[int, int]:
+    """Events and idempotency keys held."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            held = await connection.scalar(select(func.count()).select_from(events))
+            keys = await connection.scalar(select(func.count()).select_from(idempotency_keys))
+            return int(held or 0), int(keys or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_schema_is_the_migrations_after_an_import(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    migrated = await schema_of(empty_url)
+    names = {row[1] if empty_url.startswith("sqlite") else row[0] for row in migrated}
+    assert {"ix_events_stream_version", "ix_events_type_position", "ix_events_recorded_at"} <= (
+        names
+    )
+    ran = await coop(empty_url, "import", str(await export(coop, sampled_url, tmp_path)))
+    assert ran.code == 0, ran.err
+    assert await schema_of(empty_url) == migrated
+    assert await head_and_digests(empty_url) == await head_and_digests(sampled_url)
+
+
+async def test_a_problem_late_in_the_file_imports_nothing(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 4 events, each carrying idempotency keys, written before the problem is
+    read: the one transaction rolls them back, keys and dropped indexes with them."""
+    monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
+    migrated = await schema_of(empty_url)
+    path = rechained(
+        await export(coop, sampled_url, tmp_path), tmp_path / "keyed.ndjson", lambda _, e: keyed(e)
+    )
+    *lines, trailer = path.read_text().splitlines(keepends=True)
+    late = HEAD - 2
+    altered = lines[late - 1].replace('"key-', '"kez-')
+    wrong_root = trailer.replace(json.loads(trailer)["trailer"]["root_hash"], "ab" * 32)
+    cases = {
+        "altered": (
+            [*lines[: late - 1], altered, *lines[late:], trailer],
+            f"keyed.ndjson, line {late}: position {late} was altered",
+        ),
+        "trailer": ([*lines, wrong_root], f"is not the Merkle root of positions 1-{HEAD}"),
+    }
+    for name, (kept, expected) in cases.items():
+        path.write_text("".join(kept))
+        ran = await coop(empty_url, "import", str(path))
+        assert (ran.code, expected in ran.err) == (1, True), (name, ran.err)
+        assert "nothing was imported" in ran.err
+        assert await counts(empty_url) == (0, 0), name
+        assert await schema_of(empty_url) == migrated, name
+    path.write_text("".join([*lines, trailer]))
+    assert (await coop(empty_url, "import", str(path))).code == 0
+    assert await counts(empty_url) == (HEAD, HEAD)
+
+
+@pytest.mark.parametrize("shared", ["event_id", "stream_version"])
+async def test_a_duplicate_the_indexes_refuse_imports_nothing(
+    shared: str,
+    sampled_url: str,
+    empty_url: str,
+    coop: Coop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file whose chain holds (every hash recomputed) but whose last event repeats an
+    earlier one's event_id, or its stream and version: the unique indexes, made after the
+    rows, refuse it (or, for event_id on SQLite, its index made with the table)."""
+    monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
+    migrated = await schema_of(empty_url)
+    source = await export(coop, sampled_url, tmp_path)
+    original = parse_line(source.read_bytes().splitlines()[0], 1)
+
+    def repeat(position: int, event: RecordedEvent) -> RecordedEvent:
+        if position != HEAD:
+            return event
+        if shared == "event_id":
+            return dataclasses.replace(event, event_id=original.event_id)
+        return dataclasses.replace(
+            event, stream_id=original.stream_id, stream_version=original.stream_version
+        )
+
+    path = rechained(source, tmp_path / "duplicate.ndjson", repeat)
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 1, ran.err
+    assert "duplicate.ndjson" in ran.err
+    assert "the database refused" in ran.err
+    assert "nothing was imported" in ran.err
+    assert "Traceback" not in ran.err
+    assert await counts(empty_url) == (0, 0)
+    assert await schema_of(empty_url) == migrated
