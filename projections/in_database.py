@@ -98,7 +98,7 @@ async def extracted(
     fields: Mapping[str, tuple[str, str]],
 ) -> AsyncIterator[str]:
     """A temporary table `name` of the events of `types` up to `until`: position (its
-    primary key), type, recorded_at, and `fields` (column: (payload field, "text" or
+    primary key), type, schema_version, recorded_at, and `fields` (column: (payload field, "text" or
     "json")), each payload parsed once; dropped after the block (or rolled back with the
     caller's transaction)."""
     sql = dialect_of(connection)
@@ -116,10 +116,12 @@ async def extracted(
     await connection.exec_driver_sql(
         # On SQLite, INTEGER PRIMARY KEY is the row id: looked up by position without an index.
         f"CREATE TEMPORARY TABLE {name} ({sql.position} PRIMARY KEY, type TEXT,"
+        " schema_version INTEGER,"
         f" recorded_at {'TIMESTAMPTZ' if sql.postgres else 'TEXT'}, {made})"
     )
     await connection.exec_driver_sql(
-        f"INSERT INTO {name} SELECT events.position, events.type, events.recorded_at,"
+        f"INSERT INTO {name} SELECT events.position, events.type, events.schema_version,"
+        " events.recorded_at,"
         f" {', '.join(values)} FROM {source}"
         f" WHERE events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
     )
@@ -140,17 +142,15 @@ def quoted(names: Sequence[str]) -> str:
 
 
 async def current_versions_only(
-    connection: AsyncConnection, types: EventTypes, names: Sequence[str], until: int
+    connection: AsyncConnection, types: EventTypes, names: Sequence[str], log: str
 ) -> bool:
-    """Whether every event of these types up to `until` is at its type's current schema
-    version (a statement reads the payload as it is, with no upcaster)."""
+    """Whether every event of these types in `log` (an `extracted` table) is at its type's
+    current schema version (a statement reads the payload as it is, with no upcaster)."""
     versions: Mapping[str, int] = {name: types.get(name).version for name in names}
     older = " OR ".join(
         f"(type = '{name}' AND schema_version <> {version})" for name, version in versions.items()
     )
-    found = await connection.exec_driver_sql(
-        f"SELECT 1 FROM events WHERE position <= {int(until)} AND ({older}) LIMIT 1"
-    )
+    found = await connection.exec_driver_sql(f"SELECT 1 FROM {log} WHERE {older} LIMIT 1")
     return found.first() is None
 
 
@@ -209,7 +209,13 @@ def versions(
         f" AND p.{alias}_at > p.start_at"
         for alias in latest
     )
-    since = f"CASE WHEN f.type IN ({quoted(dated)}) THEN f.since END" if dated else "NULL"
+    # `f` is of one of `sets`: where each of them is dated, its `since` is the start.
+    if not dated:
+        since = "NULL"
+    elif set(sets) <= set(dated):
+        since = "f.since"
+    else:
+        since = f"CASE WHEN f.type IN ({quoted(dated)}) THEN f.since END"
     # One pass of window functions over narrow rows, by key in log order: where the record
     # period ends (the key's next event), which start the event follows, which event set the
     # values and start it carries, which the end, and the last retraction so far; then the
@@ -303,11 +309,11 @@ async def _folded(
     """`fold_records`' statements, in the caller's transaction: each record's versions
     inserted into its table, or (with `into`) made into temporary tables of those names."""
     names = sorted(handled)
-    if not await current_versions_only(connection, types, names, until):
-        return False
     sql = dialect_of(connection)
     name = f"{records[0].table.name}_log"
     async with extracted(connection, name, names, until, fields) as log:
+        if not await current_versions_only(connection, types, names, log):
+            return False
         queries = [record.events.format(log=log) for record in records]
         for record, events in zip(records, queries, strict=True):
             if not await started_once(connection, events, record.started):
