@@ -326,14 +326,19 @@ class SQLite(Backend):
         # come: with SQLite's default cache (2 MiB) each insert reads its index page from the
         # file again once the index outgrows it. (synchronous stays NORMAL: in WAL mode a
         # commit does not wait for the disk anyway.)
+        # The temporary tables of a fold in the database (projections/in_database.py) have a
+        # page cache of their own.
         driver = await _sqlite_driver(connection)
-        async with driver.execute("PRAGMA cache_size") as cursor:
-            (before,) = await cursor.fetchone()
-        await driver.execute(f"PRAGMA cache_size = {-_BUILD_CACHE_KIB}")
+        before = {}
+        for schema in ("main", "temp"):
+            async with driver.execute(f"PRAGMA {schema}.cache_size") as cursor:
+                (before[schema],) = await cursor.fetchone()
+            await driver.execute(f"PRAGMA {schema}.cache_size = {-_BUILD_CACHE_KIB}")
         try:
             yield
         finally:
-            await driver.execute(f"PRAGMA cache_size = {int(before)}")
+            for schema, size in before.items():
+                await driver.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
 
     async def update_rows(
         self,

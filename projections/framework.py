@@ -66,6 +66,9 @@ PAGE = 5000  # events a page of the bulk paths
 _LOAD_AT_ONCE = 500  # keys one statement of the live path loads
 _WRITE_AT_ONCE = 50_000  # rows one bulk write takes
 _YIELD_EVERY = 500  # events folded between two turns of the event loop
+# Projections a rebuild folds in the database at once, each on a connection of its own: the
+# database runs each statement on one core (SQLite in the thread of its connection).
+_FOLDING_AT_ONCE = 2
 # (key, record_from, slice): rows written in primary key order go into its index in order.
 _IN_KEY_ORDER = operator.itemgetter(0, 7, 8)
 _ENDS, _IDENTITY = ("record_to", "recorded_to"), ("key", "record_from", "slice")
@@ -317,19 +320,15 @@ class Projections:
         await self._create_fresh(fresh)
         try:
             start = (await self.store.head()).position
+            indexed: set[str] = set()
             read = await _fold_from_scratch(
-                self.store, fresh, start, page, progress, in_database=in_database
+                self.store, fresh, start, page, progress, in_database=in_database, indexed=indexed
             )
-            backend = backend_of(self.store.engine)
-            if backend.renames_indexes:  # else the switch makes them
-                async with (
-                    write_transaction(self.store.engine, lock=False) as connection,
-                    backend.building(connection),
-                ):
+            if backend_of(self.store.engine).renames_indexes:  # else the switch makes them
+                async with writing_connection(self.store.engine) as connection:
                     for projector in fresh:
-                        for table in projector.tables.values():
-                            for index in table.indexes:
-                                await connection.run_sync(index.create)
+                        if projector.name not in indexed:
+                            await _index(connection, projector)
             # Under the write lock, with the connection's own settings: on SQLite the switch
             # makes the indexes, and a page cache as large as the fill's, beside the fill's
             # own and the sorter's, put 1,000,000 events at 931 MiB (bench/README.md).
@@ -453,15 +452,20 @@ async def _fold_from_scratch(
     progress: Progress | None,
     *,
     in_database: bool = True,
+    indexed: set[str] | None = None,
 ) -> int:
     """Fold the log up to `until` into empty tables: the projectors that fold in the
     database alone (with `in_database`) there, while the others fold in Python beside them;
     those that found the log not as their statements expect, in Python after. Returns the
-    events read and folded in Python."""
+    events read and folded in Python. Where the engine renames indexes (PostgreSQL), each
+    projector folded in the database is indexed on its connection as soon as it is folded,
+    and its name added to `indexed`."""
     started = time.monotonic()
     by_sql = [p for p in projectors if in_database and p.folds_in_database]
     in_python = [p for p in projectors if p not in by_sql]
-    folding = asyncio.ensure_future(_fold_in_database(store, by_sql, until)) if by_sql else None
+    folding = (
+        asyncio.ensure_future(_fold_in_database(store, by_sql, until, indexed)) if by_sql else None
+    )
     try:
         folded = await _fold_in_python(store, in_python, until, page, progress, folding)
         left = await folding if folding is not None else []
@@ -556,23 +560,65 @@ async def _fold_in_python(
 
 
 async def _fold_in_database(
+    store: EventStore,
+    projectors: Sequence[Projector],
+    until: int,
+    indexed: set[str] | None = None,
+) -> list[Projector]:
+    """Let each projector fold the log in the database alone (in transactions of its own),
+    `_FOLDING_AT_ONCE` of them at a time on connections of their own, those with the most
+    events first; returns those that could not. With `indexed`, where the engine renames
+    indexes, each folded projector's tables are indexed next on the same connection (while
+    the other folds go on) and its name added to `indexed`."""
+    index_each = indexed is not None and backend_of(store.engine).renames_indexes
+    queue = await _most_events_first(store, projectors, until)
+    left: set[str] = set()
+
+    async def folder() -> None:
+        async with writing_connection(store.engine) as writer, backend_of(writer).building(writer):
+            while queue:
+                projector = queue.pop(0)
+                try:
+                    folded = await projector.fold_in_database(writer, store.types, until)
+                except DBAPIError as error:
+                    # A log its statements cannot take (a date or text the engine refuses):
+                    # the Python fold, the reference, takes it instead.
+                    log.warning("the %s projection folds in Python: %s", projector.name, error)
+                    folded = False
+                if not folded:
+                    left.add(projector.name)
+                elif index_each:
+                    await _index(writer, projector)
+                    assert indexed is not None
+                    indexed.add(projector.name)
+
+    async with asyncio.TaskGroup() as folders:
+        for _ in range(min(_FOLDING_AT_ONCE, len(queue))):
+            folders.create_task(folder())
+    return [projector for projector in projectors if projector.name in left]
+
+
+async def _index(connection: AsyncConnection, projector: Projector) -> None:
+    """Make the indexes of a fresh projector's tables, in one transaction of their own."""
+    async with connection.begin(), backend_of(connection).building(connection):
+        for table in projector.tables.values():
+            for index in table.indexes:
+                await connection.run_sync(index.create)
+
+
+async def _most_events_first(
     store: EventStore, projectors: Sequence[Projector], until: int
 ) -> list[Projector]:
-    """Let each projector fold the log in the database alone (in transactions of its own);
-    returns those that could not."""
-    left = []
-    async with writing_connection(store.engine) as writer, backend_of(writer).building(writer):
-        for projector in projectors:
-            try:
-                folded = await projector.fold_in_database(writer, store.types, until)
-            except DBAPIError as error:
-                # A log its statements cannot take (a date or text the engine refuses): the
-                # Python fold, the reference, takes it instead.
-                log.warning("the %s projection folds in Python: %s", projector.name, error)
-                folded = False
-            if not folded:
-                left.append(projector)
-    return left
+    """`projectors` by the number of events up to `until` each folds, most first (the
+    longest fold starts first, so the others share the second connection meanwhile)."""
+    async with store.engine.connect() as connection:
+        counted = await connection.execute(
+            select(events.c.type, func.count())
+            .where(events.c.position <= until)
+            .group_by(events.c.type)
+        )
+        by_type: dict[str, int] = {kind: count for kind, count in counted}
+    return sorted(projectors, key=lambda p: -sum(by_type.get(name, 0) for name in p.handled))
 
 
 async def _write_pages(

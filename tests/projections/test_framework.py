@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -133,20 +134,43 @@ async def test_a_failing_projector_fails_the_append_and_leaves_nothing(services:
 async def test_a_rebuild_leaves_the_tables_named_as_the_migrations_made_them(
     services: Services,
 ) -> None:
+    """Every read model's indexes, by name and definition, as the migrations made them,
+    after rebuilds of all of them at once (folded in the database, several at a time, each
+    indexed as soon as it is folded on PostgreSQL) and of one alone."""
     await record_sample(services.store)
+    tables = sorted(
+        table.name
+        for projector in services.projections.projectors.values()
+        for table in projector.TABLES
+    )
+    before = await _indexes(services, tables)
+    names = sorted(services.projections.projectors)
     for _ in range(2):  # twice: a second rebuild must not meet names the first left behind
-        await services.projections.rebuild("memberships")
+        await services.projections.rebuild_many(names)
+    await services.projections.rebuild("memberships")
+    after = await _indexes(services, tables)
+    assert {table for table, _, _ in before} == set(tables)
+    assert after == before
+    assert not [name for _, name, _ in after if "rebuild" in name], after
+
+
+async def _indexes(services: Services, tables: list[str]) -> list[tuple[str, str, str]]:
+    """(table, index name, definition) of every index of `tables`, the primary keys' too."""
     async with services.engine.connect() as connection:
         if services.engine.dialect.name == "postgresql":
-            names = await connection.scalars(
-                text("SELECT indexname FROM pg_indexes WHERE tablename = 'memberships'")
+            query = (
+                "SELECT tablename, indexname, indexdef FROM pg_indexes"
+                " WHERE tablename = ANY(:tables) ORDER BY tablename, indexname"
             )
         else:
-            names = await connection.scalars(
-                text("SELECT name FROM sqlite_master WHERE tbl_name = 'memberships'")
+            query = (
+                "SELECT tbl_name, name, coalesce(sql, '') FROM sqlite_master"
+                " WHERE type = 'index' AND tbl_name IN (SELECT value FROM json_each(:tables))"
+                " ORDER BY tbl_name, name"
             )
-        found = set(names)
-    assert not [name for name in found if "rebuild" in name], found
+            tables = json.dumps(tables)  # type: ignore[assignment]
+        found = await connection.execute(text(query), {"tables": tables})
+        return [(table, name, definition) for table, name, definition in found]
 
 
 def test_every_event_type_is_folded_by_a_projector() -> None:
