@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -50,6 +52,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             with contextlib.suppress(FileExistsError, FileNotFoundError):
                 os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def stop_cleanly_on_failure(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
+        cparams["async_creator_fn"] = _open_sqlite
+
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves, so writers can take the lock up front.
@@ -71,6 +77,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # BEGIN IMMEDIATE serialises writers at the start, so positions follow commit order.
         immediate = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def _open_sqlite(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+    """aiosqlite.connect, as SQLAlchemy calls it, but a connection that fails to open waits
+    for its worker thread to stop: aiosqlite only queues the stop, with a future on this
+    event loop that the thread resolves; were the loop closed first (a command that exits,
+    a test that ends), the thread would die of "Event loop is closed"."""
+    connection = aiosqlite.connect(*args, **kwargs)
+    connection._thread.daemon = True  # as SQLAlchemy makes it: never keeps the process up
+    try:
+        return await connection
+    except BaseException:
+        await asyncio.to_thread(connection._thread.join)
+        raise
 
 
 @asynccontextmanager
