@@ -39,7 +39,7 @@ from sqlalchemy import Column, MetaData, Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support import database
-from events.backends import unnest_insert
+from events.backends.postgresql import unnest_insert
 from events.chain import canonical_json
 from events.database import create_engine
 from events.model import Metadata

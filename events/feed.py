@@ -23,7 +23,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.backends import Listener, backend_of
+from events.backends import backend_of
+from events.backends.base import Listener
 from events.faults import database_unavailable, patiently
 from events.heads import LogHead
 from events.model import AppendResult, RecordedEvent

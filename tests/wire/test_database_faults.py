@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from events.backends import LISTEN_APPLICATION_NAME
+from events.backends.postgresql import LISTEN_APPLICATION_NAME
 from events.database import create_engine
 from service.app import create_app
 from service.migrate import upgrade

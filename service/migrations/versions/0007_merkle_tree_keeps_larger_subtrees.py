@@ -16,7 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from events.backends import BACKENDS, Backend
+from events.backends import BACKENDS
+from events.backends.base import Backend
 from events.merkle import Frontier
 from events.tree import leaf_of
 

@@ -19,7 +19,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from alembic import op
 
-from events.backends import BACKENDS, Backend
+from events.backends import BACKENDS
+from events.backends.base import Backend
 
 revision = "0008"
 down_revision = "0007"
