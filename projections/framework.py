@@ -8,19 +8,11 @@ switches them in only when complete. All of them run each projector's one pure `
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
-import hashlib
-import logging
-import operator
-import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, ClassVar, NamedTuple, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from sqlalchemy import (
     BigInteger,
@@ -34,21 +26,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
 from events.backends import backend_of
-from events.chain import canonical_json
 from events.database import write_transaction, writing_connection
 from events.model import RecordedEvent
 from events.registry import EventTypes
 from events.store import EventStore
 from events.tables import UTCDateTime, events
-from projections.versions import Rows, Stamp, Version
-
-log = logging.getLogger(__name__)
+from projections.compare import TableDiff, compare, table_digest
+from projections.from_scratch import _fold_from_scratch, _index
+from projections.versions import Rows, Stamp
 
 checkpoint_metadata = MetaData()
 checkpoints = Table(
@@ -64,13 +54,6 @@ Progress = Callable[[int, int, float], None]
 """Called with (position reached, position to reach, positions a second)."""
 PAGE = 5000  # events a page of the bulk paths
 _LOAD_AT_ONCE = 500  # keys one statement of the live path loads
-_WRITE_AT_ONCE = 50_000  # rows one bulk write takes
-_YIELD_EVERY = 500  # events folded between two turns of the event loop
-# Projections a rebuild folds in the database at once, each on a connection of its own: the
-# database runs each statement on one core (SQLite in the thread of its connection).
-_FOLDING_AT_ONCE = 2
-# (key, record_from, slice): rows written in primary key order go into its index in order.
-_IN_KEY_ORDER = operator.itemgetter(0, 7, 8)
 _ENDS, _IDENTITY = ("record_to", "recorded_to"), ("key", "record_from", "slice")
 
 
@@ -158,31 +141,6 @@ class Status:
     @property
     def lag(self) -> int:
         return self.head - self.position
-
-
-class Logged(NamedTuple):
-    """What a fold takes from an event the bulk paths read (a RecordedEvent gives the same)."""
-
-    position: int
-    recorded_at: datetime
-    type: str
-
-
-@dataclass(frozen=True)
-class TableDiff:
-    """How a rebuilt table differs from the live one: row counts, rows in one and not the
-    other, and the first keys that differ with their versions on each side."""
-
-    table: str
-    live_rows: int
-    rebuilt_rows: int
-    only_live: int
-    only_rebuilt: int
-    first: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]
-
-    @property
-    def same(self) -> bool:
-        return self.only_live == 0 and self.only_rebuilt == 0
 
 
 @dataclass(frozen=True)
@@ -444,241 +402,6 @@ async def write_folded(connection: AsyncConnection, folded: Iterable[Rows]) -> N
         await backend.write_rows(connection, rows.table, rows.written())
 
 
-async def _fold_from_scratch(
-    store: EventStore,
-    projectors: Sequence[Projector],
-    until: int,
-    page: int,
-    progress: Progress | None,
-    *,
-    in_database: bool = True,
-    indexed: set[str] | None = None,
-) -> int:
-    """Fold the log up to `until` into empty tables: the projectors that fold in the
-    database alone (with `in_database`) there, while the others fold in Python beside them;
-    those that found the log not as their statements expect, in Python after. Returns the
-    events read and folded in Python. Where the engine renames indexes (PostgreSQL), each
-    projector folded in the database is indexed on its connection as soon as it is folded,
-    and its name added to `indexed`."""
-    started = time.monotonic()
-    by_sql = [p for p in projectors if in_database and p.folds_in_database]
-    in_python = [p for p in projectors if p not in by_sql]
-    folding = (
-        asyncio.ensure_future(_fold_in_database(store, by_sql, until, indexed)) if by_sql else None
-    )
-    try:
-        folded = await _fold_in_python(store, in_python, until, page, progress, folding)
-        left = await folding if folding is not None else []
-    finally:
-        if folding is not None and not folding.done():  # a failure in the Python fold
-            folding.cancel()
-            with contextlib.suppress(BaseException):
-                await folding
-    if left:
-        folded += await _fold_in_python(store, left, until, page, progress, None)
-    if progress is not None:
-        progress(until, until, until / max(time.monotonic() - started, 1e-9))
-    return folded
-
-
-async def _fold_in_python(
-    store: EventStore,
-    projectors: Sequence[Projector],
-    until: int,
-    page: int,
-    progress: Progress | None,
-    beside: asyncio.Future[Any] | None,
-) -> int:
-    """Fold the log up to `until` into empty tables in Python, every open version kept in
-    memory: each page (one transaction) writes the versions it finished; the versions open
-    at the end are written last. While `beside` (a fold in the database) runs, the pages
-    wait in memory: on SQLite there is one writer at a time. Returns the events folded."""
-    if not projectors:
-        return 0
-    working = [(projector, projector.rows()) for projector in projectors]
-    interested: dict[str, list[tuple[Projector, Folded]]] = {}
-    for projector, tables in working:
-        for name in projector.handled:
-            interested.setdefault(name, []).append((projector, tables))
-    every = [table for _, tables in working for table in tables.values()]
-    wanted = None if set(store.types.names()) <= interested.keys() else sorted(interested)
-    decode = store.types.decode_text
-    backend = backend_of(store.engine)
-    started, after, folded = time.monotonic(), 0, 0
-    writing: asyncio.Future[None] | None = None
-    waiting: list[Sequence[tuple[Table, list[Version]]]] = []
-    async with writing_connection(store.engine) as writer, backend.building(writer):
-        try:
-            while after < until:
-                async with store.engine.connect() as reading:
-                    batch = await backend.read_log(reading, after, until, page, wanted)
-                if not batch:
-                    break
-                for number, (position, kind, version, data, recorded_at) in enumerate(batch):
-                    if number % _YIELD_EVERY == 0:
-                        await asyncio.sleep(0)  # the previous page's write moves on meanwhile
-                    targets = interested.get(kind)
-                    if targets is None:
-                        continue
-                    value = decode(kind, version, data)
-                    stamp = Logged(position, recorded_at, kind)
-                    for projector, into in targets:
-                        projector.fold(into, stamp, value)
-                waiting.append([(table.table, table.take_finished()) for table in every])
-                if beside is None or beside.done():
-                    if writing is not None:
-                        await writing
-                    # Written on another connection while the next page is read and folded.
-                    writing = asyncio.ensure_future(_write_pages(writer, waiting))
-                    waiting = []
-                # The open versions live to the end: the cyclic collector need not walk them
-                # again and again (they hold no cycles; what dies is freed as ever).
-                gc.freeze()
-                after, folded = batch[-1].position, folded + len(batch)
-                if progress is not None:
-                    progress(after, until, after / max(time.monotonic() - started, 1e-9))
-            if beside is not None:
-                await beside
-            if writing is not None:
-                await writing
-            writing = None
-            await _write_pages(writer, waiting)
-            opened = [
-                (table.table, sorted(table.take_open(), key=_IN_KEY_ORDER)) for table in every
-            ]
-            for first in range(
-                0, max((len(rows) for _, rows in opened), default=0), _WRITE_AT_ONCE
-            ):
-                chunk = [(table, rows[first : first + _WRITE_AT_ONCE]) for table, rows in opened]
-                await _write_page(writer, chunk)
-        finally:
-            gc.unfreeze()
-            if writing is not None:  # a failure while a page was being written
-                with contextlib.suppress(Exception):
-                    await writing
-    return folded
-
-
-async def _fold_in_database(
-    store: EventStore,
-    projectors: Sequence[Projector],
-    until: int,
-    indexed: set[str] | None = None,
-) -> list[Projector]:
-    """Let each projector fold the log in the database alone (in transactions of its own),
-    `_FOLDING_AT_ONCE` of them at a time on connections of their own, those with the most
-    events first; returns those that could not. With `indexed`, where the engine renames
-    indexes, each folded projector's tables are indexed next on the same connection (while
-    the other folds go on) and its name added to `indexed`."""
-    index_each = indexed is not None and backend_of(store.engine).renames_indexes
-    queue = await _most_events_first(store, projectors, until)
-    left: set[str] = set()
-
-    async def folder() -> None:
-        async with writing_connection(store.engine) as writer, backend_of(writer).building(writer):
-            while queue:
-                projector = queue.pop(0)
-                try:
-                    folded = await projector.fold_in_database(writer, store.types, until)
-                except DBAPIError as error:
-                    # A log its statements cannot take (a date or text the engine refuses):
-                    # the Python fold, the reference, takes it instead.
-                    log.warning("the %s projection folds in Python: %s", projector.name, error)
-                    folded = False
-                if not folded:
-                    left.add(projector.name)
-                elif index_each:
-                    await _index(writer, projector)
-                    assert indexed is not None
-                    indexed.add(projector.name)
-
-    async with asyncio.TaskGroup() as folders:
-        for _ in range(min(_FOLDING_AT_ONCE, len(queue))):
-            folders.create_task(folder())
-    return [projector for projector in projectors if projector.name in left]
-
-
-async def _index(connection: AsyncConnection, projector: Projector) -> None:
-    """Make the indexes of a fresh projector's tables, in one transaction of their own."""
-    async with connection.begin(), backend_of(connection).building(connection):
-        for table in projector.tables.values():
-            for index in table.indexes:
-                await connection.run_sync(index.create)
-
-
-async def _most_events_first(
-    store: EventStore, projectors: Sequence[Projector], until: int
-) -> list[Projector]:
-    """`projectors` by the number of events up to `until` each folds, most first (the
-    longest fold starts first, so the others share the second connection meanwhile)."""
-    async with store.engine.connect() as connection:
-        counted = await connection.execute(
-            select(events.c.type, func.count())
-            .where(events.c.position <= until)
-            .group_by(events.c.type)
-        )
-        by_type: dict[str, int] = {kind: count for kind, count in counted}
-    return sorted(projectors, key=lambda p: -sum(by_type.get(name, 0) for name in p.handled))
-
-
-async def _write_pages(
-    connection: AsyncConnection, pages: Sequence[Sequence[tuple[Table, list[Version]]]]
-) -> None:
-    for rows in pages:
-        await _write_page(connection, rows)
-
-
-async def _write_page(
-    connection: AsyncConnection, rows: Sequence[tuple[Table, list[Version]]]
-) -> None:
-    """Row versions of several tables, each table in bulk, in one transaction."""
-    backend = backend_of(connection)
-    async with connection.begin():
-        for table, versions in rows:
-            await backend.write_rows(connection, table, versions)
-
-
-async def compare(
-    connection: AsyncConnection, live: Table, fresh: Table, first: int = 3
-) -> TableDiff:
-    """How `fresh` differs from `live`, row by row, in the database."""
-    order = [column.name for column in live.primary_key.columns]
-
-    async def count(query: Any) -> int:
-        return (await connection.scalar(select(func.count()).select_from(query.subquery()))) or 0
-
-    only_live = select(live).except_(select(fresh))
-    only_fresh = select(fresh).except_(select(live))
-    keys: set[str] = set()
-    for query in (only_live, only_fresh):
-        sample = query.subquery()
-        found = await connection.scalars(
-            select(sample.c.key).distinct().order_by(sample.c.key).limit(first)
-        )
-        keys.update(found)
-    shown = []
-    for key in sorted(keys)[:first]:
-        sides = []
-        for one, other in ((live, fresh), (fresh, live)):
-            differing = (
-                select(one).where(one.c.key == key).except_(select(other).where(other.c.key == key))
-            )
-            sample = differing.subquery()
-            result = await connection.execute(
-                select(sample).order_by(*(sample.c[n] for n in order))
-            )
-            sides.append([{k: _plain(v) for k, v in row.items()} for row in result.mappings()])
-        shown.append((key, sides[0], sides[1]))
-    return TableDiff(
-        table=live.name,
-        live_rows=(await connection.scalar(select(func.count()).select_from(live))) or 0,
-        rebuilt_rows=(await connection.scalar(select(func.count()).select_from(fresh))) or 0,
-        only_live=await count(only_live),
-        only_rebuilt=await count(only_fresh),
-        first=shown,
-    )
-
-
 async def _advance(
     connection: AsyncConnection, names: list[str], before: int, last: RecordedEvent
 ) -> None:
@@ -694,25 +417,3 @@ async def _switch(connection: AsyncConnection, live: Projector, fresh: Projector
     backend = backend_of(connection)
     for table in live.TABLES:
         await backend.replace_table(connection, table, fresh.tables[table.name], SHADOW)
-
-
-async def table_digest(store: EventStore, tables: Sequence[Table]) -> str:
-    """sha256 over every row of `tables`, in key order, values in one canonical spelling."""
-    digest = hashlib.sha256()
-    async with store.engine.connect() as connection:
-        for table in tables:
-            digest.update(f"table {table.name}\n".encode())
-            order = [column for column in table.primary_key.columns]
-            result = await connection.stream(select(table).order_by(*order))
-            async for row in result:
-                values = [_plain(value) for value in row]
-                digest.update(canonical_json(values).encode() + b"\n")
-    return digest.hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from projections.framework import Projections, TableDiff
+from projections.compare import TableDiff
+from projections.framework import Projections
 from service.cli.common import FAILED, OK, ProgressLine, reported
 from service.operations.database import Refused, opened
 from service.settings import Settings

@@ -1,0 +1,95 @@
+"""How a rebuilt table differs from the live one, and a digest of tables' whole content."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.chain import canonical_json
+from events.store import EventStore
+
+
+@dataclass(frozen=True)
+class TableDiff:
+    """How a rebuilt table differs from the live one: row counts, rows in one and not the
+    other, and the first keys that differ with their versions on each side."""
+
+    table: str
+    live_rows: int
+    rebuilt_rows: int
+    only_live: int
+    only_rebuilt: int
+    first: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]
+
+    @property
+    def same(self) -> bool:
+        return self.only_live == 0 and self.only_rebuilt == 0
+
+
+async def compare(
+    connection: AsyncConnection, live: Table, fresh: Table, first: int = 3
+) -> TableDiff:
+    """How `fresh` differs from `live`, row by row, in the database."""
+    order = [column.name for column in live.primary_key.columns]
+
+    async def count(query: Any) -> int:
+        return (await connection.scalar(select(func.count()).select_from(query.subquery()))) or 0
+
+    only_live = select(live).except_(select(fresh))
+    only_fresh = select(fresh).except_(select(live))
+    keys: set[str] = set()
+    for query in (only_live, only_fresh):
+        sample = query.subquery()
+        found = await connection.scalars(
+            select(sample.c.key).distinct().order_by(sample.c.key).limit(first)
+        )
+        keys.update(found)
+    shown = []
+    for key in sorted(keys)[:first]:
+        sides = []
+        for one, other in ((live, fresh), (fresh, live)):
+            differing = (
+                select(one).where(one.c.key == key).except_(select(other).where(other.c.key == key))
+            )
+            sample = differing.subquery()
+            result = await connection.execute(
+                select(sample).order_by(*(sample.c[n] for n in order))
+            )
+            sides.append([{k: _plain(v) for k, v in row.items()} for row in result.mappings()])
+        shown.append((key, sides[0], sides[1]))
+    return TableDiff(
+        table=live.name,
+        live_rows=(await connection.scalar(select(func.count()).select_from(live))) or 0,
+        rebuilt_rows=(await connection.scalar(select(func.count()).select_from(fresh))) or 0,
+        only_live=await count(only_live),
+        only_rebuilt=await count(only_fresh),
+        first=shown,
+    )
+
+
+async def table_digest(store: EventStore, tables: Sequence[Table]) -> str:
+    """sha256 over every row of `tables`, in key order, values in one canonical spelling."""
+    digest = hashlib.sha256()
+    async with store.engine.connect() as connection:
+        for table in tables:
+            digest.update(f"table {table.name}\n".encode())
+            order = [column for column in table.primary_key.columns]
+            result = await connection.stream(select(table).order_by(*order))
+            async for row in result:
+                values = [_plain(value) for value in row]
+                digest.update(canonical_json(values).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
