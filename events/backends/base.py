@@ -132,8 +132,8 @@ class Backend(ABC):
     @contextlib.asynccontextmanager
     async def unindexed(self, connection: AsyncConnection, table: Table) -> AsyncIterator[None]:
         """`table` (empty) with only its primary key while the block fills it; its other
-        indexes dropped before and made again after, with the `building` settings, all in
-        the caller's transaction. Rows come in faster with one index to keep up, and an
+        indexes dropped before and made again after, all in the caller's transaction and
+        with the `building` settings. Rows come in faster with one index to keep up, and an
         index is made from them at once faster than it grows row by row. A duplicate that
         a unique index refuses is raised (IntegrityError) as the index is made; whatever
         the block raises leaves the indexes dropped until the caller's transaction rolls
@@ -143,8 +143,10 @@ class Backend(ABC):
         remake = await self._drop_unique_constraints(connection, table)
         for index in table.indexes:
             await connection.run_sync(index.drop)
-        yield
+        # The fill too: on SQLite an undroppable unique index (event_id's) still grows row
+        # by row, on random keys, and outgrows the default page cache.
         async with self.building(connection):
+            yield
             for statement in remake:
                 await connection.exec_driver_sql(statement)
             for index in table.indexes:
