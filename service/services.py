@@ -44,7 +44,10 @@ def build_services(settings: Settings, store: EventStore | None = None) -> Servi
         store = EventStore(create_engine(settings.database_url), cooperation_events)
     feed = ChangeFeed(store, poll_seconds=settings.feed_poll_seconds)
     metrics = Metrics()
-    store.on_commit(lambda result: metrics.appends.inc(len(result.events)))
+    # By positions: an import into an empty log is announced without its events.
+    store.on_commit(
+        lambda result: metrics.appends.inc(result.last_position - result.first_position + 1)
+    )
     metrics.listening.set_function(lambda: 1 if feed.listening else 0)
     metrics.listen_reconnections.set_function(lambda: feed.reconnections)
     return Services(

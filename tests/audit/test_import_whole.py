@@ -17,7 +17,15 @@ from events.chain import recompute_hash
 from events.database import create_engine
 from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
-from service.operations.transfer import Trailer, export_line, parse_line, trailer_line
+from service.operations.transfer import (
+    Trailer,
+    export_line,
+    import_file,
+    parse_line,
+    trailer_line,
+)
+from service.services import build_services
+from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, head_and_digests
 from tests.audit.test_transfer import export, root_hex
 
@@ -157,3 +165,19 @@ async def test_a_duplicate_the_indexes_refuse_imports_nothing(
     assert "Traceback" not in ran.err
     assert await counts(empty_url) == (0, 0)
     assert await schema_of(empty_url) == migrated
+
+
+async def test_an_import_counts_its_events_as_appended(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """An import into an empty log is announced as one append without its events (too
+    many to hold): the appended-events counter still counts every one."""
+    path = await export(coop, sampled_url, tmp_path)
+    services = build_services(Settings(database_url=empty_url))
+    try:
+        done = await import_file(services, path, "log")
+        counted = services.metrics.registry.get_sample_value("coop_appended_events_total")
+    finally:
+        await services.close()
+    assert done.count > 0
+    assert counted == done.count
