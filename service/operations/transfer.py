@@ -210,8 +210,8 @@ async def import_file(
     refuses, imports nothing.
 
     Into an empty database the file is read once, each line checked as it is read and
-    written in one transaction that the first problem rolls back; then the log is folded,
-    in one pass with the read models in memory (`folding` reports it). A log continued is
+    written in one transaction that the first problem rolls back; then the log is folded
+    into every read model as a rebuild folds it (`folding` reports it). A log continued is
     checked whole first, then written in batches, each folded as it is written."""
     head = await services.store.head()
     await services.projections.catch_up()
