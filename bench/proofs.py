@@ -50,13 +50,13 @@ from bench.support import database, machine, quantile
 from events.backends import backend_of
 from events.checkpoints import record_checkpoint
 from events.database import create_engine, write_transaction
+from events.kept import kept_subtrees
 from events.merkle import Frontier, verify_consistency, verify_inclusion
 from events.model import Head
 from events.store import EventStore
 from events.tables import events
 from events.tree import (
     LogTree,
-    kept_subtrees,
     leaf_of,
     prove_consistency,
     prove_inclusion,

@@ -30,7 +30,7 @@ def timestamp_text(moment: datetime) -> str:
 def _time_tail(recorded_at: datetime) -> str:
     """The record time (in UTC) as it ends a hashed body; a batch shares one, so it is
     spelled once. Keyed on UTC: local times that compare equal may spell different texts."""
-    return canonical_json(timestamp_text(recorded_at))
+    return f'"{timestamp_text(recorded_at)}"'  # its canonical JSON: ISO text needs no escape
 
 
 def event_hash(
@@ -60,7 +60,15 @@ def event_hash(
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
-def recompute_hash(event: RecordedEvent) -> str:
+def canonical_texts(event: RecordedEvent) -> tuple[str, str]:
+    """The canonical JSON of the event's data and metadata, as the log stores and hashes
+    them."""
+    return canonical_json(event.data), canonical_json(event.metadata)
+
+
+def recompute_hash(event: RecordedEvent, texts: tuple[str, str] | None = None) -> str:
+    """The event's hash from its values (`texts`: its `canonical_texts`, when at hand)."""
+    data, metadata = texts or canonical_texts(event)
     return event_hash(
         event.prev_hash,
         position=event.position,
@@ -69,8 +77,8 @@ def recompute_hash(event: RecordedEvent) -> str:
         event_id=event.event_id,
         type=event.type,
         schema_version=event.schema_version,
-        data=canonical_json(event.data),
-        metadata=canonical_json(event.metadata),
+        data=data,
+        metadata=metadata,
         recorded_at=event.recorded_at,
     )
 
@@ -83,18 +91,37 @@ class ChainCheck:
         self.prev_hash = prev_hash
         self.checked = 0
 
-    def problem(self, event: RecordedEvent, *, hash_checked: bool = False) -> str | None:
+    def problem(
+        self,
+        event: RecordedEvent,
+        *,
+        hash_checked: bool = False,
+        texts: tuple[str, str] | None = None,
+    ) -> str | None:
         """What is wrong with the next event, or None when it continues the chain.
 
         `hash_checked`: the event's hash was already recomputed from these very values (an
-        import's check pass), so only its place in the chain is checked here."""
+        import's check pass), so only its place in the chain is checked here. `texts`: the
+        event's `canonical_texts`, when at hand."""
+        problem = self.out_of_place(event.position, event.prev_hash)
+        if problem is None and not hash_checked and recompute_hash(event, texts) != event.hash:
+            problem = (
+                f"position {event.position} was altered: its content no longer matches its hash"
+            )
+        if problem is None:
+            self.took(event.position, event.hash)
+        return problem
+
+    def out_of_place(self, position: int, prev_hash: str) -> str | None:
+        """What is wrong with the place of the next event in the chain, or None."""
         expected = self.position + 1
-        if event.position != expected:
-            return f"position {expected} is missing: the next event found is {event.position}"
-        if event.prev_hash != self.prev_hash:
+        if position != expected:
+            return f"position {expected} is missing: the next event found is {position}"
+        if prev_hash != self.prev_hash:
             return f"position {expected} does not follow the hash of position {self.position}"
-        if not hash_checked and recompute_hash(event) != event.hash:
-            return f"position {expected} was altered: its content no longer matches its hash"
-        self.position, self.prev_hash = event.position, event.hash
-        self.checked += 1
         return None
+
+    def took(self, position: int, chain_hash: str) -> None:
+        """The next event, found in its place, is the chain's head now."""
+        self.position, self.prev_hash = position, chain_hash
+        self.checked += 1

@@ -116,6 +116,10 @@ class EventTypes:
     def names(self) -> list[str]:
         return sorted(self._by_name)
 
+    def versions(self) -> dict[str, int]:
+        """Each type's current schema version, by name."""
+        return {name: entry.version for name, entry in self._by_name.items()}
+
     def get(self, name: str) -> EventType:
         try:
             return self._by_name[name]

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from events.backends import backend_of
-from events.chain import canonical_json
+from events.chain import canonical_json, canonical_texts
 from events.model import AppendResult, RecordedEvent
-from events.tables import events
+
+if TYPE_CHECKING:  # no database here: an import's check builds rows in a process of its own
+    from sqlalchemy import Row
 
 
-async def insert_rows(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write rows of the events table (values as `row_values` gives them, with the Merkle
-    tree's `subtrees` where they hold any), in one go. Every row names the same columns."""
-    await backend_of(connection).insert_many(connection, events, rows)
+class EventRow(NamedTuple):
+    """A row of the events table, its values in the table's column order (for the engines'
+    bulk paths, `Backend.write_rows`)."""
+
+    position: int
+    stream_id: str
+    stream_version: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: str
+    metadata: str
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+    subtrees: bytes | None
 
 
 def decode_json(text: str) -> dict[str, Any]:
@@ -66,19 +78,21 @@ def row_values(event: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def row_tuple(event: RecordedEvent, subtrees: bytes | None) -> tuple[Any, ...]:
-    """An event as a row of the events table, its values in the table's column order (for
-    the engines' bulk paths, `Backend.write_rows`), with the Merkle tree's `subtrees` it
-    holds."""
-    return (
+def row_tuple(
+    event: RecordedEvent, subtrees: bytes | None, texts: tuple[str, str] | None = None
+) -> EventRow:
+    """An event as a row of the events table, with the Merkle tree's `subtrees` it holds
+    (`texts`: its `canonical_texts`, when at hand)."""
+    data, metadata = texts or canonical_texts(event)
+    return EventRow(
         event.position,
         event.stream_id,
         event.stream_version,
         event.event_id,
         event.type,
         event.schema_version,
-        canonical_json(event.data),
-        canonical_json(event.metadata),
+        data,
+        metadata,
         event.recorded_at,
         event.prev_hash,
         event.hash,
@@ -94,4 +108,56 @@ def result_of(recorded: Sequence[RecordedEvent], *, replayed: bool = False) -> A
         last_position=recorded[-1].position,
         events=tuple(recorded),
         replayed=replayed,
+    )
+
+
+class CarriedKey(NamedTuple):
+    """An imported append's idempotency key, its stream and the positions it wrote."""
+
+    key: str
+    stream_id: str
+    first_position: int
+    last_position: int
+
+
+class LogChunk(Protocol):
+    """Rows of the events table handed to an import, with the idempotency keys of the
+    appends they hold."""
+
+    @property
+    def rows(self) -> Sequence[EventRow]: ...
+
+    @property
+    def keys(self) -> Sequence[CarriedKey]: ...
+
+
+def carried_keys(batch: Sequence[RecordedEvent]) -> list[CarriedKey]:
+    """The idempotency keys of the appends in `batch` (as `appends` cuts it)."""
+    return [
+        CarriedKey(
+            run[0].metadata["idempotency_key"], run[0].stream_id, run[0].position, run[-1].position
+        )
+        for run in appends(batch)
+        if run[0].metadata.get("idempotency_key")
+    ]
+
+
+def appends(batch: Sequence[RecordedEvent]) -> list[list[RecordedEvent]]:
+    """The batch cut into the appends that wrote it, as far as the log shows them: runs of
+    events of one stream at consecutive positions with the same idempotency key."""
+    runs: list[list[RecordedEvent]] = []
+    for event in batch:
+        if runs and continues(runs[-1][-1], event):
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
+def continues(before: RecordedEvent, event: RecordedEvent) -> bool:
+    """Could `event` have been written by the same append as `before`, just before it?"""
+    return (
+        event.stream_id == before.stream_id
+        and event.position == before.position + 1
+        and event.metadata.get("idempotency_key") == before.metadata.get("idempotency_key")
     )

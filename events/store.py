@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
@@ -30,7 +37,9 @@ from events.model import (
 )
 from events.registry import EventTypes
 from events.rows import (
-    insert_rows,
+    CarriedKey,
+    LogChunk,
+    carried_keys,
     recorded_from_row,
     recorded_from_values,
     result_of,
@@ -314,19 +323,19 @@ class EventStore:
             await self._written(connection, batch)
         self._announced(result_of(batch))
 
-    async def import_log(
-        self, chunks: Iterable[tuple[Sequence[RecordedEvent], Sequence[bytes | None]]]
-    ) -> int:
+    async def import_log(self, chunks: AsyncIterable[LogChunk]) -> int:
         """Write a whole log into this empty one in one transaction under the write lock;
         returns the number of events written.
 
-        Each chunk is events continuing the chain from position 1 with their Merkle
-        `subtrees` column, checked one by one by the caller (hash, stream id, type) as it
-        read them; their place in the chain is checked here. The events table has only its
-        primary key while they are written and its other indexes are made after
-        (`Backend.unindexed`), so a duplicate they refuse is raised then. Anything raised,
-        by a chunk refused or by the caller between chunks, rolls the whole import back.
-        Chunks should end between appends, so that each idempotency key is carried whole.
+        Each chunk is rows of the events table continuing the chain from position 1, with
+        their Merkle `subtrees` column, each checked by the caller (hash, stream id, type)
+        as it read them, and the idempotency keys of the appends they hold; their place in
+        the chain is checked here. No in-transaction listener runs (they take events, and
+        these are rows): the caller folds the log after (`Projections.deferred`). The
+        events table has only its primary key while they are written and its other indexes
+        are made after (`Backend.unindexed`), so a duplicate they refuse is raised then.
+        Anything raised, by a chunk refused or by the caller between chunks, rolls the whole
+        import back.
         """
         written, last = 0, None
         async with write_transaction(self.engine) as connection:
@@ -335,18 +344,17 @@ class EventStore:
                 raise InvalidAppend(
                     f"cannot import a whole log: this one holds positions 1-{head.position}"
                 )
-            backend, check = backend_of(connection), ChainCheck()
+            backend, check, keys = backend_of(connection), ChainCheck(), KeysCarried()
             async with backend.unindexed(connection, events):
-                for batch, subtrees in chunks:
-                    for event in batch:
-                        problem = check.problem(event, hash_checked=True)
+                async for chunk in chunks:
+                    for row in chunk.rows:
+                        problem = check.out_of_place(row.position, row.prev_hash)
                         if problem is not None:
                             raise InvalidAppend(f"cannot import: {problem}")
-                    rows = [row_tuple(e, kept) for e, kept in zip(batch, subtrees, strict=True)]
-                    await backend.write_rows(connection, events, rows)
-                    await _carry_idempotency_keys(connection, batch)
-                    await self._written(connection, batch)
-                    written, last = written + len(batch), batch[-1]
+                        check.took(row.position, row.hash)
+                    await backend.write_rows(connection, events, chunk.rows)
+                    await keys.write(connection, chunk.keys)
+                    written, last = written + len(chunk.rows), chunk.rows[-1]
         if last is not None:
             # Announced as one append with no events: they are too many to hold, and a
             # change feed reads what it was not given.
@@ -507,60 +515,50 @@ def _event_id(given: object) -> UUID | None:
         raise InvalidAppend(f"event id {given!r} is not a UUID") from None
 
 
-def appends(batch: Sequence[RecordedEvent]) -> list[list[RecordedEvent]]:
-    """The batch cut into the appends that wrote it, as far as the log shows them: runs of
-    events of one stream at consecutive positions with the same idempotency key."""
-    runs: list[list[RecordedEvent]] = []
-    for event in batch:
-        if runs and continues(runs[-1][-1], event):
-            runs[-1].append(event)
-        else:
-            runs.append([event])
-    return runs
+async def insert_rows(connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write rows of the events table (values as `row_values` gives them, with the Merkle
+    tree's `subtrees` where they hold any), in one go. Every row names the same columns."""
+    await backend_of(connection).insert_many(connection, events, rows)
 
 
-def continues(before: RecordedEvent, event: RecordedEvent) -> bool:
-    """Could `event` have been written by the same append as `before`, just before it?"""
-    return (
-        event.stream_id == before.stream_id
-        and event.position == before.position + 1
-        and event.metadata.get("idempotency_key") == before.metadata.get("idempotency_key")
-    )
+class KeysCarried:
+    """The idempotency keys imported appends carry over, so a retry after a move to another
+    database replays instead of writing again: the first append with a key keeps it (one
+    already in the table, `known`, keeps what it has)."""
+
+    def __init__(self, known: set[str] | None = None) -> None:
+        self.known = known or set()
+
+    async def write(self, connection: AsyncConnection, carried: Sequence[CarriedKey]) -> None:
+        rows = []
+        for key, stream_id, first, last in carried:
+            if key in self.known:
+                continue
+            self.known.add(key)
+            rows.append(
+                {
+                    "key": key,
+                    "stream_id": stream_id,
+                    "request_digest": IMPORTED_DIGEST,
+                    "first_position": first,
+                    "last_position": last,
+                }
+            )
+        if rows:
+            await connection.execute(insert(idempotency_keys), rows)
 
 
 async def _carry_idempotency_keys(
     connection: AsyncConnection, batch: Sequence[RecordedEvent]
 ) -> None:
-    """Record the idempotency keys of imported appends, so a retry after a move to another
-    database replays instead of writing again. A key already there (an append cut by the
+    """The batch's idempotency keys written; a key already there (an append cut by the
     batch boundary) keeps what it has."""
-    runs = [run for run in appends(batch) if run[0].metadata.get("idempotency_key")]
-    if not runs:
-        return
-    keys = [run[0].metadata["idempotency_key"] for run in runs]
-    known = set(
-        (
-            await connection.execute(
-                select(idempotency_keys.c.key).where(idempotency_keys.c.key.in_(keys))
-            )
-        ).scalars()
-    )
-    rows = []
-    for key, run in zip(keys, runs, strict=True):
-        if key in known:
-            continue
-        known.add(key)
-        rows.append(
-            {
-                "key": key,
-                "stream_id": run[0].stream_id,
-                "request_digest": IMPORTED_DIGEST,
-                "first_position": run[0].position,
-                "last_position": run[-1].position,
-            }
-        )
-    if rows:
-        await connection.execute(insert(idempotency_keys), rows)
+    carried = carried_keys(batch)
+    if carried:
+        names = [key for key, *_ in carried]
+        query = select(idempotency_keys.c.key).where(idempotency_keys.c.key.in_(names))
+        known = KeysCarried(set((await connection.execute(query)).scalars()))
+        await known.write(connection, carried)
 
 
 def _check_expected(stream_id: str, expected: ExpectedVersion, actual: int | None) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from events.backends import backend_of
 from events.chain import GENESIS_HASH
 from events.errors import StoreError
+from events.kept import LOWEST_KEPT, held, holder, kept_subtrees
 from events.merkle import (
     Frontier,
     Key,
@@ -28,7 +29,6 @@ from events.merkle import (
     frontier_keys,
     inclusion_ranges,
     leaf_hash,
-    leaf_hashes,
     leaf_spans,
     lower_subtrees,
     needed,
@@ -36,13 +36,6 @@ from events.merkle import (
 )
 from events.model import Head
 from events.tables import events
-
-LOWEST_KEPT = 4
-"""The log keeps complete subtrees of 2**4 = 16 leaves and more: one event in 16 holds any
-(32 bytes a subtree), where keeping them all took a hash an event; a proof rereads at most
-2 * 16 chain hashes for the smaller ones (bench/README.md has the costs of both)."""
-HASH_SIZE = 32
-
 
 LARGEST_LOG = 2**63 - 1  # positions are 64-bit: no tree is asked of beyond it
 
@@ -59,28 +52,6 @@ class NoSuchProof(StoreError, ValueError):
 def leaf_of(chain_hash: str) -> bytes:
     """The leaf hash of an event, from its chain hash (hex)."""
     return leaf_hash(bytes.fromhex(chain_hash))
-
-
-def kept_subtrees(frontier: Frontier, chain_hashes: Iterable[str]) -> list[bytes | None]:
-    """Grow `frontier` by the events with these chain hashes; for each event, what its
-    `subtrees` column holds: the hashes of the kept subtrees it completes, smallest first,
-    joined (None for the 15 events in 16 that complete none)."""
-    fromhex = bytes.fromhex
-    return frontier.completing(leaf_hashes(fromhex(value) for value in chain_hashes), LOWEST_KEPT)
-
-
-def holder(key: Key) -> int:
-    """The position of the event whose `subtrees` column holds this kept subtree (its last
-    leaf)."""
-    level, idx = key
-    return (idx + 1) << level
-
-
-def held(key: Key, column: bytes | None) -> bytes | None:
-    """The hash of subtree `key` in its holder's `subtrees` column (None if not there)."""
-    start = (key[0] - LOWEST_KEPT) * HASH_SIZE
-    found = column[start : start + HASH_SIZE] if column is not None else b""
-    return found if len(found) == HASH_SIZE else None
 
 
 class LogTree:

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.chain import GENESIS_HASH, event_hash
 from events.database import create_engine
 from events.guards import guard_problems
+from events.kept import LOWEST_KEPT
 from events.merkle import Frontier, Key, root_of
 from events.model import RecordedEvent
 from events.rows import row_values
 from events.tables import events
-from events.tree import LOWEST_KEPT, leaf_of, prove_consistency, prove_inclusion, root_at
+from events.tree import leaf_of, prove_consistency, prove_inclusion, root_at
 from service.migrate import downgrade, target_metadata, upgrade
 from tests.store.test_merkle import consistency, mth, path
 

@@ -15,20 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.faults import causes, database_unavailable, sqlstate
 from service.migrate import current_revision
+from service.operations.refused import Refused as Refused
 from service.redaction import masked, redacted
 from service.services import Services, build_services
 from service.settings import Settings
-
-
-class Refused(Exception):
-    """A verb cannot go on: the message says why and what to do. `usage` marks a verb that
-    cannot run as asked (a missing file, a range backwards), not a check that failed;
-    `unavailable` one that may succeed later (the database cannot be reached now)."""
-
-    def __init__(self, message: str, *, usage: bool = False, unavailable: bool = False) -> None:
-        super().__init__(message)
-        self.usage = usage
-        self.unavailable = unavailable
 
 
 def refusal_for(error: BaseException, database_url: str) -> Refused | None:

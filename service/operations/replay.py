@@ -13,7 +13,8 @@ from pathlib import Path
 from events.database import create_engine
 from events.model import Head
 from events.registry import EventTypes
-from events.store import EventStore, appends
+from events.rows import appends
+from events.store import EventStore
 from service.migrate import upgrade
 from service.operations.database import Refused
 from service.operations.progress import Progress, silent

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.backends import backend_of
 from events.chain import event_hash
 from events.database import create_engine
+from events.kept import kept_subtrees
 from events.merkle import Frontier, leaf_hash, verify_inclusion
 from events.tables import events
-from events.tree import kept_subtrees
 from service.services import Services
 from service.signing import create_key_pair, load_public_key, load_signing_key
 from tests.audit.conftest import CORRECTION, HEAD, Coop, drop_guards

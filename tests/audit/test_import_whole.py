@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,8 @@ from events.chain import recompute_hash
 from events.database import create_engine
 from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
-from service.operations.transfer import (
-    Trailer,
-    export_line,
-    import_file,
-    parse_line,
-    trailer_line,
-)
+from service.operations.export_lines import Trailer, export_line, parse_line, trailer_line
+from service.operations.transfer import import_file
 from service.services import build_services
 from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, head_and_digests
@@ -181,3 +177,50 @@ async def test_an_import_counts_its_events_as_appended(
         await services.close()
     assert done.count > 0
     assert counted == done.count
+
+
+# After a first chunk of real rows, half a frame and an exit with a message (as a process
+# that ran out of memory would).
+DIES = """
+import json, sys
+from pathlib import Path
+import msgspec
+from service.operations.import_check import chunks_of, write_frame
+path, label, versions, _ = sys.argv[1:]
+first = next(chunks_of(Path(path), label, json.loads(versions), 4))
+write_frame(sys.stdout.buffer, msgspec.msgpack.encode(first))
+sys.stdout.buffer.write(b"\\0\\0")
+sys.exit("out of memory")
+"""
+STOPS = {
+    "dies": (DIES, "out of memory"),
+    # A frame that is no message, then an exit with no message.
+    "garbles": (
+        "import sys; sys.stdout.buffer.write(b'\\0\\0\\0\\2no'); sys.exit(3)",
+        "exit code 3",
+    ),
+}
+
+
+@pytest.mark.parametrize("stop", sorted(STOPS))
+async def test_a_check_that_stops_imports_nothing(
+    stop: str,
+    sampled_url: str,
+    empty_url: str,
+    coop: Coop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file is checked by a process of its own while this one writes: when that process
+    stops without a verdict, the import is refused with what it said, and nothing of what
+    was written stays."""
+    program, said = STOPS[stop]
+    path = await export(coop, sampled_url, tmp_path)
+    monkeypatch.setattr("service.operations.import_check.CHECKER", (sys.executable, "-c", program))
+    migrated = await schema_of(empty_url)
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 1, ran.err
+    assert f"the check of the file stopped ({said}); nothing was imported" in ran.err
+    assert "Traceback" not in ran.err
+    assert await counts(empty_url) == (0, 0)
+    assert await schema_of(empty_url) == migrated

@@ -163,7 +163,7 @@ async def test_a_line_changed_after_the_check_is_not_written(
         head = await services.store.head()
         async with services.engine.connect() as connection:
             frontier = await load_frontier(connection, head.position)
-        checked = check_file(path, "log", head, services.store.types, frontier)
+        checked = check_file(path, "log", head, services.store.types.versions(), frontier)
         assert checked.count == HEAD - 10
         lines = path.read_text().splitlines(keepends=True)
         lines[8] = lines[8].replace('"city-', '"town-')

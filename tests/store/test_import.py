@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from itertools import islice
 
 import pytest
 from sqlalchemy import select
@@ -16,8 +15,8 @@ from events.chain import GENESIS_HASH, recompute_hash
 from events.database import write_transaction
 from events.errors import InvalidAppend
 from events.model import RecordedEvent
-from events.rows import insert_rows, row_values
-from events.store import EventStore
+from events.rows import CarriedKey, EventRow, carried_keys, row_tuple, row_values
+from events.store import EventStore, insert_rows
 from events.tables import events
 from tests.store.kinds import ThingNamed
 
@@ -92,12 +91,17 @@ def whole_log(count: int) -> list[RecordedEvent]:
     return log
 
 
-def chunked(
-    log: list[RecordedEvent], size: int
-) -> Iterator[tuple[list[RecordedEvent], list[None]]]:
+@dataclass
+class Rows:
+    rows: list[EventRow]
+    keys: list[CarriedKey]
+
+
+async def chunked(log: list[RecordedEvent], size: int) -> AsyncIterator[Rows]:
+    """The log as rows of the events table, `size` at a time, with their appends' keys."""
     for start in range(0, len(log), size):
         part = log[start : start + size]
-        yield part, [None] * len(part)
+        yield Rows([row_tuple(event, None) for event in part], carried_keys(part))
 
 
 async def test_a_whole_log_is_imported_in_one_transaction(store: EventStore) -> None:
@@ -108,8 +112,9 @@ async def test_a_whole_log_is_imported_in_one_transaction(store: EventStore) -> 
     with pytest.raises(InvalidAppend, match="position 10 does not follow"):
         await store.import_log(chunked(broken, 3))
 
-    def cut() -> Iterator[tuple[list[RecordedEvent], list[None]]]:
-        yield from islice(chunked(log, 3), 3)
+    async def cut() -> AsyncIterator[Rows]:
+        async for chunk in chunked(log[:9], 3):
+            yield chunk
         raise RuntimeError("the file ends here")
 
     with pytest.raises(RuntimeError, match="the file ends here"):
