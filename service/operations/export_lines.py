@@ -101,7 +101,7 @@ def parse_line(line: bytes, number: int) -> RecordedEvent:
         raise LineProblem(number, f"not an exported event: {error}") from None
     except msgspec.DecodeError as error:
         raise LineProblem(number, f"not valid JSON: {error}") from None
-    return RecordedEvent(**msgspec.structs.asdict(entry))
+    return RecordedEvent(*msgspec.structs.astuple(entry))  # the same fields, in order
 
 
 def parse_trailer(line: bytes, number: int) -> Trailer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from events.merkle import root_of
+from events.model import RecordedEvent
 from events.tree import leaf_of, load_frontier
 from service.cli.common import ProgressLine
 from service.operations.database import Refused
+from service.operations.export_lines import ExportedEvent, export_line, parse_line
 from service.operations.transfer import _write_batches, check_file, import_file, write_export
 from service.services import build_services
 from service.settings import Settings
@@ -296,3 +299,21 @@ async def test_an_import_into_an_empty_database_writes_the_log_then_folds_it_onc
     finally:
         await services.close()
     assert await head_and_digests(empty_url) == await head_and_digests(sampled_url)
+
+
+def test_a_line_parses_into_the_event_it_was_exported_from() -> None:
+    """A line's fields are read in order into an event (no names looked up): the export's
+    fields are the event's, in the same order."""
+    names = tuple(field.name for field in dataclasses.fields(RecordedEvent))
+    assert ExportedEvent.__struct_fields__ == names
+    event = parse_line(_SAMPLE_LINE, 1)
+    assert export_line(event).encode() == _SAMPLE_LINE
+
+
+_SAMPLE_LINE = (
+    b'{"position":7,"stream_id":"partner:tokyo","stream_version":2,'
+    b'"event_id":"2f1c4b8e-5d0a-4c3e-9b7a-1e2d3c4b5a69","type":"PartnerUpdated",'
+    b'"schema_version":1,"data":{"key":"tokyo"},"metadata":{"actor":"editor"},'
+    b'"recorded_at":"2026-12-01T08:00:00.000000+00:00","prev_hash":"' + b"a" * 64 + b'",'
+    b'"hash":"' + b"b" * 64 + b'"}\n'
+)
