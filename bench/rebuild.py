@@ -82,20 +82,32 @@ def coop(url: str, *args: str, stdout: Any = subprocess.DEVNULL) -> Run:
         stdout=stdout,
         stderr=subprocess.PIPE,
     )
-    # Its own high-water mark, read while it runs: wait4's ru_maxrss would report this
-    # process's size instead, which the child had before its exec (the same for every run).
-    peak_kib = 0
+    # Its own high-water mark and its children's (an import checks its file in one), read
+    # while they run: wait4's ru_maxrss would report this process's size instead, which the
+    # child had before its exec (the same for every run). The sum of each one's peak.
+    peaks: dict[int, int] = {}
     while True:
         time.sleep(0.05)
         pid, status, _ = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        peak_kib = max(peak_kib, high_water_kib(process.pid))
+        for each in [process.pid, *children(process.pid)]:
+            peaks[each] = max(peaks.get(each, 0), high_water_kib(each))
     seconds = time.perf_counter() - started
     error = process.stderr.read().decode() if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"coop {' '.join(args)} failed: {error}")
-    return Run(seconds, peak_kib / 1024)
+    return Run(seconds, sum(peaks.values()) / 1024)
+
+
+def children(pid: int) -> list[int]:
+    """The processes a running process started (none once it is gone)."""
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
 
 
 def high_water_kib(pid: int) -> int:

@@ -347,6 +347,8 @@ class EventStore:
             backend, check, keys = backend_of(connection), ChainCheck(), KeysCarried()
             async with backend.unindexed(connection, events):
                 async for chunk in chunks:
+                    if not chunk.rows:
+                        continue
                     for row in chunk.rows:
                         problem = check.out_of_place(row.position, row.prev_hash)
                         if problem is not None:
