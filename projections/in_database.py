@@ -219,10 +219,11 @@ def versions(
     # One pass of window functions over narrow rows, by key in log order: where the record
     # period ends (the key's next event), which start the event follows, which event set the
     # values and start it carries, which the end, and the last retraction so far; then the
-    # wide values looked up by position.
+    # wide values looked up by position (the event's own type and record time are in the
+    # narrow row).
     return f"""
 WITH p AS (
-  SELECT key, position, type,
+  SELECT key, position, type, recorded_at,
     lead(position) OVER w AS record_to,
     lead(recorded_at) OVER w AS recorded_to,
     max(CASE WHEN type = '{started}' THEN position END) OVER w AS start_at,
@@ -231,9 +232,8 @@ WITH p AS (
   FROM ({events}) e WINDOW w AS (PARTITION BY key ORDER BY position)
 )
 SELECT p.key, {", ".join(sql.period_start(since))}, {", ".join(sql.period_end(until))},
-  c.position, 0, p.record_to, c.recorded_at, p.recorded_to, c.type, {", ".join(own)}
+  p.position, 0, p.record_to, p.recorded_at, p.recorded_to, p.type, {", ".join(own)}
 FROM p
-JOIN {log} c ON c.position = p.position
 JOIN {log} f ON f.position = p.set_at
 JOIN {log} s ON s.position = p.start_at{joins}
 WHERE p.type <> '{retracted}' AND (p.retracted_at IS NULL OR p.retracted_at < p.start_at)"""
