@@ -209,6 +209,15 @@ def _type_problem(versions: Mapping[str, int], event: RecordedEvent) -> str | No
     return None
 
 
+def _key_problem(event: RecordedEvent) -> str | None:
+    """An idempotency key that is not text (an append takes no other; the import carries
+    it to the table of keys)."""
+    key = event.metadata.get("idempotency_key")
+    if key is None or isinstance(key, str):
+        return None
+    return f"position {event.position}: its idempotency_key {key!r} is not a text"
+
+
 def _stream_problem(event: RecordedEvent) -> str | None:
     try:
         check_stream_id(event.stream_id)
@@ -241,6 +250,7 @@ def checked_lines(
                 check.problem(item, texts=texts)
                 or _type_problem(versions, item)
                 or _stream_problem(item)
+                or _key_problem(item)
             )
             if problem is not None:
                 raise LineProblem(number, problem)

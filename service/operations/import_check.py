@@ -1,12 +1,12 @@
 """An export checked in a process of its own while an import into an empty database writes
 what it has checked, so the two run on two cores.
 
-`python -m service.operations.import_check PATH LABEL VERSIONS EVENTS` (VERSIONS: each event
-type's current schema version, as JSON) reads the file once, checks each line as
-`checked_lines` does, and writes to its standard output, each framed by its length (8 bytes,
-big-endian) and in MessagePack: a `Chunk` of rows of the events table at a time (EVENTS or
-a few more, to end between appends), then `Finished`, or the `Problem` that stops it.
-`checking` runs it and reads them.
+`main([PATH, LABEL, VERSIONS, EVENTS])`, run by `CHECKER` in a process of its own
+(VERSIONS: each event type's current schema version, as JSON), reads the file once, checks
+each line as `checked_lines` does, and writes to its standard output, each framed by its
+length (8 bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table at a
+time (EVENTS or a few more, to end between appends), then `Finished`, or the `Problem` that
+stops it. `checking` runs it and reads them.
 Nothing here reaches a database, and the process imports no more than the check needs.
 """
 
@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
+import signal
 import sys
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
@@ -58,7 +58,7 @@ class Problem(msgspec.Struct, tag="problem"):
 
 
 _HEADER = 8
-_ROOT = Path(__file__).resolve().parents[2]  # where `service` is imported from
+_ROOT = Path(__file__).resolve().parents[2]  # the directory that holds `service`
 _EXIT_WAIT = 5.0  # seconds for a process that stopped writing to end
 _decoder = msgspec.msgpack.Decoder(Chunk | Finished | Problem)
 
@@ -119,8 +119,17 @@ def write_frame(out: IO[bytes], payload: bytes) -> None:
     out.write(payload)
 
 
-CHECKER = (sys.executable, "-m", __name__)
-"""The command that runs the check, before its arguments."""
+# The command that runs the check, before its arguments. Not `-m`: that would put the
+# working directory first on the module path (a `json.py` or an `events/` there would be
+# imported instead); `-P` leaves it out, and the directory that holds `service` comes last,
+# so an installed Coop and the standard library are found first.
+CHECKER = (
+    sys.executable,
+    "-P",
+    "-c",
+    f"import sys; sys.path.append({str(_ROOT)!r});"
+    f" from {__name__} import main; sys.exit(main(sys.argv[1:]))",
+)
 
 
 @contextlib.asynccontextmanager
@@ -130,7 +139,6 @@ async def checking(
     """The file checked by a process of its own, its chunks (of `events` or a few more) as
     they come: Refused, with what the check found, when it finds a problem or stops. The
     process is stopped when the block is left, whether or not all was read."""
-    paths = [str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     # What it says on its standard error goes to a file: a pipe nobody read while it runs
     # would stop it once full.
     with tempfile.TemporaryFile() as said:
@@ -143,7 +151,6 @@ async def checking(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=said,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
             limit=1 << 22,  # a chunk is a few MiB: read it in few wakes
         )
         chunks = _chunks(process, label, said)
@@ -164,10 +171,15 @@ async def _chunks(
         try:
             size = int.from_bytes(await process.stdout.readexactly(_HEADER), "big")
             message = _decoder.decode(await process.stdout.readexactly(size))
-        except (asyncio.IncompleteReadError, msgspec.DecodeError):
+        except asyncio.IncompleteReadError:
             why = await _why_stopped(process, said)
             raise Refused(
                 f"{label}: the check of the file stopped ({why}); nothing was imported"
+            ) from None
+        except msgspec.DecodeError as error:
+            raise Refused(
+                f"{label}: the check of the file sent what is not a chunk of rows ({error});"
+                " nothing was imported"
             ) from None
         if isinstance(message, Problem):
             raise Refused(message.message)
@@ -185,7 +197,11 @@ async def _why_stopped(process: asyncio.subprocess.Process, said: IO[bytes]) -> 
         code = await process.wait()
     said.seek(0)
     lines = said.read().decode(errors="replace").strip().splitlines()
-    return lines[-1] if lines else f"exit code {code}"
+    if lines:
+        return lines[-1]
+    if code < 0:  # killed: by the kernel when memory ran out, or by an operator
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
 
 
 if __name__ == "__main__":

@@ -126,6 +126,28 @@ async def test_a_problem_late_in_the_file_imports_nothing(
     assert await counts(empty_url) == (HEAD, HEAD)
 
 
+async def test_an_idempotency_key_that_is_not_text_imports_nothing(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """A file whose chain holds but whose event carries a number as its idempotency key (no
+    append writes one): refused at its line, before anything is written."""
+    late = HEAD - 1
+
+    def numbered(position: int, event: RecordedEvent) -> RecordedEvent:
+        if position != late:
+            return event
+        return dataclasses.replace(event, metadata={**event.metadata, "idempotency_key": 42})
+
+    path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "n.ndjson", numbered)
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 1, ran.err
+    assert f"n.ndjson, line {late}: position {late}: its idempotency_key 42 is not a text" in (
+        ran.err
+    )
+    assert "nothing was imported" in ran.err
+    assert await counts(empty_url) == (0, 0)
+
+
 @pytest.mark.parametrize("shared", ["event_id", "stream_version"])
 async def test_a_duplicate_the_indexes_refuse_imports_nothing(
     shared: str,
@@ -193,11 +215,16 @@ sys.stdout.buffer.write(b"\\0\\0")
 sys.exit("out of memory")
 """
 STOPS = {
-    "dies": (DIES, "out of memory"),
-    # A frame that is no message, then an exit with no message.
+    "dies": (DIES, "stopped (out of memory)"),
+    # Killed with nothing said, as the kernel kills a process when memory runs out.
+    "is killed": (
+        "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",
+        "stopped (killed by SIGKILL)",
+    ),
+    # A whole frame that is no message.
     "garbles": (
-        "import sys; sys.stdout.buffer.write(b'\\0\\0\\0\\2no'); sys.exit(3)",
-        "exit code 3",
+        "import sys; sys.stdout.buffer.write(bytes(7) + b'\\2no'); sys.exit(3)",
+        "sent what is not a chunk of rows (",
     ),
 }
 
@@ -220,7 +247,8 @@ async def test_a_check_that_stops_imports_nothing(
     migrated = await schema_of(empty_url)
     ran = await coop(empty_url, "import", str(path))
     assert ran.code == 1, ran.err
-    assert f"the check of the file stopped ({said}); nothing was imported" in ran.err
+    assert f"the check of the file {said}" in ran.err
+    assert "nothing was imported" in ran.err
     assert "Traceback" not in ran.err
     assert await counts(empty_url) == (0, 0)
     assert await schema_of(empty_url) == migrated
