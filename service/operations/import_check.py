@@ -192,7 +192,7 @@ async def _why_stopped(process: asyncio.subprocess.Process, said: IO[bytes]) -> 
     """The last line the process wrote to its standard error, or how it ended."""
     try:
         code = await asyncio.wait_for(process.wait(), _EXIT_WAIT)
-    except TimeoutError:  # it wrote what is no message and goes on: not to be trusted
+    except TimeoutError:  # it closed its output but does not end
         process.kill()
         code = await process.wait()
     said.seek(0)
@@ -202,7 +202,3 @@ async def _why_stopped(process: asyncio.subprocess.Process, said: IO[bytes]) -> 
     if code < 0:  # killed: by the kernel when memory ran out, or by an operator
         return f"killed by {signal.Signals(-code).name}"
     return f"exit code {code}"
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
