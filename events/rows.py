@@ -154,6 +154,13 @@ def appends(batch: Sequence[RecordedEvent]) -> list[list[RecordedEvent]]:
     return runs
 
 
+def may_cut(before: RecordedEvent, event: RecordedEvent) -> bool:
+    """Whether a batch of an import may end between `before` and `event` (consecutive in
+    the log): not within an append that carries an idempotency key, which is carried whole;
+    a run with no key is cut anywhere (one stream's keyless run may be the whole log)."""
+    return not continues(before, event) or event.metadata.get("idempotency_key") is None
+
+
 def continues(before: RecordedEvent, event: RecordedEvent) -> bool:
     """Could `event` have been written by the same append as `before`, just before it?"""
     return (

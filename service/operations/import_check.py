@@ -5,8 +5,8 @@ what it has checked, so the two run on two cores.
 (VERSIONS: each event type's current schema version, as JSON), reads the file once, checks
 each line as `checked_lines` does, and writes to its standard output, each framed by its
 length (8 bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table at a
-time (EVENTS or a few more, to end between appends), then `Finished`, or the `Problem` that
-stops it. `checking` runs it and reads them.
+time (EVENTS, or more not to cut an append that carries an idempotency key), then
+`Finished`, or the `Problem` that stops it. `checking` runs it and reads them.
 Nothing here reaches a database, and the process imports no more than the check needs.
 """
 
@@ -28,7 +28,7 @@ import msgspec
 from events.chain import GENESIS_HASH
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
-from events.rows import CarriedKey, EventRow, carried_keys, continues, row_tuple
+from events.rows import CarriedKey, EventRow, carried_keys, may_cut, row_tuple
 from service.operations.export_lines import IMPORT_BATCH, Growing, checked_lines
 from service.operations.refused import Refused
 
@@ -74,7 +74,7 @@ def chunks_of(
     read = 0
     start = Head(0, GENESIS_HASH, None)
     for number, line, event, texts in checked_lines(path, label, start, versions, tree):
-        if len(batch) >= events and not continues(batch[-1][1], event):
+        if len(batch) >= events and may_cut(batch[-1][1], event):
             yield _chunk(batch, tree, read)
             batch = []
         read += len(line)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from events.errors import InvalidAppend
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
-from events.rows import continues
+from events.rows import may_cut
 from events.store import EventStore
 from events.tree import load_frontier, root_at, tree_head
 from service.operations.export_lines import (
@@ -206,8 +206,8 @@ async def _write_batches(
                 f" {written} events before this batch were imported and continue the chain"
             )
         seen += 1
-        # A batch ends between appends, so each append's idempotency key is carried whole.
-        if len(batch) >= IMPORT_BATCH and not continues(batch[-1][1], event):
+        # A batch does not cut an append with an idempotency key: it is carried whole.
+        if len(batch) >= IMPORT_BATCH and may_cut(batch[-1][1], event):
             written += await _write_batch(store, batch, checked.subtrees, label, written)
             batch = []
             progress(written, total)

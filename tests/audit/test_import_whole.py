@@ -19,6 +19,7 @@ from events.database import create_engine
 from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
 from service.operations.export_lines import Trailer, export_line, parse_line, trailer_line
+from service.operations.import_check import chunks_of
 from service.operations.transfer import import_file
 from service.services import build_services
 from service.settings import Settings
@@ -252,3 +253,47 @@ async def test_a_check_that_stops_imports_nothing(
     assert "Traceback" not in ran.err
     assert await counts(empty_url) == (0, 0)
     assert await schema_of(empty_url) == migrated
+
+
+def one_run(key: str | None) -> Callable[[int, RecordedEvent], RecordedEvent]:
+    """Every event into one stream, in order, with `key` as every event's idempotency key
+    (None: none): as far as the log shows, one append from the first event to the last."""
+
+    def change(position: int, event: RecordedEvent) -> RecordedEvent:
+        metadata = {
+            name: value for name, value in event.metadata.items() if name != "idempotency_key"
+        }
+        if key is not None:
+            metadata["idempotency_key"] = key
+        return dataclasses.replace(
+            event, stream_id="log", stream_version=position, metadata=metadata
+        )
+
+    return change
+
+
+@pytest.mark.parametrize("key", [None, "the-one-append"])
+async def test_a_long_run_of_one_stream_is_cut_only_where_it_carries_no_key(
+    key: str | None,
+    sampled_url: str,
+    empty_url: str,
+    coop: Coop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chunks of 4 a check hands on end within a stream's run of keyless events (the
+    whole log may be one), but never within an append whose key the import carries (it
+    would be carried twice). Either way the import holds every event and the one key."""
+    path = rechained(
+        await export(coop, sampled_url, tmp_path), tmp_path / "run.ndjson", one_run(key)
+    )
+    versions = {
+        name: 1 << 30
+        for name in {parse_line(line, 1).type for line in path.read_bytes().splitlines()[:-1]}
+    }
+    sizes = [len(chunk.rows) for chunk in chunks_of(path, "run.ndjson", versions, 4)]
+    assert sizes == ([HEAD] if key else [4] * (HEAD // 4) + [HEAD % 4])
+    monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 0, ran.err
+    assert await counts(empty_url) == (HEAD, 1 if key else 0)
