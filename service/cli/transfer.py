@@ -39,14 +39,23 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
 @reported
 async def import_(settings: Settings, args: argparse.Namespace) -> int:
-    line, folding = ProgressLine("import", terminal_only=True), Phase("fold")
-    with readable(args.file) as (path, label):
-        async with opened(settings) as services:
-            done = await import_file(services, path, label, line, folding.line(line))
+    phases = Phases()
+    try:
+        with readable(args.file) as (path, label):
+            async with opened(settings) as services:
+                done = await import_file(
+                    services,
+                    path,
+                    label,
+                    phases.line("import"),
+                    phases.line("fold"),
+                    phases.line("check"),
+                )
+    finally:  # a refusal is said on a line of its own
+        phases.finish()
     if done.count == 0:
         print(f"coop: {label} holds no events; nothing was imported")
         return OK
-    folding.finish(line)
     first = done.head.position - done.count + 1
     print(
         f"coop: imported {done.count} events (positions {first}-{done.head.position})"
@@ -55,25 +64,30 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
     return OK
 
 
-class Phase:
-    """A second progress line for the fold that follows a copy: the copy's line is finished
-    when the fold starts, and the fold's line shown like it (on a terminal only)."""
+class Phases:
+    """Progress lines one after another (a check, a copy, the fold that follows), each shown
+    from its first report on, when the one before it is finished (on a terminal only)."""
 
-    def __init__(self, label: str) -> None:
-        self.label = label
+    def __init__(self) -> None:
         self.shown: ProgressLine | None = None
 
-    def line(self, before: ProgressLine) -> Callable[[int, int], None]:
+    def line(self, label: str) -> Callable[[int, int], None]:
+        own: ProgressLine | None = None
+
         def report(done: int, total: int) -> None:
-            if self.shown is None:
-                before.finish()
-                self.shown = ProgressLine(self.label, terminal_only=True)
-            self.shown(done, total)
+            nonlocal own
+            if own is None:
+                if self.shown is not None:
+                    self.shown.finish()
+                own = self.shown = ProgressLine(label, terminal_only=True)
+            own(done, total)
 
         return report
 
-    def finish(self, before: ProgressLine) -> None:
-        (self.shown or before).finish()
+    def finish(self) -> None:
+        if self.shown is not None:
+            self.shown.finish()
+            self.shown = None
 
 
 @contextmanager
@@ -110,14 +124,16 @@ def point(text: str) -> int | datetime:
 async def replay(settings: Settings, args: argparse.Namespace) -> int:
     target = Path(args.into)
     check_new_file(target)
-    line, folding = ProgressLine("replay", terminal_only=True), Phase("fold")
+    phases = Phases()
     async with opened(settings) as services:
         until = await position_of(services.store, args.until)
         try:
-            head = await replay_to(services.store, target, until, line, folding.line(line))
+            head = await replay_to(
+                services.store, target, until, phases.line("replay"), phases.line("fold")
+            )
         except InvalidAppend as error:
             raise Refused(f"the log cannot be replayed to position {until}: {error}") from None
-    folding.finish(line)
+    phases.finish()
     recorded = head.recorded_at.isoformat() if head.recorded_at else "nothing recorded yet"
     print(f"coop: replayed positions 1-{head.position} into {target} (last recorded {recorded})")
     print(f"head hash {head.hash}")

@@ -122,6 +122,27 @@ def read_items(path: Path) -> Iterator[tuple[int, bytes, RecordedEvent | Trailer
                 yield number, line, parse_line(line, number)
 
 
+def stated_count(path: Path) -> int | None:
+    """The event count the file's trailer states, read from the file's end without reading
+    the rest (None: its last line is no trailer): what an import's progress counts to. Only
+    a statement until the whole file is checked against it."""
+    with path.open("rb") as file:
+        size = file.seek(0, 2)
+        file.seek(max(size - _TAIL, 0))
+        tail = file.read().splitlines()
+    last = next((line for line in reversed(tail) if line.strip()), b"")
+    if not last.lstrip().startswith(TRAILER_START):
+        return None
+    try:
+        count = parse_trailer(last, 0).count
+    except LineProblem:
+        return None
+    return count if count >= 0 else None
+
+
+_TAIL = 4096  # bytes at the end of a file that hold its trailer line (about 200 of them)
+
+
 def fingerprint(line: bytes) -> bytes:
     """What tells a line checked from one changed since (not a proof against forgery: the
     chain is that; only the same file read twice is compared)."""

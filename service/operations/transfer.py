@@ -32,6 +32,7 @@ from service.operations.export_lines import (
     export_line,
     fingerprint,
     read_items,
+    stated_count,
     trailer_line,
 )
 from service.operations.import_check import Chunk, checking
@@ -98,6 +99,7 @@ async def import_file(
     label: str,
     progress: Progress = silent,
     folding: Progress = silent,
+    checking: Progress = silent,
 ) -> Imported:
     """Import an export, all or nothing: an altered or malformed file, or one the database
     refuses, imports nothing.
@@ -105,7 +107,8 @@ async def import_file(
     Into an empty database the file is read once, each line checked as it is read and
     written in one transaction that the first problem rolls back; then the log is folded
     into every read model as a rebuild folds it (`folding` reports it). A log continued is
-    checked whole first, then written in batches, each folded as it is written."""
+    checked whole first (`checking` reports it), then written in batches, each folded as it
+    is written. Progress counts to the trailer's count (an estimate where it has none)."""
     head = await services.store.head()
     await services.projections.catch_up()
     if head.position == 0:
@@ -114,25 +117,36 @@ async def import_file(
         return Imported(count, await services.store.head())
     async with services.engine.connect() as connection:
         frontier = await load_frontier(connection, head.position)
-    checked = check_file(path, label, head, services.store.types.versions(), frontier)
+    checked = check_file(path, label, head, services.store.types.versions(), frontier, checking)
     if checked.count:
         await _write_batches(services.store, path, label, checked, progress)
     return Imported(checked.count, await services.store.head())
 
 
 def check_file(
-    path: Path, label: str, head: Head, versions: Mapping[str, int], frontier: Frontier
+    path: Path,
+    label: str,
+    head: Head,
+    versions: Mapping[str, int],
+    frontier: Frontier,
+    progress: Progress = silent,
 ) -> Checked:
     """Check every line against the chain (continuing `head`) and the catalogue, and the
     trailer against what the lines hold; returns the number of events and their lines'
     fingerprints."""
     tree = Growing(frontier.copy())
     fingerprints = bytearray()
-    count = 0
+    count, total = 0, stated_count(path) or 0
     for _, line, _, _ in checked_lines(path, label, head, versions, tree):
         fingerprints += fingerprint(line)
         count += 1
+        if count % _REPORT_EVERY == 0:
+            progress(count, max(total, count))
+    progress(count, count)
     return Checked(count, bytes(fingerprints), tree.subtrees)
+
+
+_REPORT_EVERY = 1000  # lines checked between two reports of progress
 
 
 async def _import_whole(store: EventStore, path: Path, label: str, progress: Progress) -> int:
@@ -160,6 +174,7 @@ class Handed:
     def __init__(self, path: Path, label: str, progress: Progress) -> None:
         self.label, self.progress = label, progress
         self.size = max(path.stat().st_size, 1)
+        self.stated = stated_count(path)
         self.handed = 0
         self.lines: tuple[int, int] | None = None  # of the chunk handed on last
         self.finished = False
@@ -167,7 +182,9 @@ class Handed:
     async def through(self, chunks: AsyncIterator[Chunk]) -> AsyncGenerator[Chunk, None]:
         async for chunk in chunks:
             self.lines = chunk.first_line, chunk.last_line
-            self.progress(self.handed, round(self.handed * self.size / max(chunk.read, 1)))
+            # Without a trailer's count, estimated from the share of the file read so far.
+            total = self.stated or round(self.handed * self.size / max(chunk.read, 1))
+            self.progress(self.handed, max(total, self.handed))
             yield chunk
             self.handed += len(chunk.rows)
         self.finished = True

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,12 @@ from events.model import RecordedEvent
 from events.tree import leaf_of, load_frontier
 from service.cli.common import ProgressLine
 from service.operations.database import Refused
-from service.operations.export_lines import ExportedEvent, export_line, parse_line
+from service.operations.export_lines import (
+    ExportedEvent,
+    export_line,
+    parse_line,
+    stated_count,
+)
 from service.operations.transfer import _write_batches, check_file, import_file, write_export
 from service.services import build_services
 from service.settings import Settings
@@ -317,3 +323,44 @@ _SAMPLE_LINE = (
     b'"recorded_at":"2026-12-01T08:00:00.000000+00:00","prev_hash":"' + b"a" * 64 + b'",'
     b'"hash":"' + b"b" * 64 + b'"}\n'
 )
+
+
+async def test_an_import_counts_to_the_count_its_trailer_states(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress shows the trailer's count as the total from the first chunk on (read from
+    the file's end), into an empty log and continuing one, whose check pass reports too."""
+    monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
+    reports: dict[str, list[tuple[int, int]]] = {"check": [], "import": []}
+
+    def into(name: str) -> Callable[[int, int], None]:
+        return lambda done, total: reports[name].append((done, total))
+
+    first = await export(coop, sampled_url, tmp_path, "--until", "10")
+    rest = await export(coop, sampled_url, tmp_path, "--after", "10")
+    services = build_services(Settings(database_url=empty_url))
+    try:
+        for path, count in (first, 10), (rest, HEAD - 10):
+            reports = {"check": [], "import": []}
+            await import_file(services, path, path.name, into("import"), checking=into("check"))
+            assert {total for _, total in reports["import"]} == {count}, path.name
+            assert [done for done, _ in reports["import"]][-1] == count
+            assert reports["check"] == ([] if count == 10 else [(count, count)])
+    finally:
+        await services.close()
+
+
+async def test_a_trailer_states_a_count_only_as_the_last_line(
+    sampled_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    path = await export(coop, sampled_url, tmp_path)
+    assert stated_count(path) == HEAD
+    *lines, trailer = path.read_text().splitlines(keepends=True)
+    for name, text in {
+        "cut": "".join(lines),
+        "empty": "",
+        "not json": "".join(lines) + trailer[:-20] + "\n",
+        "blank lines after": "".join(lines) + trailer + "\n\n",
+    }.items():
+        path.write_text(text)
+        assert stated_count(path) == (HEAD if name == "blank lines after" else None), name
