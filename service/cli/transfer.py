@@ -66,7 +66,8 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
 
 class Phases:
     """Progress lines one after another (a check, a copy, the fold that follows), each shown
-    from its first report on, when the one before it is finished (on a terminal only)."""
+    from its first report on, when the one before it is finished: a bar on a terminal, a
+    plain line every few seconds and one at the end otherwise."""
 
     def __init__(self) -> None:
         self.shown: ProgressLine | None = None
@@ -79,7 +80,7 @@ class Phases:
             if own is None:
                 if self.shown is not None:
                     self.shown.finish()
-                own = self.shown = ProgressLine(label, terminal_only=True)
+                own = self.shown = ProgressLine(label)
             own(done, total)
 
         return report

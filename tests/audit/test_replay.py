@@ -39,6 +39,9 @@ async def test_a_replay_answers_as_the_live_record_did_at_that_point(
         ran = await coop(sampled_url, "replay", "--until", str(position), "--into", str(into))
         assert ran.code == 0, ran.err
         assert f"replayed positions 1-{position} into {into}" in ran.out
+        # Off a terminal, a plain line at the end of each phase: the copy, then the fold.
+        phases = [line.split(" events, ")[0] for line in ran.err.splitlines()]
+        assert phases == [f"replay: {position}/{position}", f"fold: {position}/{position}"]
         async with opened(sampled_url) as live, live.engine.connect() as connection:
             then = await members_of(connection, ["c40"], Basis(position=position))
             last = (await live.store.read_all(after=position - 1, limit=1))[0]

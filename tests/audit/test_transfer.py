@@ -364,3 +364,22 @@ async def test_a_trailer_states_a_count_only_as_the_last_line(
     }.items():
         path.write_text(text)
         assert stated_count(path) == (HEAD if name == "blank lines after" else None), name
+
+
+async def test_an_import_shows_plain_progress_lines_off_a_terminal(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """Not on a terminal, each phase ends with one plain line of what it did (and shows one
+    every few seconds while it runs): into an empty log the copy and the fold; continuing
+    one, the check pass, then the copy, folded as it goes."""
+    first = await export(coop, sampled_url, tmp_path, "--until", "10")
+    rest = await export(coop, sampled_url, tmp_path, "--after", "10")
+    phases = {first: ["import: 10/10", "fold: 10/10"], rest: ["check: 12/12", "import: 12/12"]}
+    for path, expected in phases.items():
+        ran = await coop(empty_url, "import", str(path))
+        assert ran.code == 0, ran.err
+        lines = ran.err.splitlines()
+        assert [line.split(" events, ")[0] for line in lines] == expected, ran.err
+        assert all(
+            re.fullmatch(r".* events, 100%, took \d+:\d\d, [\d,]+ events/s", line) for line in lines
+        )
