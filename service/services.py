@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,7 +16,10 @@ from projections.framework import Projections
 from projections.models import built_in_projectors
 from projections.queries.references import ReadModelReferences
 from service.observability import Metrics
+from service.operations.progress import LoggedProgress
 from service.settings import Settings
+
+log = logging.getLogger("coop.projections")
 
 
 @dataclass
@@ -29,8 +33,11 @@ class Services:
     metrics: Metrics
 
     async def start(self) -> None:
-        """Catch up any projection that is behind, then listen for appends."""
-        await self.projections.catch_up()
+        """Catch up any projection that is behind (how far, logged every few seconds and at
+        the end), then listen for appends."""
+        progress = LoggedProgress(log, "catching up the projections")
+        await self.projections.catch_up(progress=progress)
+        progress.finish()
         await self.feed.start()
 
     async def close(self) -> None:

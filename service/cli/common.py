@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.operations.database import Refused, refusal_for
+from service.operations.progress import progress_text
 from service.redaction import redacted
 from service.settings import Settings
 
@@ -107,27 +108,7 @@ class ProgressLine:
 
     def text(self, elapsed: float) -> str:
         """The line after `elapsed` seconds, as this stream shows it."""
-        done, total = self.done, self.total
-        rate = done / max(elapsed, 1e-6)
-        share = min(done / total, 1.0) if total else 1.0
-        left = (total - done) / rate if rate > 0 and total > done else 0.0
-        where = (
-            f"{share:.0%}, ETA {_duration(left)}"
-            if done < total
-            else f"100%, took {_duration(elapsed)}"
+        text = progress_text(
+            self.label, self.done, self.total, elapsed, self.BAR if self.live else 0
         )
-        if self.live:
-            filled = round(share * self.BAR)
-            where = f"[{'#' * filled}{'.' * (self.BAR - filled)}] {where}"
-        text = f"{self.label}: {done:,}/{total:,} events, {where}, {rate:,.0f} events/s"
         return "\r" + text + "\x1b[K" if self.live else text
-
-
-def _duration(seconds: float) -> str:
-    """0:07, 12:30, 1:02:03."""
-    whole = int(seconds + 0.5)
-    hours, rest = divmod(whole, 3600)
-    minutes, seconds_left = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{seconds_left:02d}"
-    return f"{minutes}:{seconds_left:02d}"

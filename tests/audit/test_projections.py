@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import logging
 import sys
 
 import pytest
 from sqlalchemy import inspect, text
 
+from domain.events import cooperation_events
+from events.database import create_engine
+from events.store import EventStore
 from service.cli.common import ProgressLine
-from service.services import Services
-from tests.audit.conftest import HEAD, Coop
+from service.services import Services, build_services
+from service.settings import Settings
+from tests.audit.conftest import HEAD, Coop, record_audit_sample
 from tests.audit.test_transfer import Terminal
 
 
@@ -104,3 +109,25 @@ def test_the_progress_line_shows_a_bar_a_share_and_the_time_left(
         assert line.text(elapsed=3725.0).endswith(
             "100%, took 1:02:05, 0 events/s" + "\x1b[K" * live
         )
+
+
+async def test_a_service_logs_how_far_its_projections_have_caught_up(
+    empty_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log written with no projection folding it (as by a copy of the database's events
+    table): the service's start catches every projection up, and says so in its log."""
+    engine = create_engine(empty_url)
+    try:
+        await record_audit_sample(EventStore(engine, cooperation_events))
+    finally:
+        await engine.dispose()
+    services = build_services(Settings(database_url=empty_url))
+    try:
+        with caplog.at_level(logging.INFO, logger="coop.projections"):
+            await services.start()
+        assert {status.lag for status in await services.projections.status()} == {0}
+    finally:
+        await services.close()
+    said = [record.getMessage() for record in caplog.records if record.name == "coop.projections"]
+    assert len(said) == 1, said
+    assert said[0].startswith(f"catching up the projections: {HEAD}/{HEAD} events, 100%, took ")
