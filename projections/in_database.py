@@ -126,7 +126,11 @@ async def extracted(
         f" WHERE events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
     )
     if sql.postgres:
+        # Row counts and a rough sample are all the statements' plans need: a tenth of the
+        # default sample is read in a tenth of the time (0.03 against 0.3 s at 700,000 rows).
+        await connection.exec_driver_sql("SET LOCAL default_statistics_target = 10")
         await connection.exec_driver_sql(f"ANALYZE {name}")
+        await connection.exec_driver_sql("RESET default_statistics_target")
     yield name
     # Not on a failure: the transaction is rolled back, the table with it, and on PostgreSQL
     # a statement in the failed transaction would put its own error in the first's place.
