@@ -121,7 +121,8 @@ class ChainCheck:
             return f"position {expected} does not follow the hash of position {self.position}"
         return None
 
-    def took(self, position: int, chain_hash: str) -> None:
-        """The next event, found in its place, is the chain's head now."""
+    def took(self, position: int, chain_hash: str, count: int = 1) -> None:
+        """The next event, found in its place, is the chain's head now (or the last of the
+        next `count`, each found in its place by another check)."""
         self.position, self.prev_hash = position, chain_hash
-        self.checked += 1
+        self.checked += count

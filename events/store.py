@@ -329,8 +329,9 @@ class EventStore:
 
         Each chunk is rows of the events table continuing the chain from position 1, with
         their Merkle `subtrees` column, each checked by the caller (hash, stream id, type)
-        as it read them, and the idempotency keys of the appends they hold; their place in
-        the chain is checked here. No in-transaction listener runs (they take events, and
+        as it read them, and the idempotency keys of the appends they hold (a chunk may cut
+        an append: the parts of its key are joined); their place in the chain is checked
+        here. No in-transaction listener runs (they take events, and
         these are rows): the caller folds the log after (`Projections.deferred`). The
         events table has only its primary key while they are written and its other indexes
         are made after (`Backend.unindexed`), so a duplicate they refuse is raised then.
@@ -355,8 +356,9 @@ class EventStore:
                             raise InvalidAppend(f"cannot import: {problem}")
                         check.took(row.position, row.hash)
                     await backend.write_rows(connection, events, chunk.rows)
-                    await keys.write(connection, chunk.keys)
+                    await keys.write(connection, chunk.keys, chunk.rows[-1].position)
                     written, last = written + len(chunk.rows), chunk.rows[-1]
+                await keys.write(connection, [])
         if last is not None:
             # Announced as one append with no events: they are too many to hold, and a
             # change feed reads what it was not given.
@@ -530,8 +532,28 @@ class KeysCarried:
 
     def __init__(self, known: set[str] | None = None) -> None:
         self.known = known or set()
+        self._open: CarriedKey | None = None  # of an append that may go on in the next batch
 
-    async def write(self, connection: AsyncConnection, carried: Sequence[CarriedKey]) -> None:
+    async def write(
+        self,
+        connection: AsyncConnection,
+        carried: Sequence[CarriedKey],
+        last_position: int | None = None,
+    ) -> None:
+        """The keys of a batch of appends. With `last_position` (the batch's last event's),
+        the batch may cut an append: the key of one that reaches it is held, and joined with
+        the next batch's first where that one goes on from it (the same key and stream, the
+        next position), as the log shows one append; the last batch is followed by a
+        `write` with no keys and no `last_position`."""
+        carried = list(carried)
+        if self._open is not None:
+            if carried and _goes_on(self._open, carried[0]):
+                carried[0] = self._open._replace(last_position=carried[0].last_position)
+            else:
+                carried.insert(0, self._open)
+            self._open = None
+        if last_position is not None and carried and carried[-1].last_position == last_position:
+            self._open = carried.pop()
         rows = []
         for key, stream_id, first, last in carried:
             if key in self.known:
@@ -548,6 +570,14 @@ class KeysCarried:
             )
         if rows:
             await connection.execute(insert(idempotency_keys), rows)
+
+
+def _goes_on(before: CarriedKey, key: CarriedKey) -> bool:
+    return (key.key, key.stream_id, key.first_position) == (
+        before.key,
+        before.stream_id,
+        before.last_position + 1,
+    )
 
 
 async def _carry_idempotency_keys(

@@ -178,8 +178,9 @@ class Growing:
         return self.frontier
 
 
-def _trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) -> str | None:
-    """What is wrong between the trailer and the events before it, or None."""
+def trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) -> str | None:
+    """What is wrong between the trailer and the events before it (`check` has checked them
+    all, `tree` has grown by them), or None."""
     if trailer is None:
         return "the trailer line is missing: the export was cut short (or is not an export)"
     if trailer.count != check.checked:
@@ -201,7 +202,20 @@ def _trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier)
     return None
 
 
-def _check_follows(head: Head, event: RecordedEvent, label: str) -> None:
+def event_problem(
+    check: ChainCheck, versions: Mapping[str, int], event: RecordedEvent, texts: tuple[str, str]
+) -> str | None:
+    """What is wrong with the next event of a file (its `canonical_texts` given): its place
+    in the chain and its hash, its type, stream id and idempotency key; or None."""
+    return (
+        check.problem(event, texts=texts)
+        or _type_problem(versions, event)
+        or _stream_problem(event)
+        or _key_problem(event)
+    )
+
+
+def check_follows(head: Head, event: RecordedEvent, label: str) -> None:
     if event.position == head.position + 1 and event.prev_hash == head.hash:
         return
     if head.position == 0:
@@ -265,20 +279,15 @@ def checked_lines(
                 trailer = item
                 continue
             if check.checked == 0:
-                _check_follows(head, item, label)
+                check_follows(head, item, label)
             texts = canonical_texts(item)
-            problem = (
-                check.problem(item, texts=texts)
-                or _type_problem(versions, item)
-                or _stream_problem(item)
-                or _key_problem(item)
-            )
+            problem = event_problem(check, versions, item, texts)
             if problem is not None:
                 raise LineProblem(number, problem)
             tree.add(item.hash)
             yield number, line, item, texts
     except LineProblem as error:
         raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
-    problem = _trailer_problem(trailer, check, tree.grown())
+    problem = trailer_problem(trailer, check, tree.grown())
     if problem is not None:
         raise Refused(f"{label}: {problem}; nothing was imported")

@@ -1,13 +1,16 @@
-"""An export checked in a process of its own while an import into an empty database writes
-what it has checked, so the two run on two cores.
+"""An export checked by processes of their own while an import into an empty database
+writes what they have checked, so the checks and the writes run on every core.
 
-`main([PATH, LABEL, VERSIONS, EVENTS])`, run by `CHECKER` in a process of its own
-(VERSIONS: each event type's current schema version, as JSON), reads the file once, checks
-each line as `checked_lines` does, and writes to its standard output, each framed by its
-length (8 bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table at a
-time (EVENTS, or more not to cut an append that carries an idempotency key), then
-`Finished`, or the `Problem` that stops it. `checking` runs it and reads them.
-Nothing here reaches a database, and the process imports no more than the check needs.
+`main([PATH, LABEL, VERSIONS, EVENTS, WORKER, WORKERS])`, run by `CHECKER` in a process of
+its own (VERSIONS: each event type's current schema version, as JSON), reads the whole file
+and checks the lines of every WORKERS-th chunk of EVENTS events from the WORKER-th on (as
+`checked_lines` checks a line: its hash, type, stream id, key, and its place after the line
+before it within the chunk), and writes to its standard output, each framed by its length (8
+bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table for each of its
+chunks, then `Ended` (how many events the file holds, and its trailer), or the `Problem` that
+stops it. `checking` runs the processes and reads their chunks in the file's order, checks
+where each chunk meets the one before, grows the Merkle tree, and checks the trailer.
+Nothing here reaches a database, and the processes import no more than the check needs.
 """
 
 from __future__ import annotations
@@ -25,30 +28,47 @@ from typing import IO
 
 import msgspec
 
-from events.chain import GENESIS_HASH
+from events.chain import GENESIS_HASH, ChainCheck, canonical_texts
+from events.kept import LOWEST_KEPT, kept_subtrees
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
-from events.rows import CarriedKey, EventRow, carried_keys, may_cut, row_tuple
-from service.operations.export_lines import IMPORT_BATCH, Growing, checked_lines
+from events.rows import CarriedKey, EventRow, carried_keys, row_tuple
+from service.operations.export_lines import (
+    IMPORT_BATCH,
+    TRAILER_START,
+    LineProblem,
+    Trailer,
+    check_follows,
+    event_problem,
+    parse_line,
+    parse_trailer,
+    trailer_problem,
+)
 from service.operations.refused import Refused
 
 
 class Chunk(msgspec.Struct, tag="chunk"):
-    """Checked events as rows of the events table (with the Merkle `subtrees` column), the
-    idempotency keys of the appends they hold, the lines they came from, and how many bytes
-    of the file have been read."""
+    """Checked events as rows of the events table, the idempotency keys of the appends they
+    hold (an append cut by the chunk's end or start carries its key in part: the store joins
+    the parts), the lines they came from, how many bytes of the file have been read, and
+    the hashes of the Merkle tree's complete subtrees over the chunk's events, largest first
+    (a whole chunk: its root). A chunk starts where a subtree of its size does, so the rows'
+    `subtrees` column holds what the chunk completes; the larger subtrees it completes are
+    added as the chunks are read in order."""
 
     rows: list[EventRow]
     keys: list[CarriedKey]
     first_line: int
     last_line: int
     read: int
+    top: list[bytes]
 
 
-class Finished(msgspec.Struct, tag="finished"):
-    """Every line and the trailer checked."""
+class Ended(msgspec.Struct, tag="ended"):
+    """Every line read: the events the file holds, and its trailer (None: it has none)."""
 
     count: int
+    trailer: Trailer | None
 
 
 class Problem(msgspec.Struct, tag="problem"):
@@ -57,59 +77,93 @@ class Problem(msgspec.Struct, tag="problem"):
     message: str
 
 
+CHECKERS = 2  # processes that check a file: two cores check while this one writes
 _HEADER = 8
 _ROOT = Path(__file__).resolve().parents[2]  # the directory that holds `service`
 _EXIT_WAIT = 5.0  # seconds for a process that stopped writing to end
-_decoder = msgspec.msgpack.Decoder(Chunk | Finished | Problem)
+_decoder = msgspec.msgpack.Decoder(Chunk | Ended | Problem)
 
 
 def chunks_of(
-    path: Path, label: str, versions: Mapping[str, int], events: int = IMPORT_BATCH
-) -> Iterator[Chunk]:
-    """The file's events checked, a chunk at a time; Refused on the first problem. A chunk
-    is handed on only once the lines after it have been read far enough to end it: the last
-    chunk, after the trailer has been checked."""
-    tree = Growing(Frontier())
+    path: Path,
+    label: str,
+    versions: Mapping[str, int],
+    events: int = IMPORT_BATCH,
+    worker: int = 0,
+    workers: int = 1,
+) -> Iterator[Chunk | Ended]:
+    """The file's chunks of `events` events that are this `worker`'s (the `worker`-th of
+    every `workers`), checked, then `Ended`; Refused on the first problem in them. The lines
+    of the other chunks are counted, not read. A line after the trailer is the problem of
+    the worker whose chunk an event there would begin or go on."""
+    count, read, trailer = 0, 0, None
     batch: list[tuple[int, RecordedEvent, tuple[str, str]]] = []
-    read = 0
-    start = Head(0, GENESIS_HASH, None)
-    for number, line, event, texts in checked_lines(path, label, start, versions, tree):
-        if len(batch) >= events and may_cut(batch[-1][1], event):
-            yield _chunk(batch, tree, read)
-            batch = []
-        read += len(line)
-        batch.append((number, event, texts))
-    if batch:
-        yield _chunk(batch, tree, read)
+    check = ChainCheck()
+    try:
+        with path.open("rb") as file:
+            for number, line in enumerate(file, start=1):
+                read += len(line)
+                if not line.strip():
+                    continue
+                mine = (count // events) % workers == worker
+                if trailer is not None:
+                    if mine:
+                        raise LineProblem(
+                            number, "the trailer must be the last line; this follows it"
+                        )
+                    break
+                if line.lstrip().startswith(TRAILER_START):
+                    trailer = parse_trailer(line, number)
+                    continue
+                count += 1
+                if not mine:
+                    continue
+                event = parse_line(line, number)
+                if count == 1:
+                    check_follows(Head(0, GENESIS_HASH, None), event, label)
+                elif count % events == 1 or events == 1:
+                    # Where it meets the chunk before is checked as the chunks are read.
+                    check = ChainCheck(event.position - 1, event.prev_hash)
+                texts = canonical_texts(event)
+                problem = event_problem(check, versions, event, texts)
+                if problem is not None:
+                    raise LineProblem(number, problem)
+                batch.append((number, event, texts))
+                if count % events == 0:
+                    yield _chunk(batch, read)
+                    batch = []
+        if batch:
+            yield _chunk(batch, read)
+    except LineProblem as error:
+        raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
+    yield Ended(count, trailer)
 
 
-def _chunk(
-    batch: Sequence[tuple[int, RecordedEvent, tuple[str, str]]], tree: Growing, read: int
-) -> Chunk:
-    tree.grown()
-    kept = tree.subtrees.pop
-    rows = [row_tuple(event, kept(event.position, None), texts) for _, event, texts in batch]
+def _chunk(batch: Sequence[tuple[int, RecordedEvent, tuple[str, str]]], read: int) -> Chunk:
     events = [event for _, event, _ in batch]
-    return Chunk(rows, carried_keys(events), batch[0][0], batch[-1][0], read)
+    tree = Frontier()
+    held = kept_subtrees(tree, [event.hash for event in events])
+    rows = [
+        row_tuple(event, column, texts)
+        for (_, event, texts), column in zip(batch, held, strict=True)
+    ]
+    return Chunk(rows, carried_keys(events), batch[0][0], batch[-1][0], read, tree.hashes)
 
 
 def main(arguments: Sequence[str]) -> int:
     # Every object the check makes is freed by its count of references (none is in a
     # cycle): the cyclic collector's passes over them cost a fifth of the time.
     gc.disable()
-    path, label, versions, events = arguments
+    path, label, versions, events, worker, workers = arguments
     out = sys.stdout.buffer
     encode = msgspec.msgpack.Encoder().encode
-    count = 0
-    message: Finished | Problem
     try:
-        for chunk in chunks_of(Path(path), label, json.loads(versions), int(events)):
-            write_frame(out, encode(chunk))
-            count += len(chunk.rows)
-        message = Finished(count)
+        for message in chunks_of(
+            Path(path), label, json.loads(versions), int(events), int(worker), int(workers)
+        ):
+            write_frame(out, encode(message))
     except Refused as refusal:
-        message = Problem(str(refusal))
-    write_frame(out, encode(message))
+        write_frame(out, encode(Problem(str(refusal))))
     out.flush()
     return 0
 
@@ -134,38 +188,116 @@ CHECKER = (
 
 @contextlib.asynccontextmanager
 async def checking(
-    path: Path, label: str, versions: Mapping[str, int], events: int = IMPORT_BATCH
+    path: Path,
+    label: str,
+    versions: Mapping[str, int],
+    events: int = IMPORT_BATCH,
+    workers: int | None = None,
 ) -> AsyncIterator[AsyncIterator[Chunk]]:
-    """The file checked by a process of its own, its chunks (of `events` or a few more) as
-    they come: Refused, with what the check found, when it finds a problem or stops. The
-    process is stopped when the block is left, whether or not all was read."""
-    # What it says on its standard error goes to a file: a pipe nobody read while it runs
-    # would stop it once full.
-    with tempfile.TemporaryFile() as said:
-        process = await asyncio.create_subprocess_exec(
-            *CHECKER,
-            str(path),
-            label,
-            json.dumps(dict(versions)),
-            str(events),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=said,
-            limit=1 << 22,  # a chunk is a few MiB: read it in few wakes
-        )
-        chunks = _chunks(process, label, said)
+    """The file checked by `workers` processes of their own (`CHECKERS` by default), its chunks (of `events`, or the
+    power of two below, where the Merkle tree's subtrees of their size start) in
+    the file's order as they come, with their Merkle `subtrees` column: Refused, with what a
+    check found, when one finds a problem or stops, where two chunks do not meet, and when
+    the trailer does not hold (after the last chunk, before the chunks end: a caller that
+    writes them in one transaction has it rolled back). The processes are stopped when the block is
+    left, whether or not all was read."""
+    events, workers = 1 << (events.bit_length() - 1), workers or CHECKERS
+    with contextlib.ExitStack() as files:
+        # What they say on their standard error goes to files: a pipe nobody read while
+        # they run would stop them once full.
+        said = [files.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]
+        processes: list[asyncio.subprocess.Process] = []
         try:
-            yield chunks
+            for worker in range(workers):
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        *CHECKER,
+                        str(path),
+                        label,
+                        json.dumps(dict(versions)),
+                        str(events),
+                        str(worker),
+                        str(workers),
+                        stdin=asyncio.subprocess.DEVNULL,
+                        stdout=asyncio.subprocess.PIPE,
+                        stderr=said[worker],
+                        limit=1 << 22,  # a chunk is a few MiB: read it in few wakes
+                    )
+                )
+            streams = [
+                _messages(process, label, err) for process, err in zip(processes, said, strict=True)
+            ]
+            chunks = _in_order(streams, label, events)
+            try:
+                yield chunks
+            finally:
+                await chunks.aclose()
+                for stream in streams:
+                    await stream.aclose()
         finally:
-            await chunks.aclose()
-            if process.returncode is None:
-                process.kill()
-            await process.wait()
+            for process in processes:
+                if process.returncode is None:
+                    process.kill()
+                await process.wait()
 
 
-async def _chunks(
-    process: asyncio.subprocess.Process, label: str, said: IO[bytes]
+async def _in_order(
+    streams: Sequence[AsyncGenerator[Chunk | Ended, None]], label: str, events: int
 ) -> AsyncGenerator[Chunk, None]:
+    """The chunks of every check in the file's order (the n-th from the (n mod workers)-th
+    check), each checked against the one before, with the kept subtrees larger than a chunk
+    added to the `subtrees` of the event that completes them; then the trailer checked
+    against them all. `events`: a whole chunk's, a power of two."""
+    check, whole = ChainCheck(), Frontier()  # `whole`: over the roots of whole chunks
+    level = events.bit_length() - 1  # of a whole chunk's root in the tree
+    rest: list[bytes] = []  # the subtrees of the last chunk, if not whole
+    number = 0
+    while True:
+        message = await anext(streams[number % len(streams)])
+        if isinstance(message, Ended):
+            break
+        rows = message.rows
+        if number:
+            problem = check.out_of_place(rows[0].position, rows[0].prev_hash)
+            if problem is not None:
+                raise Refused(
+                    f"{label}, line {message.first_line}: {problem}; nothing was imported"
+                )
+        check.took(rows[-1].position, rows[-1].hash, len(rows))
+        if len(rows) == events:
+            larger = [
+                node.hash
+                for node in whole.append(message.top[0], lowest=1)
+                if level + node.level >= LOWEST_KEPT
+            ]
+            if larger:
+                last = rows[-1]
+                rows[-1] = last._replace(subtrees=(last.subtrees or b"") + b"".join(larger))
+        else:
+            rest = message.top
+        number += 1
+        yield message
+    # Chunk `number` does not exist: each other check has ended (or found a problem after
+    # the trailer), having counted as many events.
+    endings = [message] + [
+        await anext(streams[(number + offset) % len(streams)]) for offset in range(1, len(streams))
+    ]
+    for ending in endings:
+        if not isinstance(ending, Ended) or ending.count != check.checked:
+            raise Refused(
+                f"{label}: the checks of the file disagree on where it ends (was it changed"
+                " while it was read?); nothing was imported"
+            )
+    tree = Frontier(check.checked, whole.hashes + rest)
+    problem = trailer_problem(message.trailer, check, tree)
+    if problem is not None:
+        raise Refused(f"{label}: {problem}; nothing was imported")
+
+
+async def _messages(
+    process: asyncio.subprocess.Process, label: str, said: IO[bytes]
+) -> AsyncGenerator[Chunk | Ended, None]:
+    """What one check sends, to its end; Refused when it sends a problem or stops."""
     assert process.stdout is not None
     while True:
         try:
@@ -183,9 +315,9 @@ async def _chunks(
             ) from None
         if isinstance(message, Problem):
             raise Refused(message.message)
-        if isinstance(message, Finished):
-            return
         yield message
+        if isinstance(message, Ended):
+            return
 
 
 async def _why_stopped(process: asyncio.subprocess.Process, said: IO[bytes]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from sqlalchemy import func, select, text
 
 from events.chain import recompute_hash
 from events.database import create_engine
+from events.kept import kept_subtrees
+from events.merkle import Frontier
 from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
 from service.operations.export_lines import Trailer, export_line, parse_line, trailer_line
-from service.operations.import_check import chunks_of
+from service.operations.import_check import Chunk, checking, chunks_of
 from service.operations.transfer import import_file
 from service.services import build_services
 from service.settings import Settings
@@ -209,8 +212,8 @@ import json, sys
 from pathlib import Path
 import msgspec
 from service.operations.import_check import chunks_of, write_frame
-path, label, versions, _ = sys.argv[1:]
-first = next(chunks_of(Path(path), label, json.loads(versions), 4))
+path, label, versions, _, worker, workers = sys.argv[1:]
+first = next(chunks_of(Path(path), label, json.loads(versions), 4, int(worker), int(workers)))
 write_frame(sys.stdout.buffer, msgspec.msgpack.encode(first))
 sys.stdout.buffer.write(b"\\0\\0")
 sys.exit("out of memory")
@@ -255,15 +258,15 @@ async def test_a_check_that_stops_imports_nothing(
     assert await schema_of(empty_url) == migrated
 
 
-def one_run(key: str | None) -> Callable[[int, RecordedEvent], RecordedEvent]:
-    """Every event into one stream, in order, with `key` as every event's idempotency key
-    (None: none): as far as the log shows, one append from the first event to the last."""
+def one_run(keys: Callable[[int], str | None]) -> Callable[[int, RecordedEvent], RecordedEvent]:
+    """Every event into one stream, in order, with `keys(position)` as its idempotency key
+    (None: none): as far as the log shows, an append is a run of one key."""
 
     def change(position: int, event: RecordedEvent) -> RecordedEvent:
         metadata = {
             name: value for name, value in event.metadata.items() if name != "idempotency_key"
         }
-        if key is not None:
+        if (key := keys(position)) is not None:
             metadata["idempotency_key"] = key
         return dataclasses.replace(
             event, stream_id="log", stream_version=position, metadata=metadata
@@ -272,28 +275,127 @@ def one_run(key: str | None) -> Callable[[int, RecordedEvent], RecordedEvent]:
     return change
 
 
-@pytest.mark.parametrize("key", [None, "the-one-append"])
-async def test_a_long_run_of_one_stream_is_cut_only_where_it_carries_no_key(
-    key: str | None,
+RUNS = {  # the key of each run of positions; chunks of 4 end at 4, 8, 12, 16 and 20
+    "none": (lambda _: None, []),
+    "one": (lambda _: "all", [("all", 1, HEAD)]),
+    "several": (
+        lambda at: "a" if at <= 6 else "b" if at <= 13 else "c" if at <= 16 else None,
+        [("a", 1, 6), ("b", 7, 13), ("c", 14, 16)],
+    ),
+}
+
+
+@pytest.mark.parametrize("runs", sorted(RUNS))
+async def test_an_append_cut_by_the_chunks_carries_its_key_whole(
+    runs: str,
     sampled_url: str,
     empty_url: str,
     coop: Coop,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The chunks of 4 a check hands on end within a stream's run of keyless events (the
-    whole log may be one), but never within an append whose key the import carries (it
-    would be carried twice). Either way the import holds every event and the one key."""
+    """The checks hand on chunks of 4 events, whatever appends they cut (one stream's run
+    may be the whole log); the import joins the parts of each cut append's idempotency key,
+    so the table of keys holds each append's whole run once."""
+    keys, expected = RUNS[runs]
     path = rechained(
-        await export(coop, sampled_url, tmp_path), tmp_path / "run.ndjson", one_run(key)
+        await export(coop, sampled_url, tmp_path), tmp_path / "run.ndjson", one_run(keys)
     )
     versions = {
         name: 1 << 30
         for name in {parse_line(line, 1).type for line in path.read_bytes().splitlines()[:-1]}
     }
-    sizes = [len(chunk.rows) for chunk in chunks_of(path, "run.ndjson", versions, 4)]
-    assert sizes == ([HEAD] if key else [4] * (HEAD // 4) + [HEAD % 4])
+    sizes = [
+        [
+            len(chunk.rows)
+            for chunk in chunks_of(path, "run.ndjson", versions, 4, worker, 2)
+            if isinstance(chunk, Chunk)
+        ]
+        for worker in (0, 1)
+    ]
+    assert sizes == [
+        [4, 4, 4],
+        [4, 4, 2],
+    ]  # the chunks of positions 1-4, 9-12, 17-20 and the others
     monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
     ran = await coop(empty_url, "import", str(path))
     assert ran.code == 0, ran.err
-    assert await counts(empty_url) == (HEAD, 1 if key else 0)
+    assert await counts(empty_url) == (HEAD, len(expected))
+    engine = create_engine(empty_url)
+    try:
+        async with engine.connect() as connection:
+            held = await connection.execute(
+                select(
+                    idempotency_keys.c.key,
+                    idempotency_keys.c.stream_id,
+                    idempotency_keys.c.first_position,
+                    idempotency_keys.c.last_position,
+                ).order_by(idempotency_keys.c.first_position)
+            )
+            assert [tuple(row) for row in held] == [
+                (key, "log", first, last) for key, first, last in expected
+            ]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_file_is_refused_alike_however_the_checks_share_it(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two checks share the file by chunks; with chunks of 4 events each problem falls to
+    one or the other, or where two chunks meet: the refusal names the same line and the
+    same problem as with the whole file in one chunk, and nothing is imported."""
+    *lines, trailer = (await export(coop, sampled_url, tmp_path)).read_text().splitlines(True)
+    cases = {
+        "altered in the first check's": [
+            *lines[:8],
+            lines[8].replace('"city-2"', '"city-9"'),
+            *lines[9:],
+        ],
+        "altered in the second's": [*lines[:5], lines[5].replace('"city', '"town'), *lines[6:]],
+        "missing where chunks meet": [*lines[:8], *lines[9:]],
+        "missing within a chunk": [*lines[:5], *lines[6:]],
+        "malformed": [*lines[:6], lines[6][:40] + "\n", *lines[7:]],
+        "cut": lines[:-3],
+        "cut, trailer kept": [*lines[:-1], trailer],
+        "after the trailer": [*lines, trailer, lines[0]],
+        "event after the trailer": [*lines[:-2], trailer, lines[-2], lines[-1]],
+    }
+    said = {}
+    for batch in (5000, 4):
+        monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", batch)
+        for name, kept in cases.items():
+            bad = tmp_path / "bad.ndjson"
+            bad.write_text("".join(kept))
+            ran = await coop(empty_url, "import", str(bad))
+            assert ran.code == 1, (name, ran.err)
+            refusal = ran.err.splitlines()[-1]
+            assert refusal.endswith("; nothing was imported"), (name, ran.err)
+            assert said.setdefault(name, refusal) == refusal, (name, batch)
+            assert await counts(empty_url) == (0, 0), name
+    assert "bad.ndjson, line 9: position 9 is missing" in said["missing where chunks meet"]
+    assert "bad.ndjson, line 6: position 6 is missing" in said["missing within a chunk"]
+
+
+async def test_the_checks_give_each_event_the_subtrees_an_append_gives(
+    sampled_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """However the checks cut a file of 300 events into chunks, each row holds the Merkle
+    subtrees an append of the same events would have it hold (those larger than a chunk
+    added as the chunks are read in order)."""
+    *lines, _ = (await export(coop, sampled_url, tmp_path)).read_bytes().splitlines(True)
+    repeated = tmp_path / "repeated.ndjson"
+    repeated.write_bytes(b"".join(lines[n % len(lines)] for n in range(300)) + b"\n")
+
+    def renumbered(position: int, event: RecordedEvent) -> RecordedEvent:
+        return dataclasses.replace(event, position=position, event_id=uuid.UUID(int=position))
+
+    path = rechained(repeated, tmp_path / "many.ndjson", renumbered)
+    versions = {name: 1 << 30 for name in {parse_line(line, 1).type for line in lines}}
+    for size in (4, 16, 100, 5000):
+        async with checking(path, "many", versions, size) as chunks:
+            rows = [row async for chunk in chunks for row in chunk.rows]
+        assert [row.position for row in rows] == list(range(1, 301))
+        expected = kept_subtrees(Frontier(), [row.hash for row in rows])
+        assert [row.subtrees for row in rows] == expected, size
+        assert sum(1 for held in expected if held) == 300 // 16  # 16, 32, ... 288
