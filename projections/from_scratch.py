@@ -62,6 +62,8 @@ async def _fold_from_scratch(
     projector folded in the database is indexed on its connection as soon as it is folded,
     and its name added to `indexed`."""
     started = time.monotonic()
+    if progress is not None:  # the fold starts (a fold in the database says no more till its end)
+        progress(0, until, 0.0)
     by_sql = [p for p in projectors if in_database and p.folds_in_database]
     in_python = [p for p in projectors if p not in by_sql]
     folding = (
