@@ -71,10 +71,21 @@ class Ended(msgspec.Struct, tag="ended"):
     trailer: Trailer | None
 
 
+class Place(msgspec.Struct, array_like=True):
+    """Where a chunk's first event says it stands in the chain."""
+
+    line: int
+    position: int
+    prev_hash: str
+
+
 class Problem(msgspec.Struct, tag="problem"):
-    """Why the file is refused (the first problem found, naming its line)."""
+    """Why the file is refused (the first problem a check found, naming its line), with the
+    place of the first event of the chunk it was found in, where that chunk is not the
+    file's first: where that chunk meets the one before comes first in the file."""
 
     message: str
+    start: Place | None = None
 
 
 CHECKERS = 2  # processes that check a file: two cores check while this one writes
@@ -91,14 +102,16 @@ def chunks_of(
     events: int = IMPORT_BATCH,
     worker: int = 0,
     workers: int = 1,
-) -> Iterator[Chunk | Ended]:
+) -> Iterator[Chunk | Ended | Problem]:
     """The file's chunks of `events` events that are this `worker`'s (the `worker`-th of
-    every `workers`), checked, then `Ended`; Refused on the first problem in them. The lines
-    of the other chunks are counted, not read. A line after the trailer is the problem of
-    the worker whose chunk an event there would begin or go on."""
+    every `workers`), checked, then `Ended`, or the `Problem` found first in them (Refused
+    where the file does not start the log). The lines of the other chunks are counted, not
+    read. A line after the trailer is the problem of the worker whose chunk an event there
+    would begin or go on."""
     count, read, trailer = 0, 0, None
     batch: list[tuple[int, RecordedEvent, tuple[str, str]]] = []
     check = ChainCheck()
+    start: Place | None = None  # of the chunk being checked, after the file's first
     try:
         with path.open("rb") as file:
             for number, line in enumerate(file, start=1):
@@ -107,22 +120,29 @@ def chunks_of(
                     continue
                 mine = (count // events) % workers == worker
                 if trailer is not None:
-                    if mine:
-                        raise LineProblem(
-                            number, "the trailer must be the last line; this follows it"
-                        )
-                    break
+                    if not mine:
+                        break
+                    # Read first: a line that is not an event or a trailer says so.
+                    if line.lstrip().startswith(TRAILER_START):
+                        parse_trailer(line, number)
+                    else:
+                        parse_line(line, number)
+                    raise LineProblem(number, "the trailer must be the last line; this follows it")
                 if line.lstrip().startswith(TRAILER_START):
                     trailer = parse_trailer(line, number)
                     continue
                 count += 1
                 if not mine:
                     continue
+                first = count % events == 1 or events == 1
+                if first:
+                    start = None
                 event = parse_line(line, number)
                 if count == 1:
                     check_follows(Head(0, GENESIS_HASH, None), event, label)
-                elif count % events == 1 or events == 1:
+                elif first:
                     # Where it meets the chunk before is checked as the chunks are read.
+                    start = Place(number, event.position, event.prev_hash)
                     check = ChainCheck(event.position - 1, event.prev_hash)
                 texts = canonical_texts(event)
                 problem = event_problem(check, versions, event, texts)
@@ -131,11 +151,12 @@ def chunks_of(
                 batch.append((number, event, texts))
                 if count % events == 0:
                     yield _chunk(batch, read)
-                    batch = []
+                    batch, start = [], None
         if batch:
             yield _chunk(batch, read)
     except LineProblem as error:
-        raise Refused(f"{label}, line {error.number}: {error}; nothing was imported") from None
+        yield Problem(f"{label}, line {error.number}: {error}; nothing was imported", start)
+        return
     yield Ended(count, trailer)
 
 
@@ -194,13 +215,13 @@ async def checking(
     events: int = IMPORT_BATCH,
     workers: int | None = None,
 ) -> AsyncIterator[AsyncIterator[Chunk]]:
-    """The file checked by `workers` processes of their own (`CHECKERS` by default), its chunks (of `events`, or the
-    power of two below, where the Merkle tree's subtrees of their size start) in
-    the file's order as they come, with their Merkle `subtrees` column: Refused, with what a
-    check found, when one finds a problem or stops, where two chunks do not meet, and when
-    the trailer does not hold (after the last chunk, before the chunks end: a caller that
-    writes them in one transaction has it rolled back). The processes are stopped when the block is
-    left, whether or not all was read."""
+    """The file checked by `workers` processes of their own (`CHECKERS` by default), its
+    chunks (of `events`, or the power of two below, where the Merkle tree's subtrees of
+    their size start) in the file's order as they come, with their Merkle `subtrees`
+    column: Refused, with what a check found, when one finds a problem or stops, where two
+    chunks do not meet, and when the trailer does not hold (after the last chunk, before the
+    chunks end: a caller that writes them in one transaction has it rolled back). The
+    processes are stopped when the block is left, whether or not all was read."""
     events, workers = 1 << (events.bit_length() - 1), workers or CHECKERS
     with contextlib.ExitStack() as files:
         # What they say on their standard error goes to files: a pipe nobody read while
@@ -235,14 +256,11 @@ async def checking(
                 for stream in streams:
                     await stream.aclose()
         finally:
-            for process in processes:
-                if process.returncode is None:
-                    process.kill()
-                await process.wait()
+            await _stopped(processes)
 
 
 async def _in_order(
-    streams: Sequence[AsyncGenerator[Chunk | Ended, None]], label: str, events: int
+    streams: Sequence[AsyncGenerator[Chunk | Ended | Problem, None]], label: str, events: int
 ) -> AsyncGenerator[Chunk, None]:
     """The chunks of every check in the file's order (the n-th from the (n mod workers)-th
     check), each checked against the one before, with the kept subtrees larger than a chunk
@@ -254,6 +272,8 @@ async def _in_order(
     number = 0
     while True:
         message = await anext(streams[number % len(streams)])
+        if isinstance(message, Problem):
+            raise _refusal(message, check, label)
         if isinstance(message, Ended):
             break
         rows = message.rows
@@ -283,6 +303,8 @@ async def _in_order(
         await anext(streams[(number + offset) % len(streams)]) for offset in range(1, len(streams))
     ]
     for ending in endings:
+        if isinstance(ending, Problem):
+            raise _refusal(ending, check, label)
         if not isinstance(ending, Ended) or ending.count != check.checked:
             raise Refused(
                 f"{label}: the checks of the file disagree on where it ends (was it changed"
@@ -294,10 +316,36 @@ async def _in_order(
         raise Refused(f"{label}: {problem}; nothing was imported")
 
 
+async def _stopped(processes: Sequence[asyncio.subprocess.Process]) -> None:
+    """Every process killed, what it had written read to its end (a process whose output
+    was not read to its end is not waited for), and waited for."""
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+    for process in processes:
+        if process.stdout is not None:
+            with contextlib.suppress(ConnectionError):
+                await process.stdout.read()
+        await process.wait()
+
+
+def _refusal(problem: Problem, check: ChainCheck, label: str) -> Refused:
+    """What a check found, or before it where the chunk it found it in does not meet the
+    chunks before (`check` has taken them)."""
+    if problem.start is not None:
+        out_of_place = check.out_of_place(problem.start.position, problem.start.prev_hash)
+        if out_of_place is not None:
+            return Refused(
+                f"{label}, line {problem.start.line}: {out_of_place}; nothing was imported"
+            )
+    return Refused(problem.message)
+
+
 async def _messages(
     process: asyncio.subprocess.Process, label: str, said: IO[bytes]
-) -> AsyncGenerator[Chunk | Ended, None]:
-    """What one check sends, to its end; Refused when it sends a problem or stops."""
+) -> AsyncGenerator[Chunk | Ended | Problem, None]:
+    """What one check sends, to its end (`Ended` or a `Problem`); Refused when it stops
+    before, or sends what is not a message."""
     assert process.stdout is not None
     while True:
         try:
@@ -313,10 +361,8 @@ async def _messages(
                 f"{label}: the check of the file sent what is not a chunk of rows ({error});"
                 " nothing was imported"
             ) from None
-        if isinstance(message, Problem):
-            raise Refused(message.message)
         yield message
-        if isinstance(message, Ended):
+        if not isinstance(message, Chunk):
             return
 
 

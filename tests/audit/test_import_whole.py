@@ -4,6 +4,7 @@ the migrations made it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import sys
@@ -356,6 +357,19 @@ async def test_a_file_is_refused_alike_however_the_checks_share_it(
         "missing where chunks meet": [*lines[:8], *lines[9:]],
         "missing within a chunk": [*lines[:5], *lines[6:]],
         "malformed": [*lines[:6], lines[6][:40] + "\n", *lines[7:]],
+        # A chunk's first event out of place, and a later line of that chunk altered.
+        "missing, then altered": [
+            *lines[:4],
+            *lines[5:6],
+            lines[6].replace('"city', '"town'),
+            *lines[7:],
+        ],
+        "not following, as a chunk's first": [
+            *lines[:8],
+            lines[8].replace(json.loads(lines[8])["prev_hash"], json.loads(lines[6])["hash"]),
+            *lines[9:],
+        ],
+        "malformed after the trailer": [*lines, trailer, lines[0][:40] + "\n"],
         "cut": lines[:-3],
         "cut, trailer kept": [*lines[:-1], trailer],
         "after the trailer": [*lines, trailer, lines[0]],
@@ -374,6 +388,9 @@ async def test_a_file_is_refused_alike_however_the_checks_share_it(
             assert said.setdefault(name, refusal) == refusal, (name, batch)
             assert await counts(empty_url) == (0, 0), name
     assert "bad.ndjson, line 9: position 9 is missing" in said["missing where chunks meet"]
+    assert "bad.ndjson, line 5: position 5 is missing" in said["missing, then altered"]
+    assert "line 9: position 9 does not follow" in said["not following, as a chunk's first"]
+    assert f"line {HEAD + 2}: not valid JSON" in said["malformed after the trailer"]
     assert "bad.ndjson, line 6: position 6 is missing" in said["missing within a chunk"]
 
 
@@ -399,3 +416,36 @@ async def test_the_checks_give_each_event_the_subtrees_an_append_gives(
         expected = kept_subtrees(Frontier(), [row.hash for row in rows])
         assert [row.subtrees for row in rows] == expected, size
         assert sum(1 for held in expected if held) == 300 // 16  # 16, 32, ... 288
+
+
+# The first check finds a problem after a second; the second has written far more than
+# is read from it meanwhile (20 MiB without a frame) and waits for its output to be read.
+AHEAD = """
+import sys, time
+import msgspec
+from service.operations.import_check import Problem, write_frame
+if sys.argv[5] == "0":
+    time.sleep(1)  # the other is read meanwhile, as far as the reader's buffer takes
+    write_frame(sys.stdout.buffer, msgspec.msgpack.encode(Problem("log: found")))
+else:
+    sys.stdout.buffer.write(bytes(20 << 20))
+sys.stdout.buffer.flush()
+"""
+
+
+async def test_a_refusal_stops_a_check_that_is_ahead(
+    sampled_url: str,
+    empty_url: str,
+    coop: Coop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check that has written more than the import has read from it is stopped when the
+    import is refused: its output is read to its end, so the import is not left waiting
+    for it."""
+    path = await export(coop, sampled_url, tmp_path)
+    monkeypatch.setattr("service.operations.import_check.CHECKER", (sys.executable, "-c", AHEAD))
+    ran = await asyncio.wait_for(coop(empty_url, "import", str(path)), 60)
+    assert ran.code == 1, ran.err
+    assert ran.err.splitlines()[-1] == "coop: log: found"
+    assert await counts(empty_url) == (0, 0)
