@@ -9,7 +9,8 @@ before it within the chunk), and writes to its standard output, each framed by i
 bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table for each of its
 chunks, then `Ended` (how many events the file holds, and its trailer), or the `Problem` that
 stops it. `checking` runs the processes and reads their chunks in the file's order, checks
-where each chunk meets the one before, grows the Merkle tree, and checks the trailer.
+where each chunk meets the one before, adds the Merkle subtrees larger than a chunk (each
+process fills in those within its chunks), and checks the trailer.
 Nothing here reaches a database, and the processes import no more than the check needs.
 """
 
