@@ -50,7 +50,7 @@ events = Table(
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("stream_id", String(200), nullable=False),
     Column("stream_version", Integer, nullable=False),
-    Column("event_id", Uuid(as_uuid=True), nullable=False, unique=True),
+    Column("event_id", Uuid(as_uuid=True), nullable=False),
     Column("type", String(100), nullable=False),
     Column("schema_version", Integer, nullable=False),
     Column("data", Text, nullable=False),
@@ -64,6 +64,8 @@ events = Table(
     # them), smallest first, 32 bytes each; NULL where it completes none (15 events in 16).
     # Written with the event; not covered by its chain hash (it is derived from the hashes).
     Column("subtrees", LargeBinary, nullable=True),
+    # Unique by an index, not a constraint of the table: an import makes it after the rows.
+    Index("ix_events_event_id", "event_id", unique=True),
     Index("ix_events_stream_version", "stream_id", "stream_version", unique=True),
     Index("ix_events_type_position", "type", "position"),
     Index("ix_events_recorded_at", "recorded_at"),

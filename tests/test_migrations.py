@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.chain import GENESIS_HASH, event_hash
 from events.database import create_engine
 from events.guards import guard_problems
-from events.kept import LOWEST_KEPT
+from events.kept import LOWEST_KEPT, kept_subtrees
 from events.merkle import Frontier, Key, root_of
 from events.model import RecordedEvent
 from events.rows import row_values
@@ -136,3 +137,46 @@ def chained_events(count: int) -> list[RecordedEvent]:
         )
         prev_hash = digest
     return events_made
+
+
+async def test_event_ids_become_unique_by_an_index_with_every_row_kept(
+    database_url: str,
+) -> None:
+    """A log at revision 0008 (event_id unique by a constraint of the table) keeps every row
+    and column as it was through 0009 and back, its guards, its Merkle tree, and refuses a
+    second event with an id it holds at each revision."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0008")
+        written = chained_events(40)
+        held = kept_subtrees(Frontier(), [event.hash for event in written])
+        rows = [
+            {**row_values(event), "subtrees": subtrees}
+            for event, subtrees in zip(written, held, strict=True)
+        ]
+        async with engine.begin() as connection:
+            await connection.execute(insert(events), rows)
+        before = await stored_rows(engine)
+        await upgrade(engine)
+        for revision in ("0009", "0008", "0009"):
+            assert await stored_rows(engine) == before, revision
+            assert await guard_problems(engine) == [], revision
+            await check_tree(engine, [leaf_of(event.hash) for event in written])
+            twice = {**row_values(chained_events(41)[-1]), "event_id": written[3].event_id}
+            with pytest.raises(sa.exc.IntegrityError):
+                async with engine.begin() as connection:
+                    await connection.execute(insert(events), [twice])
+            if revision == "0009":
+                await downgrade(engine, "0008")
+            else:
+                await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def stored_rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in await connection.execute(select(events).order_by(events.c.position))
+        ]

@@ -143,8 +143,6 @@ class Backend(ABC):
         remake = await self._drop_unique_constraints(connection, table)
         for index in table.indexes:
             await connection.run_sync(index.drop)
-        # The fill too: on SQLite an undroppable unique index (event_id's) still grows row
-        # by row, on random keys, and outgrows the default page cache.
         async with self.building(connection):
             yield
             for statement in remake:

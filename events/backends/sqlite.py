@@ -67,8 +67,6 @@ class SQLite(Backend):
 
     name = "sqlite"
     renames_indexes = False
-    # `unindexed` keeps a column's UNIQUE: SQLite makes its index with the table and can
-    # drop it only with the table.
 
     async def interrupt(self, connection: AsyncConnection) -> None:
         # The statement runs in aiosqlite's thread: cancelling the task awaiting it does not

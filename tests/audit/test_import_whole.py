@@ -164,7 +164,7 @@ async def test_a_duplicate_the_indexes_refuse_imports_nothing(
 ) -> None:
     """A file whose chain holds (every hash recomputed) but whose last event repeats an
     earlier one's event_id, or its stream and version: the unique indexes, made after the
-    rows, refuse it (or, for event_id on SQLite, its index made with the table)."""
+    rows, refuse it."""
     monkeypatch.setattr("service.operations.transfer.IMPORT_BATCH", 4)
     migrated = await schema_of(empty_url)
     source = await export(coop, sampled_url, tmp_path)
