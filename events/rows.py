@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from events.chain import canonical_json, canonical_texts
+from events.chain import canonical_json, canonical_texts, timestamp_text
 from events.model import AppendResult, RecordedEvent
 
 if TYPE_CHECKING:  # no database here: an import's check builds rows in a process of its own
@@ -32,6 +32,58 @@ class EventRow(NamedTuple):
     prev_hash: str
     hash: str
     subtrees: bytes | None
+
+
+class SQLiteRow(NamedTuple):
+    """A row of the events table as sqlite3 takes it with no adapter called: the id as
+    SQLAlchemy's Uuid keeps it (`sqlite_id`), the record time as it spells a DateTime
+    (`sqlite_moment`). An import's checks spell them, off the writer's thread."""
+
+    position: int
+    stream_id: str
+    stream_version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: str
+    metadata: str
+    recorded_at: str
+    prev_hash: str
+    hash: str
+    subtrees: bytes | None
+
+
+def sqlite_moment(moment: datetime) -> str:
+    """A time as SQLAlchemy keeps a DateTime in SQLite: naive UTC text to the microsecond,
+    '2021-01-01 00:00:20.000000'."""
+    text = timestamp_text(moment)
+    return f"{text[:10]} {text[11:26]}"
+
+
+def sqlite_id(value: UUID) -> str:
+    """A UUID as SQLAlchemy's Uuid keeps it in SQLite: 32 hex digits."""
+    return value.hex
+
+
+def sqlite_row(
+    event: RecordedEvent, subtrees: bytes | None, texts: tuple[str, str] | None = None
+) -> SQLiteRow:
+    """`row_tuple`'s row as sqlite3 takes it with no adapter."""
+    data, metadata = texts or canonical_texts(event)
+    return SQLiteRow(
+        event.position,
+        event.stream_id,
+        event.stream_version,
+        sqlite_id(event.event_id),
+        event.type,
+        event.schema_version,
+        data,
+        metadata,
+        sqlite_moment(event.recorded_at),
+        event.prev_hash,
+        event.hash,
+        subtrees,
+    )
 
 
 def decode_json(text: str) -> dict[str, Any]:
@@ -125,7 +177,7 @@ class LogChunk(Protocol):
     appends they hold."""
 
     @property
-    def rows(self) -> Sequence[EventRow]: ...
+    def rows(self) -> Sequence[EventRow | SQLiteRow]: ...
 
     @property
     def keys(self) -> Sequence[CarriedKey]: ...

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import operator
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -32,6 +31,7 @@ from events.backends.base import (
     _driver_errors,
     _head_row,
 )
+from events.rows import sqlite_id, sqlite_moment
 from events.tables import events
 
 _BUILD_CACHE_KIB = 64 * 1024  # SQLite's page cache while fresh tables are filled
@@ -222,14 +222,10 @@ async def _sqlite_driver(connection: AsyncConnection) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-def _sqlite_moment(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 # Dates, times and UUIDs handed to sqlite3 as they are (the bulk paths do) are spelled as
 # SQLAlchemy spells them: dates as ISO text, times as naive UTC text with microseconds, so
 # rows written in bulk read back and sort as any other. (SQLAlchemy converts its own values
 # before sqlite3 sees them.) A log repeats its times: one spelling serves each.
 sqlite3.register_adapter(date, date.isoformat)
-sqlite3.register_adapter(datetime, functools.lru_cache(maxsize=1 << 12)(_sqlite_moment))
-sqlite3.register_adapter(UUID, operator.attrgetter("hex"))  # as SQLAlchemy's Uuid keeps it
+sqlite3.register_adapter(datetime, functools.lru_cache(maxsize=1 << 12)(sqlite_moment))
+sqlite3.register_adapter(UUID, sqlite_id)

@@ -1,16 +1,17 @@
 """An export checked by processes of their own while an import into an empty database
 writes what they have checked, so the checks and the writes run on every core.
 
-`main([PATH, LABEL, VERSIONS, EVENTS, WORKER, WORKERS])`, run by `CHECKER` in a process of
-its own (VERSIONS: each event type's current schema version, as JSON), reads the whole file
-and checks the lines of every WORKERS-th chunk of EVENTS events from the WORKER-th on (as
-`checked_lines` checks a line: its hash, type, stream id, key, and its place after the line
-before it within the chunk), and writes to its standard output, each framed by its length (8
-bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table for each of its
-chunks, then `Ended` (how many events the file holds, and its trailer), or the `Problem` that
-stops it. `checking` runs the processes and reads their chunks in the file's order, checks
-where each chunk meets the one before, adds the Merkle subtrees larger than a chunk (each
-process fills in those within its chunks), and checks the trailer.
+`main([PATH, LABEL, VERSIONS, EVENTS, WORKER, WORKERS, ENGINE])`, run by `CHECKER` in a
+process of its own (VERSIONS: each event type's current schema version, as JSON), reads the
+whole file and checks the lines of every WORKERS-th chunk of EVENTS events from the WORKER-th
+on (as `checked_lines` checks a line: its hash, type, stream id, key, and its place after the
+line before it within the chunk), and writes to its standard output, each framed by its
+length (8 bytes, big-endian) and in MessagePack: a `Chunk` of rows of the events table for
+each of its chunks (as ENGINE's bulk write takes them: `ROWS`), then `Ended` (how many events
+the file holds, and its trailer), or the `Problem` that stops it. `checking` runs the
+processes and reads their chunks in the file's order, checks where each chunk meets the one
+before, adds the Merkle subtrees larger than a chunk (each process fills in those within its
+chunks), and checks the trailer.
 Nothing here reaches a database, and the processes import no more than the check needs.
 """
 
@@ -23,9 +24,9 @@ import json
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Generic, TypeVar
 
 import msgspec
 
@@ -33,7 +34,7 @@ from events.chain import GENESIS_HASH, ChainCheck, canonical_texts
 from events.kept import LOWEST_KEPT, kept_subtrees
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
-from events.rows import CarriedKey, EventRow, carried_keys, row_tuple
+from events.rows import CarriedKey, EventRow, SQLiteRow, carried_keys, row_tuple, sqlite_row
 from service.operations.export_lines import (
     IMPORT_BATCH,
     TRAILER_START,
@@ -47,8 +48,10 @@ from service.operations.export_lines import (
 )
 from service.operations.refused import Refused
 
+Row = TypeVar("Row", EventRow, SQLiteRow)
 
-class Chunk(msgspec.Struct, tag="chunk"):
+
+class Chunk(msgspec.Struct, Generic[Row], tag="chunk"):
     """Checked events as rows of the events table, the idempotency keys of the appends they
     hold (an append cut by the chunk's end or start carries its key in part: the store joins
     the parts), the lines they came from, how many bytes of the file have been read, and
@@ -57,7 +60,7 @@ class Chunk(msgspec.Struct, tag="chunk"):
     `subtrees` column holds what the chunk completes; the larger subtrees it completes are
     added as the chunks are read in order."""
 
-    rows: list[EventRow]
+    rows: list[Row]
     keys: list[CarriedKey]
     first_line: int
     last_line: int
@@ -93,7 +96,17 @@ CHECKERS = 2  # processes that check a file: two cores check while this one writ
 _HEADER = 8
 _ROOT = Path(__file__).resolve().parents[2]  # the directory that holds `service`
 _EXIT_WAIT = 5.0  # seconds for a process that stopped writing to end
-_decoder = msgspec.msgpack.Decoder(Chunk | Ended | Problem)
+
+ROWS: dict[str, Callable[[RecordedEvent, bytes | None, tuple[str, str]], Any]] = {
+    "postgresql": row_tuple,
+    "sqlite": sqlite_row,
+}
+"""Each engine's rows as its bulk write takes them: asyncpg's COPY encodes the values as they
+are; sqlite3 would call an adapter in Python for each id and time, in the writer's thread."""
+_decoders = {
+    "postgresql": msgspec.msgpack.Decoder(Chunk[EventRow] | Ended | Problem),
+    "sqlite": msgspec.msgpack.Decoder(Chunk[SQLiteRow] | Ended | Problem),
+}
 
 
 def chunks_of(
@@ -103,13 +116,14 @@ def chunks_of(
     events: int = IMPORT_BATCH,
     worker: int = 0,
     workers: int = 1,
-) -> Iterator[Chunk | Ended | Problem]:
+    engine: str = "postgresql",
+) -> Iterator[Chunk[Any] | Ended | Problem]:
     """The file's chunks of `events` events that are this `worker`'s (the `worker`-th of
-    every `workers`), checked, then `Ended`, or the `Problem` found first in them (Refused
-    where the file does not start the log). The lines of the other chunks are counted, not
-    read. A line after the trailer is the problem of the worker whose chunk an event there
-    would begin or go on."""
-    count, read, trailer = 0, 0, None
+    every `workers`), checked, as rows the `engine` takes (`ROWS`), then `Ended`, or the
+    `Problem` found first in them (Refused where the file does not start the log). The
+    lines of the other chunks are counted, not read. A line after the trailer is the problem
+    of the worker whose chunk an event there would begin or go on."""
+    count, read, trailer, form = 0, 0, None, ROWS[engine]
     batch: list[tuple[int, RecordedEvent, tuple[str, str]]] = []
     check = ChainCheck()
     start: Place | None = None  # of the chunk being checked, after the file's first
@@ -151,23 +165,26 @@ def chunks_of(
                     raise LineProblem(number, problem)
                 batch.append((number, event, texts))
                 if count % events == 0:
-                    yield _chunk(batch, read)
+                    yield _chunk(batch, read, form)
                     batch, start = [], None
         if batch:
-            yield _chunk(batch, read)
+            yield _chunk(batch, read, form)
     except LineProblem as error:
         yield Problem(f"{label}, line {error.number}: {error}; nothing was imported", start)
         return
     yield Ended(count, trailer)
 
 
-def _chunk(batch: Sequence[tuple[int, RecordedEvent, tuple[str, str]]], read: int) -> Chunk:
+def _chunk(
+    batch: Sequence[tuple[int, RecordedEvent, tuple[str, str]]],
+    read: int,
+    form: Callable[[RecordedEvent, bytes | None, tuple[str, str]], Any],
+) -> Chunk[Any]:
     events = [event for _, event, _ in batch]
     tree = Frontier()
     held = kept_subtrees(tree, [event.hash for event in events])
     rows = [
-        row_tuple(event, column, texts)
-        for (_, event, texts), column in zip(batch, held, strict=True)
+        form(event, column, texts) for (_, event, texts), column in zip(batch, held, strict=True)
     ]
     return Chunk(rows, carried_keys(events), batch[0][0], batch[-1][0], read, tree.hashes)
 
@@ -176,12 +193,12 @@ def main(arguments: Sequence[str]) -> int:
     # Every object the check makes is freed by its count of references (none is in a
     # cycle): the cyclic collector's passes over them cost a fifth of the time.
     gc.disable()
-    path, label, versions, events, worker, workers = arguments
+    path, label, versions, events, worker, workers, engine = arguments
     out = sys.stdout.buffer
     encode = msgspec.msgpack.Encoder().encode
     try:
         for message in chunks_of(
-            Path(path), label, json.loads(versions), int(events), int(worker), int(workers)
+            Path(path), label, json.loads(versions), int(events), int(worker), int(workers), engine
         ):
             write_frame(out, encode(message))
     except Refused as refusal:
@@ -215,14 +232,16 @@ async def checking(
     versions: Mapping[str, int],
     events: int = IMPORT_BATCH,
     workers: int | None = None,
-) -> AsyncIterator[AsyncIterator[Chunk]]:
+    engine: str = "postgresql",
+) -> AsyncIterator[AsyncIterator[Chunk[Any]]]:
     """The file checked by `workers` processes of their own (`CHECKERS` by default), its
     chunks (of `events`, or the power of two below, where the Merkle tree's subtrees of
     their size start) in the file's order as they come, with their Merkle `subtrees`
-    column: Refused, with what a check found, when one finds a problem or stops, where two
-    chunks do not meet, and when the trailer does not hold (after the last chunk, before the
-    chunks end: a caller that writes them in one transaction has it rolled back). The
-    processes are stopped when the block is left, whether or not all was read."""
+    column, as rows the `engine` takes (`ROWS`): Refused, with what a check found, when one
+    finds a problem or stops, where two chunks do not meet, and when the trailer does not
+    hold (after the last chunk, before the chunks end: a caller that writes them in one
+    transaction has it rolled back). The processes are stopped when the block is left,
+    whether or not all was read."""
     events, workers = 1 << (events.bit_length() - 1), workers or CHECKERS
     with contextlib.ExitStack() as files:
         # What they say on their standard error goes to files: a pipe nobody read while
@@ -240,14 +259,17 @@ async def checking(
                         str(events),
                         str(worker),
                         str(workers),
+                        engine,
                         stdin=asyncio.subprocess.DEVNULL,
                         stdout=asyncio.subprocess.PIPE,
                         stderr=said[worker],
                         limit=1 << 22,  # a chunk is a few MiB: read it in few wakes
                     )
                 )
+            decoder = _decoders[engine]
             streams = [
-                _messages(process, label, err) for process, err in zip(processes, said, strict=True)
+                _messages(process, label, err, decoder)
+                for process, err in zip(processes, said, strict=True)
             ]
             chunks = _in_order(streams, label, events)
             try:
@@ -261,8 +283,10 @@ async def checking(
 
 
 async def _in_order(
-    streams: Sequence[AsyncGenerator[Chunk | Ended | Problem, None]], label: str, events: int
-) -> AsyncGenerator[Chunk, None]:
+    streams: Sequence[AsyncGenerator[Chunk[Any] | Ended | Problem, None]],
+    label: str,
+    events: int,
+) -> AsyncGenerator[Chunk[Any], None]:
     """The chunks of every check in the file's order (the n-th from the (n mod workers)-th
     check), each checked against the one before, with the kept subtrees larger than a chunk
     added to the `subtrees` of the event that completes them; then the trailer checked
@@ -343,15 +367,18 @@ def _refusal(problem: Problem, check: ChainCheck, label: str) -> Refused:
 
 
 async def _messages(
-    process: asyncio.subprocess.Process, label: str, said: IO[bytes]
-) -> AsyncGenerator[Chunk | Ended | Problem, None]:
+    process: asyncio.subprocess.Process,
+    label: str,
+    said: IO[bytes],
+    decoder: msgspec.msgpack.Decoder[Any],
+) -> AsyncGenerator[Chunk[Any] | Ended | Problem, None]:
     """What one check sends, to its end (`Ended` or a `Problem`); Refused when it stops
     before, or sends what is not a message."""
     assert process.stdout is not None
     while True:
         try:
             size = int.from_bytes(await process.stdout.readexactly(_HEADER), "big")
-            message = _decoder.decode(await process.stdout.readexactly(size))
+            message = decoder.decode(await process.stdout.readexactly(size))
         except asyncio.IncompleteReadError:
             why = await _why_stopped(process, said)
             raise Refused(

@@ -13,10 +13,11 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.exc import DBAPIError
 
+from events.backends import backend_of
 from events.errors import InvalidAppend
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
@@ -154,7 +155,9 @@ async def _import_whole(store: EventStore, path: Path, label: str, progress: Pro
     a process of its own reads and checks it (`import_check`) while this one writes."""
     reading = Handed(path, label, progress)
     async with (
-        checking(path, label, store.types.versions(), IMPORT_BATCH) as chunks,
+        checking(
+            path, label, store.types.versions(), IMPORT_BATCH, engine=backend_of(store.engine).name
+        ) as chunks,
         contextlib.aclosing(reading.through(chunks)) as handed,
     ):
         try:
@@ -179,7 +182,7 @@ class Handed:
         self.lines: tuple[int, int] | None = None  # of the chunk handed on last
         self.finished = False
 
-    async def through(self, chunks: AsyncIterator[Chunk]) -> AsyncGenerator[Chunk, None]:
+    async def through(self, chunks: AsyncIterator[Chunk[Any]]) -> AsyncGenerator[Chunk[Any], None]:
         async for chunk in chunks:
             self.lines = chunk.first_line, chunk.last_line
             # Without a trailer's count, estimated from the share of the file read so far.

@@ -5,7 +5,6 @@ the migrations made it."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import sys
 import uuid
@@ -13,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import func, select, text
 
@@ -36,7 +36,7 @@ Change = Callable[[RecordedEvent], RecordedEvent]
 def keyed(event: RecordedEvent) -> RecordedEvent:
     """Each event its own append with an idempotency key, so each carries one."""
     metadata = {**event.metadata, "idempotency_key": f"key-{event.position}"}
-    return dataclasses.replace(event, metadata=metadata)
+    return msgspec.structs.replace(event, metadata=metadata)
 
 
 def rechained(path: Path, out: Path, change: Callable[[int, RecordedEvent], RecordedEvent]) -> Path:
@@ -45,8 +45,10 @@ def rechained(path: Path, out: Path, change: Callable[[int, RecordedEvent], Reco
     *lines, _ = path.read_bytes().splitlines(keepends=True)
     written, hashes, prev_hash = [], [], "0" * 64
     for number, line in enumerate(lines, start=1):
-        event = dataclasses.replace(change(number, parse_line(line, number)), prev_hash=prev_hash)
-        event = dataclasses.replace(event, hash=recompute_hash(event))
+        event = msgspec.structs.replace(
+            change(number, parse_line(line, number)), prev_hash=prev_hash
+        )
+        event = msgspec.structs.replace(event, hash=recompute_hash(event))
         written.append(export_line(event))
         hashes.append(prev_hash := event.hash)
     written.append(trailer_line(Trailer(len(hashes), hashes[-1], root_hex(hashes))))
@@ -98,6 +100,30 @@ async def test_the_schema_is_the_migrations_after_an_import(
     assert await head_and_digests(empty_url) == await head_and_digests(sampled_url)
 
 
+async def stored_rows(url: str) -> list[tuple[Any, ...]]:
+    """Every row of the events table as the driver gives it, with no type of SQLAlchemy's
+    read in between (on SQLite: each id and time as the text it was written as)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.exec_driver_sql("SELECT * FROM events ORDER BY position")
+            return [tuple(row) for row in found]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_import_stores_each_row_as_the_appends_stored_it(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """The checks spell the rows for the engine (SQLite: ids and times as text); what they
+    spell is what SQLAlchemy spells for an append, byte for byte."""
+    ran = await coop(empty_url, "import", str(await export(coop, sampled_url, tmp_path)))
+    assert ran.code == 0, ran.err
+    imported, appended = await stored_rows(empty_url), await stored_rows(sampled_url)
+    assert len(imported) == HEAD
+    assert imported == appended
+
+
 async def test_a_problem_late_in_the_file_imports_nothing(
     sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,7 +167,7 @@ async def test_an_idempotency_key_that_is_not_text_imports_nothing(
     def numbered(position: int, event: RecordedEvent) -> RecordedEvent:
         if position != late:
             return event
-        return dataclasses.replace(event, metadata={**event.metadata, "idempotency_key": 42})
+        return msgspec.structs.replace(event, metadata={**event.metadata, "idempotency_key": 42})
 
     path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "n.ndjson", numbered)
     ran = await coop(empty_url, "import", str(path))
@@ -174,8 +200,8 @@ async def test_a_duplicate_the_indexes_refuse_imports_nothing(
         if position != HEAD:
             return event
         if shared == "event_id":
-            return dataclasses.replace(event, event_id=original.event_id)
-        return dataclasses.replace(
+            return msgspec.structs.replace(event, event_id=original.event_id)
+        return msgspec.structs.replace(
             event, stream_id=original.stream_id, stream_version=original.stream_version
         )
 
@@ -213,8 +239,10 @@ import json, sys
 from pathlib import Path
 import msgspec
 from service.operations.import_check import chunks_of, write_frame
-path, label, versions, _, worker, workers = sys.argv[1:]
-first = next(chunks_of(Path(path), label, json.loads(versions), 4, int(worker), int(workers)))
+path, label, versions, _, worker, workers, engine = sys.argv[1:]
+first = next(
+    chunks_of(Path(path), label, json.loads(versions), 4, int(worker), int(workers), engine)
+)
 write_frame(sys.stdout.buffer, msgspec.msgpack.encode(first))
 sys.stdout.buffer.write(b"\\0\\0")
 sys.exit("out of memory")
@@ -269,7 +297,7 @@ def one_run(keys: Callable[[int], str | None]) -> Callable[[int, RecordedEvent],
         }
         if (key := keys(position)) is not None:
             metadata["idempotency_key"] = key
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             event, stream_id="log", stream_version=position, metadata=metadata
         )
 
@@ -405,7 +433,7 @@ async def test_the_checks_give_each_event_the_subtrees_an_append_gives(
     repeated.write_bytes(b"".join(lines[n % len(lines)] for n in range(300)) + b"\n")
 
     def renumbered(position: int, event: RecordedEvent) -> RecordedEvent:
-        return dataclasses.replace(event, position=position, event_id=uuid.UUID(int=position))
+        return msgspec.structs.replace(event, position=position, event_id=uuid.UUID(int=position))
 
     path = rechained(repeated, tmp_path / "many.ndjson", renumbered)
     versions = {name: 1 << 30 for name in {parse_line(line, 1).type for line in lines}}
