@@ -119,11 +119,14 @@ async def extracted(
         " schema_version INTEGER,"
         f" recorded_at {'TIMESTAMPTZ' if sql.postgres else 'TEXT'}, {made})"
     )
+    wanted = f"events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
+    if not sql.postgres and await _most_of_the_log(connection, wanted, until):
+        # The type index takes the table a type at a time, out of position order: where
+        # the types hold most of the log, one pass over it is faster ("+": no index).
+        wanted = f"+events.type IN ({quoted(types)}) AND +events.position <= {int(until)}"
     await connection.exec_driver_sql(
         f"INSERT INTO {name} SELECT events.position, events.type, events.schema_version,"
-        " events.recorded_at,"
-        f" {', '.join(values)} FROM {source}"
-        f" WHERE events.type IN ({quoted(types)}) AND events.position <= {int(until)}"
+        f" events.recorded_at, {', '.join(values)} FROM {source} WHERE {wanted}"
     )
     if sql.postgres:
         # Row counts and a rough sample are all the statements' plans need: a tenth of the
@@ -135,6 +138,16 @@ async def extracted(
     # Not on a failure: the transaction is rolled back, the table with it, and on PostgreSQL
     # a statement in the failed transaction would put its own error in the first's place.
     await connection.exec_driver_sql(f"DROP TABLE {name}")
+
+
+async def _most_of_the_log(connection: AsyncConnection, wanted: str, until: int) -> bool:
+    """Whether the events `wanted` (a condition) are more than `_SCANNED` of the log up to
+    `until` (counted from the type index alone)."""
+    found = await connection.exec_driver_sql(f"SELECT count(*) FROM events WHERE {wanted}")
+    return int(found.scalar_one()) > until * _SCANNED
+
+
+_SCANNED = 0.25
 
 
 def dialect_of(connection: AsyncConnection) -> Dialect:
