@@ -21,6 +21,11 @@ def canonical_json(value: Any) -> str:
     return _canonical.encode(value).decode()
 
 
+def canonical_json_bytes(value: Any) -> bytes:
+    """`canonical_json`'s text, UTF-8 encoded."""
+    return _canonical.encode(value)
+
+
 def timestamp_text(moment: datetime) -> str:
     """ISO 8601 in UTC to the microsecond: '2021-01-01T00:00:20.000000+00:00'."""
     if moment.tzinfo is not UTC:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,8 +20,14 @@ class ChainReport:
     message: str = ""
 
 
-async def verify_chain(store: EventStore, after: int = 0, until: int | None = None) -> ChainReport:
-    """Check positions after `after` up to `until` (the head when None)."""
+async def verify_chain(
+    store: EventStore,
+    after: int = 0,
+    until: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ChainReport:
+    """Check positions after `after` up to `until` (the head when None); `progress` is told
+    (events checked, events to check) after each page."""
     prev_hash = GENESIS_HASH
     if after > 0:
         async with store.engine.connect() as connection:
@@ -29,13 +36,21 @@ async def verify_chain(store: EventStore, after: int = 0, until: int | None = No
             return ChainReport(False, 0, after, f"position {after} is missing")
         prev_hash = found
     check = ChainCheck(after, prev_hash)
-    async for event in store.iter_all(after=after, until=until):
+    last = (await store.head()).position if until is None else until
+    async for event in store.iter_all(after=after, until=until, page=_PAGE):
         problem = check.problem(event)
         if problem is not None:
             return ChainReport(False, check.checked, check.position + 1, problem)
+        if progress is not None and check.checked % _PAGE == 0:
+            progress(check.checked, max(last - after, check.checked))
+    if progress is not None:
+        progress(check.checked, check.checked)
     if until is not None and check.position < until:
         head = await store.head()
         if head.position >= until:
             missing = check.position + 1
             return ChainReport(False, check.checked, missing, f"position {missing} is missing")
     return ChainReport(True, check.checked, None, f"{check.checked} events verified")
+
+
+_PAGE = 1000

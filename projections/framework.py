@@ -329,8 +329,30 @@ class Projections:
         """A hash of the read model's whole content, the same on every engine."""
         return await table_digest(self.store, self.get(name).TABLES)
 
-    async def digests(self) -> dict[str, str]:
-        return {name: await self.digest(name) for name in sorted(self.projectors)}
+    async def digests(self, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+        """Every read model's digest; `progress` is told (rows read, rows in all)."""
+        if progress is None:
+            return {name: await self.digest(name) for name in sorted(self.projectors)}
+        names = sorted(self.projectors)
+        tables = [table for name in names for table in self.get(name).TABLES]
+        async with self.store.engine.connect() as connection:
+            total = sum([await _rows_in(connection, table) for table in tables])
+        done = 0
+
+        def read(rows: int) -> None:
+            nonlocal done
+            done += rows
+            progress(done, max(total, done))
+
+        found = {
+            name: await table_digest(self.store, self.get(name).TABLES, read) for name in names
+        }
+        progress(done, done)
+        return found
+
+
+async def _rows_in(connection: AsyncConnection, table: Table) -> int:
+    return int(await connection.scalar(select(func.count()).select_from(table)) or 0)
 
 
 def _recreate(connection: Connection, tables: list[Table]) -> None:

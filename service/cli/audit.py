@@ -11,7 +11,7 @@ import msgspec
 from events.chain import timestamp_text
 from projections.queries.basis import Row
 from projections.queries.history import Provenance, history
-from service.cli.common import FAILED, OK, reported
+from service.cli.common import FAILED, OK, Phases, reported
 from service.operations.checkpoints import (
     check_checkpoint,
     check_stored_checkpoints,
@@ -23,6 +23,8 @@ from service.operations.database import Refused, check_range, opened
 from service.operations.verify import VerifyReport, verify_log
 from service.settings import Settings
 
+_UNITS = {"digests": "rows", "replay digests": "rows"}  # the other phases count events
+
 
 @reported
 async def verify(settings: Settings, args: argparse.Namespace) -> int:
@@ -31,14 +33,24 @@ async def verify(settings: Settings, args: argparse.Namespace) -> int:
         raise Refused("--checkpoint needs --public-key FILE, the key it was signed by", usage=True)
     checkpoint = read_checkpoint(Path(args.checkpoint)) if args.checkpoint else None
     public_key = read_public_key(Path(args.public_key)) if args.public_key else None
-    async with opened(settings) as services:
-        report = await verify_log(services, args.after, args.until)
-        checks = list(report.checks)
-        if checkpoint is not None and public_key is not None:
-            checks += await check_checkpoint(services, checkpoint, public_key)
-        if args.checkpoints:
-            key = public_key or service_public_key(services)
-            checks += await check_stored_checkpoints(services, key)
+    phases = Phases()
+    try:
+        async with opened(settings) as services:
+            report = await verify_log(
+                services,
+                args.after,
+                args.until,
+                lambda phase: phases.line(f"verify {phase}", _UNITS.get(phase, "events")),
+            )
+            phases.finish()
+            checks = list(report.checks)
+            if checkpoint is not None and public_key is not None:
+                checks += await check_checkpoint(services, checkpoint, public_key)
+            if args.checkpoints:
+                key = public_key or service_public_key(services)
+                checks += await check_stored_checkpoints(services, key)
+    finally:  # a refusal is said on a line of its own
+        phases.finish()
     report = VerifyReport(tuple(checks))
     for check in report.checks:
         print(f"{check.name}: {check.status}: {check.message}")

@@ -82,8 +82,8 @@ class ProgressLine:
 
     BAR = 24
 
-    def __init__(self, label: str, *, terminal_only: bool = False) -> None:
-        self.label = label
+    def __init__(self, label: str, *, terminal_only: bool = False, unit: str = "events") -> None:
+        self.label, self.unit = label, unit
         self.stream: TextIO = sys.stderr
         self.live = self.stream.isatty()
         self.enabled = self.live or not terminal_only
@@ -109,6 +109,33 @@ class ProgressLine:
     def text(self, elapsed: float) -> str:
         """The line after `elapsed` seconds, as this stream shows it."""
         text = progress_text(
-            self.label, self.done, self.total, elapsed, self.BAR if self.live else 0
+            self.label, self.done, self.total, elapsed, self.BAR if self.live else 0, self.unit
         )
         return "\r" + text + "\x1b[K" if self.live else text
+
+
+class Phases:
+    """Progress lines one after another (a check, a copy, the fold that follows), each shown
+    from its first report on, when the one before it is finished: a bar on a terminal, a
+    plain line every few seconds and one at the end otherwise."""
+
+    def __init__(self) -> None:
+        self.shown: ProgressLine | None = None
+
+    def line(self, label: str, unit: str = "events") -> Callable[[int, int], None]:
+        own: ProgressLine | None = None
+
+        def report(done: int, total: int) -> None:
+            nonlocal own
+            if own is None:
+                if self.shown is not None:
+                    self.shown.finish()
+                own = self.shown = ProgressLine(label, unit=unit)
+            own(done, total)
+
+        return report
+
+    def finish(self) -> None:
+        if self.shown is not None:
+            self.shown.finish()
+            self.shown = None

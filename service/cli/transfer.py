@@ -7,13 +7,13 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from events.errors import InvalidAppend
-from service.cli.common import FAILED, OK, ProgressLine, reported
+from service.cli.common import FAILED, OK, Phases, ProgressLine, reported
 from service.operations.database import Refused, check_range, opened
 from service.operations.replay import check_new_file, position_of, replay_to
 from service.operations.transfer import import_file, write_export
@@ -62,33 +62,6 @@ async def import_(settings: Settings, args: argparse.Namespace) -> int:
         f" from {label}; the head is position {done.head.position}, hash {done.head.hash}"
     )
     return OK
-
-
-class Phases:
-    """Progress lines one after another (a check, a copy, the fold that follows), each shown
-    from its first report on, when the one before it is finished: a bar on a terminal, a
-    plain line every few seconds and one at the end otherwise."""
-
-    def __init__(self) -> None:
-        self.shown: ProgressLine | None = None
-
-    def line(self, label: str) -> Callable[[int, int], None]:
-        own: ProgressLine | None = None
-
-        def report(done: int, total: int) -> None:
-            nonlocal own
-            if own is None:
-                if self.shown is not None:
-                    self.shown.finish()
-                own = self.shown = ProgressLine(label)
-            own(done, total)
-
-        return report
-
-    def finish(self) -> None:
-        if self.shown is not None:
-            self.shown.finish()
-            self.shown = None
 
 
 @contextmanager

@@ -14,9 +14,12 @@ def silent(_done: int, _total: int) -> None:
     """Progress nobody watches."""
 
 
-def progress_text(label: str, done: int, total: int, elapsed: float, bar: int = 0) -> str:
+def progress_text(
+    label: str, done: int, total: int, elapsed: float, bar: int = 0, unit: str = "events"
+) -> str:
     """ "LABEL: DONE/TOTAL events, SHARE, ETA M:SS (or took M:SS), RATE events/s", after
-    `elapsed` seconds; with `bar`, a bar of that many characters before the share."""
+    `elapsed` seconds (counting `unit` in place of events); with `bar`, a bar of that many
+    characters before the share."""
     rate = done / max(elapsed, 1e-6)
     share = min(done / total, 1.0) if total else 1.0
     left = (total - done) / rate if rate > 0 and total > done else 0.0
@@ -28,7 +31,7 @@ def progress_text(label: str, done: int, total: int, elapsed: float, bar: int = 
     if bar:
         filled = round(share * bar)
         where = f"[{'#' * filled}{'.' * (bar - filled)}] {where}"
-    return f"{label}: {done:,}/{total:,} events, {where}, {rate:,.0f} events/s"
+    return f"{label}: {done:,}/{total:,} {unit}, {where}, {rate:,.0f} {unit}/s"
 
 
 def _duration(seconds: float) -> str:

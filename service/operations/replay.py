@@ -7,16 +7,25 @@ import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from events.backends import backend_of
+from events.chain import ChainCheck, canonical_texts
 from events.database import create_engine
+from events.errors import InvalidAppend
+from events.kept import kept_subtrees
+from events.merkle import Frontier
 from events.model import Head
 from events.registry import EventTypes
-from events.rows import appends
+from events.rows import CarriedKey, carried_keys
 from events.store import EventStore
 from service.migrate import upgrade
 from service.operations.database import Refused
+from service.operations.export_lines import event_problem
+from service.operations.import_check import ROWS
 from service.operations.progress import Progress, silent
 from service.services import Services, build_services
 from service.settings import Settings
@@ -37,23 +46,46 @@ async def fresh_sqlite(path: Path, types: EventTypes) -> AsyncIterator[Services]
         await services.close()
 
 
+@dataclass(frozen=True)
+class _Copied:
+    """A page of the source log as rows of the target's events table (`LogChunk`)."""
+
+    rows: list[Any]
+    keys: list[CarriedKey]
+
+
 async def copy_log(
     source: EventStore, target: EventStore, until: int, progress: Progress = silent
 ) -> int:
-    """Import the source log up to `until` into `target` page by page; the import checks
-    every event against the chain and folds the target's projections."""
-    after = 0
-    while after < until:
-        batch = await source.read_all(after=after, until=until, limit=PAGE)
-        if not batch:
-            break
-        runs = appends(batch)
-        if len(batch) == PAGE and len(runs) > 1:
-            batch = batch[: -len(runs[-1])]  # the last append may go on: read it whole next
-        await target.import_events(batch)
-        after = batch[-1].position
-        progress(after, until)
-    return after
+    """Copy the source log up to `until` into the empty `target`, as an import into an empty
+    log writes it (`EventStore.import_log`: one transaction, the events table's secondary
+    indexes made after its rows, no fold), each event checked as an import checks a line
+    (its place in the chain, its hash recomputed from its values, its type, stream id and
+    idempotency key), the Merkle tree grown from the hashes. Returns the position copied up
+    to; anything refused rolls the whole copy back (`InvalidAppend`)."""
+    row = ROWS[backend_of(target.engine).name]
+    versions = target.types.versions()
+
+    async def pages() -> AsyncIterator[_Copied]:
+        after, frontier, check = 0, Frontier(), ChainCheck()
+        while after < until:
+            batch = await source.read_all(after=after, until=until, limit=PAGE)
+            if not batch:
+                return
+            kept = kept_subtrees(frontier, [event.hash for event in batch])
+            rows = []
+            for event, subtrees in zip(batch, kept, strict=True):
+                texts = canonical_texts(event)
+                problem = event_problem(check, versions, event, texts)
+                if problem is not None:
+                    raise InvalidAppend(f"cannot import: {problem}")
+                rows.append(row(event, subtrees, texts))
+            yield _Copied(rows, carried_keys(batch))
+            after = batch[-1].position
+            progress(after, until)
+
+    await target.import_log(pages())
+    return (await target.head()).position
 
 
 async def position_of(store: EventStore, until: int | datetime) -> int:

@@ -8,6 +8,7 @@ with the live ones digest by digest.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ from events.store import EventStore
 from events.tree import TreeIncomplete, log_roots, root_at
 from events.verify import verify_chain
 from service.operations.database import Refused
+from service.operations.progress import Progress, silent
 from service.operations.replay import copy_log, fresh_sqlite
 from service.services import Services
 
@@ -54,10 +56,24 @@ class VerifyReport:
         return next((check for check in self.checks if check.status is Status.FAILED), None)
 
 
-async def verify_log(services: Services, after: int = 0, until: int | None = None) -> VerifyReport:
+# A phase's progress by its name: told (done, total) as it goes. "chain", "replay" and
+# "fold" count events; "digests" and "replay digests" count rows.
+Phases = Callable[[str], Progress]
+
+
+def _unwatched(_phase: str) -> Progress:
+    return silent
+
+
+async def verify_log(
+    services: Services,
+    after: int = 0,
+    until: int | None = None,
+    phases: Phases = _unwatched,
+) -> VerifyReport:
     """The chain over a range (all by default), the guards, and, over the whole log only,
     a replay of every projection compared with the live tables."""
-    chain = await check_chain(services.store, after, until)
+    chain = await check_chain(services.store, after, until, phases("chain"))
     guards = await check_guards(services.engine)
     if after or until is not None:
         replay = Check("projections", Status.SKIPPED, "compared only when verifying the whole log")
@@ -66,13 +82,15 @@ async def verify_log(services: Services, after: int = 0, until: int | None = Non
         replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
         tree = Check("tree", Status.SKIPPED, "not compared: the chain is broken")
     else:
-        replay = await check_replay(services)
+        replay = await check_replay(services, phases)
         tree = await check_tree(services)
     return VerifyReport((chain, guards, replay, tree))
 
 
-async def check_chain(store: EventStore, after: int, until: int | None) -> Check:
-    report = await verify_chain(store, after, until)
+async def check_chain(
+    store: EventStore, after: int, until: int | None, progress: Progress = silent
+) -> Check:
+    report = await verify_chain(store, after, until, progress)
     if not report.ok:
         return Check("chain", Status.FAILED, report.message, report.first_bad_position)
     head = await store.head()
@@ -90,9 +108,11 @@ async def check_guards(engine: AsyncEngine) -> Check:
     return Check("guards", Status.OK, f"the database refuses edits of the log ({names})")
 
 
-async def check_replay(services: Services) -> Check:
-    """Refold the log into a fresh SQLite file and compare each projection's digest."""
-    head, live = await _stable_digests(services)
+async def check_replay(services: Services, phases: Phases = _unwatched) -> Check:
+    """Refold the log into a fresh SQLite file and compare each projection's digest: the
+    log copied (each event checked against the chain again), then folded in one pass, as
+    `coop replay` does."""
+    head, live = await _stable_digests(services, phases("digests"))
     behind = [s.name for s in await services.projections.status() if s.position != head.position]
     if behind:
         return Check(
@@ -103,12 +123,14 @@ async def check_replay(services: Services) -> Check:
         )
     with tempfile.TemporaryDirectory() as folder:
         async with fresh_sqlite(Path(folder) / "replay.db", services.store.types) as copy:
+            folding = phases("fold")
             try:
-                await copy_log(services.store, copy.store, head.position)
+                async with copy.projections.deferred(lambda done, total, _: folding(done, total)):
+                    await copy_log(services.store, copy.store, head.position, phases("replay"))
             except InvalidAppend as error:
                 message = f"the log cannot be replayed: {error}"
                 return Check("projections", Status.FAILED, message)
-            replayed = await copy.projections.digests()
+            replayed = await copy.projections.digests(phases("replay digests"))
     return _compare(live, replayed, head)
 
 
@@ -130,11 +152,13 @@ def _compare(live: dict[str, str], replayed: dict[str, str], head: Head) -> Chec
     )
 
 
-async def _stable_digests(services: Services) -> tuple[Head, dict[str, str]]:
+async def _stable_digests(
+    services: Services, progress: Progress = silent
+) -> tuple[Head, dict[str, str]]:
     """The live digests and the head they belong to (the log must not grow meanwhile)."""
     for _attempt in range(3):
         before = await services.store.head()
-        digests = await services.projections.digests()
+        digests = await services.projections.digests(progress)
         if await services.store.head() == before:
             return before, digests
     raise Refused("the log kept growing while it was being verified; verify again later")

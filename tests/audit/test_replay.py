@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, select, text
 
 from events.chain import timestamp_text
+from events.database import create_engine
+from events.tables import events, idempotency_keys
 from projections.queries.basis import Basis, Row
 from projections.queries.memberships import members_of
 from service.services import Services, build_services
 from service.settings import Settings
-from tests.audit.conftest import Coop, head_and_digests
+from tests.audit.conftest import HEAD, Coop, drop_guards, head_and_digests
+from tests.audit.test_import_whole import keyed, rechained
+from tests.audit.test_transfer import export
 
 
 def members(rows: dict[str, list[Row]]) -> list[tuple[object, ...]]:
@@ -74,3 +81,54 @@ async def test_a_replay_to_a_time_stops_at_the_last_event_recorded_by_then(
     assert beyond.code == 2
     assert "the log ends at position 22" in beyond.err
     assert not (tmp_path / "x.db").exists()
+
+
+async def held(url: str, table: Table) -> list[tuple[Any, ...]]:
+    """Every row of `table` in key order, as the store's types read them (ids as UUIDs,
+    times as aware datetimes) on either engine."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            ordered = select(table).order_by(*table.primary_key.columns)
+            return [tuple(row) for row in await connection.execute(ordered)]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_replay_holds_the_log_row_for_row_with_its_tree_and_keys(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """The copy writes the log as an import into an empty database does (one transaction,
+    the indexes after): every column of every event, the Merkle tree's `subtrees` grown
+    from the hashes, and the idempotency keys the appends carry, as the source holds them."""
+    path = rechained(
+        await export(coop, sampled_url, tmp_path), tmp_path / "keyed.ndjson", lambda _, e: keyed(e)
+    )
+    assert (await coop(empty_url, "import", str(path))).code == 0
+    into = tmp_path / "whole.db"
+    ran = await coop(empty_url, "replay", "--until", str(HEAD), "--into", str(into))
+    assert ran.code == 0, ran.err
+    for table in (events, idempotency_keys):
+        source, replayed = await held(empty_url, table), await held(f"sqlite:///{into}", table)
+        assert len(source) == HEAD  # each event its own append, with a key
+        assert replayed == source, table.name
+    assert await head_and_digests(f"sqlite:///{into}") == await head_and_digests(empty_url)
+
+
+async def test_a_replay_of_an_altered_log_is_refused_and_leaves_no_file(
+    sampled: Services, database_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    await drop_guards(sampled.engine)
+    async with sampled.engine.begin() as connection:
+        await connection.execute(
+            text("""UPDATE events SET data = replace(data, '"n1"', '"x"') WHERE position = 7""")
+        )
+    folder = tmp_path / "replays"
+    folder.mkdir()
+    into = folder / "altered.db"
+    ran = await coop(database_url, "replay", "--until", str(HEAD), "--into", str(into))
+    assert ran.code == 1
+    assert (
+        f"the log cannot be replayed to position {HEAD}: cannot import: position 7 was" in ran.err
+    )
+    assert list(folder.iterdir()) == []  # nor anything written beside it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
@@ -44,12 +45,30 @@ FORGERIES: list[tuple[Forgery, int, Forgery | None]] = [
 
 
 async def test_an_untouched_log_verifies(sampled_url: str, coop: Coop) -> None:
+    """Off a terminal, each phase ends with one plain progress line on stderr: the chain,
+    the live tables' digests, the replay's copy, its fold in one pass (as `coop replay`
+    folds), and the replayed tables' digests."""
     ran = await coop(sampled_url, "verify")
     assert ran.code == 0, ran.out + ran.err
     assert f"chain: ok: {HEAD} events verified (positions 1-{HEAD})" in ran.out
     assert "guards: ok" in ran.out
     assert f"projections: ok: 7 projections replayed to position {HEAD}" in ran.out
     assert ran.out.endswith("coop: verified\n")
+    lines = ran.err.splitlines()
+    counted = [line.split(", ")[0] for line in lines]
+    rows = counted[1].split("/")[-1].split()[0]
+    assert int(rows) > HEAD  # every row version of the seven read models
+    assert counted == [
+        f"verify chain: {HEAD}/{HEAD} events",
+        f"verify digests: {rows}/{rows} rows",
+        f"verify replay: {HEAD}/{HEAD} events",
+        f"verify fold: {HEAD}/{HEAD} events",
+        f"verify replay digests: {rows}/{rows} rows",
+    ], ran.err
+    assert all(
+        re.fullmatch(r".* (events|rows), 100%, took \d+:\d\d, [\d,]+ (events|rows)/s", line)
+        for line in lines
+    )
 
 
 async def test_a_range_checks_only_the_chain(sampled_url: str, coop: Coop) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,39 @@ async def test_a_projector_behind_is_caught_up_in_pages(services: Services) -> N
     assert folded == (await services.store.head()).position
     # The second sample added no memberships: caught up, the model is as it was.
     assert await services.projections.digest("memberships") == live
+
+
+async def test_a_digest_spells_every_row_in_key_order_with_its_times_in_full(
+    services: Services,
+) -> None:
+    """The digest's documented spelling, the same on both engines: a line `table NAME`, then
+    each row in primary key order as canonical JSON, times to the microsecond with their
+    offset, dates as YYYY-MM-DD (a digest kept from before still compares)."""
+    await record_sample(services.store)
+    tables = services.projections.get("memberships").TABLES
+    expected = hashlib.sha256()
+    async with services.engine.connect() as connection:
+        for table in tables:
+            expected.update(f"table {table.name}\n".encode())
+            ordered = select(table).order_by(*table.primary_key.columns)
+            for row in await connection.execute(ordered):
+                values = [
+                    value.isoformat(timespec="microseconds")
+                    if isinstance(value, datetime)
+                    else value.isoformat()
+                    if isinstance(value, date)
+                    else value
+                    for value in row
+                ]
+                expected.update(
+                    json.dumps(
+                        values, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                    ).encode()
+                )
+                expected.update(b"\n")
+            assert any(isinstance(value, datetime) for value in row)
+            assert any(isinstance(value, date) and not isinstance(value, datetime) for value in row)
+    assert await services.projections.digest("memberships") == expected.hexdigest()
 
 
 async def _fresh_services(tmp_path: Path, engine: str) -> AsyncIterator[Services]:
