@@ -72,14 +72,14 @@ async def copy_log(
             batch = await source.read_all(after=after, until=until, limit=PAGE)
             if not batch:
                 return
-            kept = kept_subtrees(frontier, [event.hash for event in batch])
-            rows = []
-            for event, subtrees in zip(batch, kept, strict=True):
-                texts = canonical_texts(event)
-                problem = event_problem(check, versions, event, texts)
+            texts = [canonical_texts(event) for event in batch]
+            for event, spelled in zip(batch, texts, strict=True):
+                problem = event_problem(check, versions, event, spelled)
                 if problem is not None:
                     raise InvalidAppend(f"cannot import: {problem}")
-                rows.append(row(event, subtrees, texts))
+            # Each hash checked first: the tree takes them as hexadecimal digits.
+            kept = kept_subtrees(frontier, [event.hash for event in batch])
+            rows = [row(*values) for values in zip(batch, kept, texts, strict=True)]
             yield _Copied(rows, carried_keys(batch))
             after = batch[-1].position
             progress(after, until)
@@ -112,8 +112,8 @@ async def replay_to(
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".coop-replay-") as folder:
         building = Path(folder) / target.name
         async with fresh_sqlite(building, source.types) as copy:
-            async with copy.projections.deferred(lambda done, total, _: folding(done, total)):
-                await copy_log(source, copy.store, until, progress)
+            await copy_log(source, copy.store, until, progress)  # no fold: rows, not appends
+            await copy.projections.up_to_date(lambda done, total, _: folding(done, total))
             head = await copy.store.head()
         _move_into_place(building, target)
     return head
