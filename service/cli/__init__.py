@@ -100,6 +100,11 @@ def _add_audit_verbs(verbs: Any) -> None:
     verify.add_argument(
         "--checkpoints", action="store_true", help="check every stored checkpoint too"
     )
+    verify.add_argument(
+        "--in-python",
+        action="store_true",
+        help="fold the replay in Python (the live path's fold), none by SQL in the database",
+    )
     verify.set_defaults(run=synchronous(audit.verify))
 
     keys = verbs.add_parser("keys", help="checkpoint signing keys").add_subparsers(

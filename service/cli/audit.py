@@ -41,6 +41,7 @@ async def verify(settings: Settings, args: argparse.Namespace) -> int:
                 args.after,
                 args.until,
                 lambda phase: phases.line(f"verify {phase}", _UNITS.get(phase, "events")),
+                in_database=not args.in_python,
             )
             phases.finish()
             checks = list(report.checks)

@@ -70,9 +70,12 @@ async def verify_log(
     after: int = 0,
     until: int | None = None,
     phases: Phases = _unwatched,
+    *,
+    in_database: bool = True,
 ) -> VerifyReport:
     """The chain over a range (all by default), the guards, and, over the whole log only,
-    a replay of every projection compared with the live tables."""
+    a replay of every projection compared with the live tables (folded as a rebuild folds,
+    `in_database` or all in Python)."""
     chain = await check_chain(services.store, after, until, phases("chain"))
     guards = await check_guards(services.engine)
     if after or until is not None:
@@ -82,7 +85,7 @@ async def verify_log(
         replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
         tree = Check("tree", Status.SKIPPED, "not compared: the chain is broken")
     else:
-        replay = await check_replay(services, phases)
+        replay = await check_replay(services, phases, in_database=in_database)
         tree = await check_tree(services)
     return VerifyReport((chain, guards, replay, tree))
 
@@ -108,10 +111,14 @@ async def check_guards(engine: AsyncEngine) -> Check:
     return Check("guards", Status.OK, f"the database refuses edits of the log ({names})")
 
 
-async def check_replay(services: Services, phases: Phases = _unwatched) -> Check:
+async def check_replay(
+    services: Services, phases: Phases = _unwatched, *, in_database: bool = True
+) -> Check:
     """Refold the log into a fresh SQLite file and compare each projection's digest: the
     log copied as `coop replay` copies it (each event checked again), then folded in one
-    pass by the projectors' Python folds."""
+    pass as a rebuild folds it: by the set-based statements where they hold the log (tables
+    the appends folded are so compared with a second fold), or (not `in_database`) by the
+    projectors' Python folds, every open row version in memory."""
     head, live = await _stable_digests(services, phases)
     behind = [s.name for s in await services.projections.status() if s.position != head.position]
     if behind:
@@ -128,14 +135,11 @@ async def check_replay(services: Services, phases: Phases = _unwatched) -> Check
             except InvalidAppend as error:
                 message = f"the log cannot be replayed: {error}"
                 return Check("projections", Status.FAILED, message)
-            # By the reference fold (Python, one pass), not the set-based statements a
-            # rebuild or an import folds by: live tables a rebuild made are compared with
-            # the fold every append takes, not with themselves.
             folding = phases("fold")
             await copy.projections.rebuild_many(
                 sorted(copy.projections.projectors),
                 lambda done, total, _: folding(done, total),
-                in_database=False,
+                in_database=in_database,
             )
             replayed = await copy.projections.digests(phases("replay digests"))
     return _compare(live, replayed, head)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from projections.models.memberships import MembershipsProjector
 from service.operations.verify import verify_log
 from service.services import Services
 from tests.audit.conftest import HEAD, Coop, drop_guards
@@ -69,6 +71,25 @@ async def test_an_untouched_log_verifies(sampled_url: str, coop: Coop) -> None:
         re.fullmatch(r".* (events|rows), 100%, took \d+:\d\d, [\d,]+ (events|rows)/s", line)
         for line in lines
     )
+
+
+async def test_the_replay_folds_as_a_rebuild_does_or_in_python_when_asked(
+    sampled_url: str, coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memberships' set-based fold broken (it writes nothing): the replay folds by it and
+    differs from the tables the appends folded; `--in-python` folds as the appends did."""
+
+    async def folds_nothing(*_args: object) -> bool:
+        return True
+
+    monkeypatch.setattr(MembershipsProjector, "fold_in_database", folds_nothing)
+    ran = await coop(sampled_url, "verify")
+    assert ran.code == 1
+    assert "projections: FAILED: memberships differs from a replay of the log" in ran.out
+    ran = await coop(sampled_url, "verify", "--in-python")
+    assert ran.code == 0, ran.out + ran.err
+    assert f"projections: ok: 7 projections replayed to position {HEAD}" in ran.out
+    assert f"verify fold: {HEAD}/{HEAD} events" in ran.err
 
 
 async def test_a_range_checks_only_the_chain(sampled_url: str, coop: Coop) -> None:
