@@ -94,7 +94,10 @@ class ProgressLine:
     def __call__(self, done: int, total: int, _rate: float = 0.0) -> None:
         self.done, self.total = done, total
         now = time.monotonic()
-        if self.enabled and now - self.shown >= self.interval:
+        # Off a terminal the line at the end is `finish`'s: the work may go on after its
+        # count is complete (a rebuild's switch, an import's indexes), and it says so once.
+        ended = done >= total and not self.live
+        if self.enabled and now - self.shown >= self.interval and not ended:
             self.shown = now
             self._show(now, "" if self.live else "\n")
 

@@ -111,6 +111,23 @@ def test_the_progress_line_shows_a_bar_a_share_and_the_time_left(
         )
 
 
+def test_off_a_terminal_a_finished_count_is_said_once_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A count complete before the work is (a rebuild's switch after its fold): one line at
+    the end, with the whole time, not one at the count and another at the end."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    line = ProgressLine("rebuild all")
+    line.interval = 0.0
+    line(500, 1000)
+    line(1000, 1000)
+    line(1000, 1000)
+    line.finish()
+    lines = stream.getvalue().splitlines()
+    assert [text.split(", ")[1] for text in lines] == ["50%", "100%"]
+
+
 async def test_a_service_logs_how_far_its_projections_have_caught_up(
     empty_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
