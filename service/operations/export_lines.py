@@ -207,12 +207,13 @@ def event_problem(
 ) -> str | None:
     """What is wrong with the next event of a file (its `canonical_texts` given): its place
     in the chain and its hash, its type, stream id and idempotency key; or None."""
-    return (
-        check.problem(event, texts=texts)
-        or _type_problem(versions, event)
-        or _stream_problem(event)
-        or _key_problem(event)
-    )
+    return check.problem(event, texts=texts) or catalogue_problem(versions, event)
+
+
+def catalogue_problem(versions: Mapping[str, int], event: RecordedEvent) -> str | None:
+    """What is wrong with an event but its place in the chain and its hash: its type, stream
+    id and idempotency key; or None."""
+    return _type_problem(versions, event) or _stream_problem(event) or _key_problem(event)
 
 
 def check_follows(head: Head, event: RecordedEvent, label: str) -> None:

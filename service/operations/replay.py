@@ -24,7 +24,7 @@ from events.rows import CarriedKey, carried_keys
 from events.store import EventStore
 from service.migrate import upgrade
 from service.operations.database import Refused
-from service.operations.export_lines import event_problem
+from service.operations.export_lines import catalogue_problem
 from service.operations.import_check import ROWS
 from service.operations.progress import Progress, silent
 from service.services import Services, build_services
@@ -46,6 +46,15 @@ async def fresh_sqlite(path: Path, types: EventTypes) -> AsyncIterator[Services]
         await services.close()
 
 
+class ChainBroken(InvalidAppend):
+    """A copy met an event that does not continue the chain: the first position that does
+    not, and what is wrong there (as `events.verify.verify_chain` says it)."""
+
+    def __init__(self, position: int, problem: str) -> None:
+        super().__init__(f"cannot import: {problem}")
+        self.position, self.problem = position, problem
+
+
 @dataclass(frozen=True)
 class _Copied:
     """A page of the source log as rows of the target's events table (`LogChunk`)."""
@@ -62,7 +71,8 @@ async def copy_log(
     indexes made after its rows, no fold), each event checked as an import checks a line
     (its place in the chain, its hash recomputed from its values, its type, stream id and
     idempotency key), the Merkle tree grown from the hashes. Returns the position copied up
-    to; anything refused rolls the whole copy back (`InvalidAppend`)."""
+    to; anything refused rolls the whole copy back (`InvalidAppend`; `ChainBroken` where the
+    chain breaks)."""
     row = ROWS[backend_of(target.engine).name]
     versions = target.types.versions()
 
@@ -74,7 +84,10 @@ async def copy_log(
                 return
             texts = [canonical_texts(event) for event in batch]
             for event, spelled in zip(batch, texts, strict=True):
-                problem = event_problem(check, versions, event, spelled)
+                problem = check.problem(event, texts=spelled)
+                if problem is not None:
+                    raise ChainBroken(check.position + 1, problem)
+                problem = catalogue_problem(versions, event)
                 if problem is not None:
                     raise InvalidAppend(f"cannot import: {problem}")
             # Each hash checked first: the tree takes them as hexadecimal digits.

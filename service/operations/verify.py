@@ -23,7 +23,7 @@ from events.tree import TreeIncomplete, log_roots, root_at
 from events.verify import verify_chain
 from service.operations.database import Refused
 from service.operations.progress import Progress, silent
-from service.operations.replay import copy_log, fresh_sqlite
+from service.operations.replay import ChainBroken, copy_log, fresh_sqlite
 from service.services import Services
 
 
@@ -56,8 +56,9 @@ class VerifyReport:
         return next((check for check in self.checks if check.status is Status.FAILED), None)
 
 
-# A phase's progress by its name: told (done, total) as it goes. "chain", "replay" and
-# "fold" count events; "digests" and "replay digests" count rows.
+# A phase's progress by its name: told (done, total) as it goes. "chain" (a range's, or
+# where the replay did not read the whole log), "replay" (its copy, which checks the chain)
+# and "fold" count events; "digests" and "replay digests" count rows.
 Phases = Callable[[str], Progress]
 
 
@@ -76,16 +77,20 @@ async def verify_log(
     """The chain over a range (all by default), the guards, and, over the whole log only,
     a replay of every projection compared with the live tables (folded as a rebuild folds,
     `in_database` or all in Python)."""
-    chain = await check_chain(services.store, after, until, phases("chain"))
     guards = await check_guards(services.engine)
     if after or until is not None:
+        chain = await check_chain(services.store, after, until, phases("chain"))
         replay = Check("projections", Status.SKIPPED, "compared only when verifying the whole log")
         tree = Check("tree", Status.SKIPPED, "compared only when verifying the whole log")
-    elif chain.status is Status.FAILED:
+        return VerifyReport((chain, guards, replay, tree))
+    # Over the whole log the replay's copy checks the chain as it reads each event: the log
+    # is read once. A copy that stopped short of the head leaves the chain to its own pass.
+    replay, read = await check_replay(services, phases, in_database=in_database)
+    chain = read or await check_chain(services.store, after, until, phases("chain"))
+    if chain.status is Status.FAILED:
         replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
         tree = Check("tree", Status.SKIPPED, "not compared: the chain is broken")
     else:
-        replay = await check_replay(services, phases, in_database=in_database)
         tree = await check_tree(services)
     return VerifyReport((chain, guards, replay, tree))
 
@@ -98,9 +103,12 @@ async def check_chain(
         return Check("chain", Status.FAILED, report.message, report.first_bad_position)
     head = await store.head()
     last = head.position if until is None else min(until, head.position)
-    span = f"positions {after + 1}-{last}" if report.checked else "no events"
-    message = f"{report.checked} events verified ({span}); head {head.hash}"
-    return Check("chain", Status.OK, message)
+    return _chain_verified(report.checked, after, last, head.hash)
+
+
+def _chain_verified(checked: int, after: int, last: int, head_hash: str) -> Check:
+    span = f"positions {after + 1}-{last}" if checked else "no events"
+    return Check("chain", Status.OK, f"{checked} events verified ({span}); head {head_hash}")
 
 
 async def check_guards(engine: AsyncEngine) -> Check:
@@ -113,12 +121,14 @@ async def check_guards(engine: AsyncEngine) -> Check:
 
 async def check_replay(
     services: Services, phases: Phases = _unwatched, *, in_database: bool = True
-) -> Check:
+) -> tuple[Check, Check | None]:
     """Refold the log into a fresh SQLite file and compare each projection's digest: the
-    log copied as `coop replay` copies it (each event checked again), then folded in one
-    pass as a rebuild folds it: by the set-based statements where they hold the log (tables
-    the appends folded are so compared with a second fold), or (not `in_database`) by the
-    projectors' Python folds, every open row version in memory."""
+    log copied as `coop replay` copies it (each event checked as it is read: its place in
+    the chain and its hash too), then folded in one pass as a rebuild folds it: by the
+    set-based statements where they hold the log (tables the appends folded are so compared
+    with a second fold), or (not `in_database`) by the projectors' Python folds, every open
+    row version in memory. With it, the chain's check where the copy read the whole log up
+    to the head the digests belong to (None where it did not)."""
     head, live = await _stable_digests(services, phases)
     behind = [s.name for s in await services.projections.status() if s.position != head.position]
     if behind:
@@ -127,14 +137,18 @@ async def check_replay(
             Status.FAILED,
             f"{', '.join(behind)} behind the log head (position {head.position}): catch up"
             " with `coop projections rebuild NAME`, then verify again",
-        )
+        ), None
     with tempfile.TemporaryDirectory() as folder:
         async with fresh_sqlite(Path(folder) / "replay.db", services.store.types) as copy:
             try:
                 await copy_log(services.store, copy.store, head.position, phases("replay"))
+            except ChainBroken as broken:
+                failed = Check("chain", Status.FAILED, broken.problem, broken.position)
+                return Check("projections", Status.SKIPPED, "the chain is broken"), failed
             except InvalidAppend as error:
                 message = f"the log cannot be replayed: {error}"
-                return Check("projections", Status.FAILED, message)
+                return Check("projections", Status.FAILED, message), None
+            chain = _chain_verified(head.position, 0, head.position, head.hash)
             folding = phases("fold")
             await copy.projections.rebuild_many(
                 sorted(copy.projections.projectors),
@@ -142,7 +156,7 @@ async def check_replay(
                 in_database=in_database,
             )
             replayed = await copy.projections.digests(phases("replay digests"))
-    return _compare(live, replayed, head)
+    return _compare(live, replayed, head), chain
 
 
 def _compare(live: dict[str, str], replayed: dict[str, str], head: Head) -> Check:
