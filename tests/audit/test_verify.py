@@ -6,9 +6,11 @@ import re
 from collections.abc import Awaitable, Callable
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.verify import verify_chain
+from projections.framework import checkpoints
 from projections.models.memberships import MembershipsProjector
 from service.operations.verify import verify_log
 from service.services import Services
@@ -115,10 +117,40 @@ async def test_a_changed_a_swapped_and_a_deleted_event_are_each_named(
         assert "guards: FAILED: trigger events_" in ran.out
         assert "projections: skipped: not replayed: the chain is broken" in ran.out
         assert (await verify_log(sampled)).checks[0].first_bad_position == position
+        # Said as the chain's own pass says it (the replay's copy checked it here).
+        report = await verify_chain(sampled.store)
+        assert report.first_bad_position == position
+        assert f"chain: FAILED: {report.message}\n" in ran.out
         if undo is not None:
             async with sampled.engine.begin() as connection:
                 await undo(connection)
             assert (await verify_log(sampled)).checks[0].status == "ok"
+
+
+async def test_a_broken_chain_is_named_where_the_replay_does_not_read_the_log(
+    sampled: Services, database_url: str, coop: Coop
+) -> None:
+    """Memberships behind the head, then a read model's table gone: nothing is replayed,
+    and the chain's own pass names the altered event."""
+    await drop_guards(sampled.engine)
+    async with sampled.engine.begin() as connection:
+        await connection.execute(
+            text("""UPDATE events SET data = replace(data, '"n1"', '"x"') WHERE position = 7""")
+        )
+        await connection.execute(
+            update(checkpoints).where(checkpoints.c.name == "memberships").values(position=3)
+        )
+    ran = await coop(database_url, "verify")
+    assert ran.code == 1
+    assert "coop: verification failed at position 7: chain" in ran.out
+    assert "projections: skipped: not replayed: the chain is broken" in ran.out
+    assert "verify replay" not in ran.err  # no copy: the chain's own pass named it
+    # A read model that cannot be read (its table dropped): the chain is still named.
+    async with sampled.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE roles"))
+    ran = await coop(database_url, "verify")
+    assert ran.code == 1
+    assert "coop: verification failed at position 7: chain" in ran.out, ran.out + ran.err
 
 
 async def test_an_edited_projection_and_a_disabled_guard_are_named(
