@@ -36,13 +36,15 @@ async def verify_chain(
             return ChainReport(False, 0, after, f"position {after} is missing")
         prev_hash = found
     check = ChainCheck(after, prev_hash)
-    last = (await store.head()).position if until is None else until
+    # The total a progress line shows (read only where one is shown: a request's range
+    # check need not read the head).
+    last = until if until is not None or progress is None else (await store.head()).position
     async for event in store.iter_all(after=after, until=until, page=_PAGE):
         problem = check.problem(event)
         if problem is not None:
             return ChainReport(False, check.checked, check.position + 1, problem)
         if progress is not None and check.checked % _PAGE == 0:
-            progress(check.checked, max(last - after, check.checked))
+            progress(check.checked, max((last or 0) - after, check.checked))
     if progress is not None:
         progress(check.checked, check.checked)
     if until is not None and check.position < until:
