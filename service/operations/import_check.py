@@ -26,7 +26,7 @@ import sys
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, NamedTuple, TypeVar
 
 import msgspec
 
@@ -165,21 +165,23 @@ def chunks_of(
                     raise LineProblem(number, problem)
                 batch.append((number, event, texts))
                 if count % events == 0:
-                    yield _chunk(batch, read, form)
+                    yield chunk_of(batch, read, form)
                     batch, start = [], None
         if batch:
-            yield _chunk(batch, read, form)
+            yield chunk_of(batch, read, form)
     except LineProblem as error:
         yield Problem(f"{label}, line {error.number}: {error}; nothing was imported", start)
         return
     yield Ended(count, trailer)
 
 
-def _chunk(
+def chunk_of(
     batch: Sequence[tuple[int, RecordedEvent, tuple[str, str]]],
     read: int,
     form: Callable[[RecordedEvent, bytes | None, tuple[str, str]], Any],
 ) -> Chunk[Any]:
+    """Checked events, each with the number of its line (or its position) and its canonical
+    texts, as a chunk of rows `form` makes, with the Merkle subtrees they complete."""
     events = [event for _, event, _ in batch]
     tree = Frontier()
     held = kept_subtrees(tree, [event.hash for event in events])
@@ -212,17 +214,21 @@ def write_frame(out: IO[bytes], payload: bytes) -> None:
     out.write(payload)
 
 
-# The command that runs the check, before its arguments. Not `-m`: that would put the
-# working directory first on the module path (a `json.py` or an `events/` there would be
-# imported instead); `-P` leaves it out, and the directory that holds `service` comes last,
-# so an installed Coop and the standard library are found first.
-CHECKER = (
-    sys.executable,
-    "-P",
-    "-c",
-    f"import sys; sys.path.append({str(_ROOT)!r});"
-    f" from {__name__} import main; sys.exit(main(sys.argv[1:]))",
-)
+def runner(module: str) -> tuple[str, ...]:
+    """The command that runs `module`'s `main`, before its arguments. Not `-m`: that would
+    put the working directory first on the module path (a `json.py` or an `events/` there
+    would be imported instead); `-P` leaves it out, and the directory that holds `service`
+    comes last, so an installed Coop and the standard library are found first."""
+    return (
+        sys.executable,
+        "-P",
+        "-c",
+        f"import sys; sys.path.append({str(_ROOT)!r});"
+        f" from {module} import main; sys.exit(main(sys.argv[1:]))",
+    )
+
+
+CHECKER = runner(__name__)  # the command that runs a file's check
 
 
 @contextlib.asynccontextmanager
@@ -242,36 +248,76 @@ async def checking(
     hold (after the last chunk, before the chunks end: a caller that writes them in one
     transaction has it rolled back). The processes are stopped when the block is left,
     whether or not all was read."""
-    events, workers = 1 << (events.bit_length() - 1), workers or CHECKERS
+    events, workers = chunk_size(events), workers or CHECKERS
+    commands = [
+        (
+            *CHECKER,
+            str(path),
+            label,
+            json.dumps(dict(versions)),
+            str(events),
+            str(worker),
+            str(workers),
+            engine,
+        )
+        for worker in range(workers)
+    ]
+    async with checked_by(commands, Checked(label, "the file", events, engine)) as chunks:
+        yield chunks
+
+
+def chunk_size(events: int) -> int:
+    """The power of two at or below `events`: a chunk starts where a subtree of its size
+    does."""
+    return 1 << (events.bit_length() - 1)
+
+
+class Checked(NamedTuple):
+    """What the checks read, as refusals name it (`label`, and `what` a check of it is
+    of), how many events a whole chunk holds (a power of two), the `engine` whose rows the
+    chunks hold, whether the last line is a trailer to check the rest against, and what a
+    refusal leaves (`outcome`)."""
+
+    label: str
+    what: str
+    events: int
+    engine: str
+    trailer: bool = True
+    outcome: str = "nothing was imported"
+
+
+@contextlib.asynccontextmanager
+async def checked_by(
+    commands: Sequence[Sequence[str]],
+    checked: Checked,
+    environment: Mapping[str, str] | None = None,
+) -> AsyncIterator[AsyncIterator[Chunk[Any]]]:
+    """The chunks the processes that `commands` run send (the n-th chunk from the
+    (n mod processes)-th, each a `Chunk`, then `Ended` or a `Problem`), in order, checked
+    where they meet (`_in_order`). The processes are stopped when the block is left."""
     with contextlib.ExitStack() as files:
         # What they say on their standard error goes to files: a pipe nobody read while
         # they run would stop them once full.
-        said = [files.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]
+        said = [files.enter_context(tempfile.TemporaryFile()) for _ in commands]
         processes: list[asyncio.subprocess.Process] = []
         try:
-            for worker in range(workers):
+            for command, err in zip(commands, said, strict=True):
                 processes.append(
                     await asyncio.create_subprocess_exec(
-                        *CHECKER,
-                        str(path),
-                        label,
-                        json.dumps(dict(versions)),
-                        str(events),
-                        str(worker),
-                        str(workers),
-                        engine,
+                        *command,
                         stdin=asyncio.subprocess.DEVNULL,
                         stdout=asyncio.subprocess.PIPE,
-                        stderr=said[worker],
+                        stderr=err,
+                        env=environment,
                         limit=1 << 22,  # a chunk is a few MiB: read it in few wakes
                     )
                 )
-            decoder = _decoders[engine]
+            decoder = _decoders[checked.engine]
             streams = [
-                _messages(process, label, err, decoder)
+                _messages(process, checked, err, decoder)
                 for process, err in zip(processes, said, strict=True)
             ]
-            chunks = _in_order(streams, label, events)
+            chunks = _in_order(streams, checked)
             try:
                 yield chunks
             finally:
@@ -283,14 +329,13 @@ async def checking(
 
 
 async def _in_order(
-    streams: Sequence[AsyncGenerator[Chunk[Any] | Ended | Problem, None]],
-    label: str,
-    events: int,
+    streams: Sequence[AsyncGenerator[Chunk[Any] | Ended | Problem, None]], checked: Checked
 ) -> AsyncGenerator[Chunk[Any], None]:
     """The chunks of every check in the file's order (the n-th from the (n mod workers)-th
     check), each checked against the one before, with the kept subtrees larger than a chunk
     added to the `subtrees` of the event that completes them; then the trailer checked
-    against them all. `events`: a whole chunk's, a power of two."""
+    against them all."""
+    label, events = checked.label, checked.events
     check, whole = ChainCheck(), Frontier()  # `whole`: over the roots of whole chunks
     level = events.bit_length() - 1  # of a whole chunk's root in the tree
     rest: list[bytes] = []  # the subtrees of the last chunk, if not whole
@@ -298,7 +343,7 @@ async def _in_order(
     while True:
         message = await anext(streams[number % len(streams)])
         if isinstance(message, Problem):
-            raise _refusal(message, check, label)
+            raise _refusal(message, check, checked)
         if isinstance(message, Ended):
             break
         rows = message.rows
@@ -306,7 +351,7 @@ async def _in_order(
             problem = check.out_of_place(rows[0].position, rows[0].prev_hash)
             if problem is not None:
                 raise Refused(
-                    f"{label}, line {message.first_line}: {problem}; nothing was imported"
+                    f"{label}, line {message.first_line}: {problem}; {checked.outcome}"
                 )
         check.took(rows[-1].position, rows[-1].hash, len(rows))
         if len(rows) == events:
@@ -329,12 +374,14 @@ async def _in_order(
     ]
     for ending in endings:
         if isinstance(ending, Problem):
-            raise _refusal(ending, check, label)
+            raise _refusal(ending, check, checked)
         if not isinstance(ending, Ended) or ending.count != check.checked:
             raise Refused(
-                f"{label}: the checks of the file disagree on where it ends (was it changed"
-                " while it was read?); nothing was imported"
+                f"{label}: the checks of {checked.what} disagree on where it ends (was it"
+                f" changed while it was read?); {checked.outcome}"
             )
+    if not checked.trailer:
+        return
     tree = Frontier(check.checked, whole.hashes + rest)
     problem = trailer_problem(message.trailer, check, tree)
     if problem is not None:
@@ -354,21 +401,21 @@ async def _stopped(processes: Sequence[asyncio.subprocess.Process]) -> None:
         await process.wait()
 
 
-def _refusal(problem: Problem, check: ChainCheck, label: str) -> Refused:
+def _refusal(problem: Problem, check: ChainCheck, checked: Checked) -> Refused:
     """What a check found, or before it where the chunk it found it in does not meet the
     chunks before (`check` has taken them)."""
     if problem.start is not None:
         out_of_place = check.out_of_place(problem.start.position, problem.start.prev_hash)
         if out_of_place is not None:
             return Refused(
-                f"{label}, line {problem.start.line}: {out_of_place}; nothing was imported"
+                f"{checked.label}, line {problem.start.line}: {out_of_place}; {checked.outcome}"
             )
     return Refused(problem.message)
 
 
 async def _messages(
     process: asyncio.subprocess.Process,
-    label: str,
+    checked: Checked,
     said: IO[bytes],
     decoder: msgspec.msgpack.Decoder[Any],
 ) -> AsyncGenerator[Chunk[Any] | Ended | Problem, None]:
@@ -382,12 +429,13 @@ async def _messages(
         except asyncio.IncompleteReadError:
             why = await _why_stopped(process, said)
             raise Refused(
-                f"{label}: the check of the file stopped ({why}); nothing was imported"
+                f"{checked.label}: the check of {checked.what} stopped ({why});"
+                f" {checked.outcome}"
             ) from None
         except msgspec.DecodeError as error:
             raise Refused(
-                f"{label}: the check of the file sent what is not a chunk of rows ({error});"
-                " nothing was imported"
+                f"{checked.label}: the check of {checked.what} sent what is not a chunk of"
+                f" rows ({error}); {checked.outcome}"
             ) from None
         yield message
         if not isinstance(message, Chunk):

@@ -7,30 +7,27 @@ import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from events.backends import backend_of
-from events.chain import ChainCheck, canonical_texts
 from events.database import create_engine
 from events.errors import InvalidAppend
-from events.kept import kept_subtrees
-from events.merkle import Frontier
 from events.model import Head
 from events.registry import EventTypes
-from events.rows import CarriedKey, carried_keys
 from events.store import EventStore
+from events.verify import verify_chain
 from service.migrate import upgrade
+from service.operations.copy_check import copying
 from service.operations.database import Refused
-from service.operations.export_lines import catalogue_problem
-from service.operations.import_check import ROWS
+from service.operations.export_lines import IMPORT_BATCH
+from service.operations.import_check import Chunk
 from service.operations.progress import Progress, silent
 from service.services import Services, build_services
 from service.settings import Settings
 
-PAGE = 1000
+CHUNK = IMPORT_BATCH  # events a check of the copy reads and sends at once (a power of two)
 
 
 @asynccontextmanager
@@ -55,50 +52,41 @@ class ChainBroken(InvalidAppend):
         self.position, self.problem = position, problem
 
 
-@dataclass(frozen=True)
-class _Copied:
-    """A page of the source log as rows of the target's events table (`LogChunk`)."""
-
-    rows: list[Any]
-    keys: list[CarriedKey]
-
-
 async def copy_log(
-    source: EventStore, target: EventStore, until: int, progress: Progress = silent
+    source: EventStore,
+    target: EventStore,
+    until: int,
+    progress: Progress = silent,
 ) -> int:
     """Copy the source log up to `until` into the empty `target`, as an import into an empty
     log writes it (`EventStore.import_log`: one transaction, the events table's secondary
-    indexes made after its rows, no fold), each event checked as an import checks a line
-    (its place in the chain, its hash recomputed from its values, its type, stream id and
-    idempotency key), the Merkle tree grown from the hashes. Returns the position copied up
-    to; anything refused rolls the whole copy back (`InvalidAppend`; `ChainBroken` where the
-    chain breaks)."""
-    row = ROWS[backend_of(target.engine).name]
-    versions = target.types.versions()
-
-    async def pages() -> AsyncIterator[_Copied]:
-        after, frontier, check = 0, Frontier(), ChainCheck()
-        while after < until:
-            batch = await source.read_all(after=after, until=until, limit=PAGE)
-            if not batch:
-                return
-            texts = [canonical_texts(event) for event in batch]
-            for event, spelled in zip(batch, texts, strict=True):
-                problem = check.problem(event, texts=spelled)
-                if problem is not None:
-                    raise ChainBroken(check.position + 1, problem)
-                problem = catalogue_problem(versions, event)
-                if problem is not None:
-                    raise InvalidAppend(f"cannot import: {problem}")
-            # Each hash checked first: the tree takes them as hexadecimal digits.
-            kept = kept_subtrees(frontier, [event.hash for event in batch])
-            rows = [row(*values) for values in zip(batch, kept, texts, strict=True)]
-            yield _Copied(rows, carried_keys(batch))
-            after = batch[-1].position
-            progress(after, until)
-
-    await target.import_log(pages())
+    indexes made after its rows, no fold), each event checked by processes of their own as
+    an import checks a line (`copy_check`: its place in the chain, its hash recomputed from
+    its values, its type, stream id and idempotency key) in chunks of `CHUNK`, the Merkle
+    tree grown from the hashes. Returns the position copied up to; anything refused rolls
+    the whole copy back (`InvalidAppend`; `ChainBroken` where the chain breaks, named as
+    `verify_chain` names it, by its pass over the log)."""
+    url = source.engine.url.render_as_string(hide_password=False)
+    engine = backend_of(target.engine).name
+    try:
+        async with copying(url, target.types.versions(), until, engine, CHUNK) as chunks:
+            await target.import_log(_told(chunks, until, progress))
+    except (Refused, InvalidAppend) as refused:
+        # The checks see their own chunks; the first break in the whole log is found by
+        # reading it in order.
+        report = await verify_chain(source, 0, until)
+        if not report.ok:
+            raise ChainBroken(report.first_bad_position or 0, report.message) from None
+        raise InvalidAppend(str(refused)) from None
     return (await target.head()).position
+
+
+async def _told(
+    chunks: AsyncIterator[Chunk[Any]], until: int, progress: Progress
+) -> AsyncIterator[Chunk[Any]]:
+    async for chunk in chunks:
+        yield chunk
+        progress(chunk.rows[-1].position, until)
 
 
 async def position_of(store: EventStore, until: int | datetime) -> int:

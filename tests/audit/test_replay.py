@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -99,10 +100,11 @@ async def held(url: str, table: Table) -> list[tuple[Any, ...]]:
 
 
 def in_pairs(position: int, event: RecordedEvent) -> RecordedEvent:
-    """Events 1 and 2, 3 and 4, ... in one stream, an append of two with one key."""
-    metadata = {**event.metadata, "idempotency_key": f"key-{(position + 1) // 2}"}
-    pair = f"pair-{(position + 1) // 2}"
-    version = 2 - position % 2
+    """Events 2 and 3, 4 and 5, ... each pair in a stream of its own, an append of two with
+    one key (the first and the last event alone)."""
+    metadata = {**event.metadata, "idempotency_key": f"key-{position // 2}"}
+    pair = f"pair-{position // 2}"
+    version = 1 + position % 2 if 1 < position < HEAD else 1
     return msgspec.structs.replace(event, metadata=metadata, stream_id=pair, stream_version=version)
 
 
@@ -112,8 +114,9 @@ async def test_a_replay_holds_the_log_row_for_row_with_its_tree_and_keys(
     """The copy writes the log as an import into an empty database does (one transaction,
     the indexes after): every column of every event, the Merkle tree's `subtrees` grown
     from the hashes, and the idempotency keys the appends carry, as the source holds them,
-    pages of 3 events cutting appends of 2 (each part of a key joined again)."""
-    monkeypatch.setattr("service.operations.replay.PAGE", 3)
+    the checks' chunks of 4 events cutting appends of 2 (each part of a key, sent by
+    another check, joined again)."""
+    monkeypatch.setattr("service.operations.replay.CHUNK", 4)
     path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "keyed.ndjson", in_pairs)
     assert (await coop(empty_url, "import", str(path))).code == 0
     into = tmp_path / "whole.db"
@@ -121,7 +124,7 @@ async def test_a_replay_holds_the_log_row_for_row_with_its_tree_and_keys(
     assert ran.code == 0, ran.err
     for table in (events, idempotency_keys):
         source, replayed = await held(empty_url, table), await held(f"sqlite:///{into}", table)
-        assert len(source) == (HEAD if table is events else HEAD // 2)
+        assert len(source) == (HEAD if table is events else HEAD // 2 + 1)
         assert replayed == source, table.name
     assert await head_and_digests(f"sqlite:///{into}") == await head_and_digests(empty_url)
 
@@ -143,3 +146,21 @@ async def test_a_replay_of_an_altered_log_is_refused_and_leaves_no_file(
         f"the log cannot be replayed to position {HEAD}: cannot import: position 7 was" in ran.err
     )
     assert list(folder.iterdir()) == []  # nor anything written beside it
+
+
+async def test_a_copy_whose_check_stops_is_refused_and_leaves_no_file(
+    sampled_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check process that ends before its chunks are sent: what it said last is the
+    reason given, and nothing is written."""
+    stops = "import sys; sys.stderr.write('no memory left\\n'); sys.exit(3)"
+    monkeypatch.setattr("service.operations.copy_check.COPIER", (sys.executable, "-c", stops))
+    into = tmp_path / "replays" / "stopped.db"
+    into.parent.mkdir()
+    ran = await coop(sampled_url, "replay", "--until", str(HEAD), "--into", str(into))
+    assert ran.code == 1
+    assert (
+        f"the log cannot be replayed to position {HEAD}: the copy: the check of the log"
+        " stopped (no memory left); nothing was copied"
+    ) in ran.err, ran.err
+    assert list(into.parent.iterdir()) == []

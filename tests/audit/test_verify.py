@@ -104,9 +104,19 @@ async def test_a_range_checks_only_the_chain(sampled_url: str, coop: Coop) -> No
     assert "--until 5 is before --after 9" in backwards.err
 
 
+@pytest.mark.parametrize("chunk", [None, 4])
 async def test_a_changed_a_swapped_and_a_deleted_event_are_each_named(
-    sampled: Services, database_url: str, coop: Coop
+    sampled: Services,
+    database_url: str,
+    coop: Coop,
+    chunk: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The replay's copy is checked by two processes, each taking every other chunk of the
+    log: in chunks of 4 the swap is in the first process's first chunk, the change in the
+    second's, and the deleted event begins a chunk (where two chunks meet)."""
+    if chunk is not None:
+        monkeypatch.setattr("service.operations.replay.CHUNK", chunk)
     await drop_guards(sampled.engine)
     for forge, position, undo in FORGERIES:
         async with sampled.engine.begin() as connection:
