@@ -350,9 +350,7 @@ async def _in_order(
         if number:
             problem = check.out_of_place(rows[0].position, rows[0].prev_hash)
             if problem is not None:
-                raise Refused(
-                    f"{label}, line {message.first_line}: {problem}; {checked.outcome}"
-                )
+                raise Refused(f"{label}, line {message.first_line}: {problem}; {checked.outcome}")
         check.took(rows[-1].position, rows[-1].hash, len(rows))
         if len(rows) == events:
             larger = [
@@ -429,8 +427,7 @@ async def _messages(
         except asyncio.IncompleteReadError:
             why = await _why_stopped(process, said)
             raise Refused(
-                f"{checked.label}: the check of {checked.what} stopped ({why});"
-                f" {checked.outcome}"
+                f"{checked.label}: the check of {checked.what} stopped ({why}); {checked.outcome}"
             ) from None
         except msgspec.DecodeError as error:
             raise Refused(
