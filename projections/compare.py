@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Date, DateTime, String, Table, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from events.chain import canonical_json_bytes
 from events.store import EventStore
+from events.tables import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,65 @@ async def table_digest(
         for table in tables:
             digest.update(f"table {table.name}\n".encode())
             order = [column for column in table.primary_key.columns]
-            result = await connection.stream(select(table).order_by(*order))
+            spelled = _spellings(table)
+            # Dates and times as the database gives them (SQLite's text is spelled as it is,
+            # not parsed into a value and spelled again).
+            columns = [
+                type_coerce(column, String) if i in spelled else column
+                for i, column in enumerate(table.columns)
+            ]
+            result = await connection.stream(select(*columns).order_by(*order))
             # A page at a time: each row through the async result costs a greenlet switch.
             async for rows in result.partitions(_DIGEST_PAGE):
                 for row in rows:
-                    values = [v if type(v) in _AS_IS else _plain(v) for v in row]
+                    values = list(row)
+                    for i, spell in spelled.items():
+                        values[i] = spell(values[i])
                     digest.update(canonical_json_bytes(values) + b"\n")
                 if read is not None:
                     read(len(rows))
     return digest.hexdigest()
+
+
+def _spellings(table: Table) -> dict[int, Callable[[Any], Any]]:
+    """How the values of `table`'s columns that are not plain JSON are spelled, by column."""
+    found: dict[int, Callable[[Any], Any]] = {}
+    for i, column in enumerate(table.columns):
+        kind = column.type
+        if isinstance(kind, UTCDateTime | DateTime):
+            found[i] = _moment
+        elif isinstance(kind, Date):
+            found[i] = _day
+        elif _python_type(kind) not in _AS_IS:
+            found[i] = _plain
+    return found
+
+
+def _python_type(kind: TypeEngine[Any]) -> type | None:
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+def _moment(value: Any) -> str | None:
+    """A time as an aware UTC time's isoformat to the microsecond. SQLite keeps it as naive
+    UTC text, '2021-01-01 00:00:20.000000' (`events.tables.UTCDateTime`)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 26:
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+    moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _day(value: Any) -> str | None:
+    """A day as its isoformat. SQLite keeps it as text, '2015-06-01'."""
+    if isinstance(value, str):
+        return value if len(value) == 10 else date.fromisoformat(value).isoformat()
+    return None if value is None else str(value.isoformat())
 
 
 _DIGEST_PAGE = 1000
