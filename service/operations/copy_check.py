@@ -95,19 +95,22 @@ async def log_chunks(
 
 async def _written(arguments: Sequence[str]) -> None:
     versions, until, events, worker, workers, engine = arguments
-    out = sys.stdout.buffer
+    out, url = sys.stdout.buffer, os.environ[SOURCE]
     encode = msgspec.msgpack.Encoder().encode
     chunks = log_chunks(
-        os.environ[SOURCE],
-        json.loads(versions),
-        int(until),
-        int(events),
-        int(worker),
-        int(workers),
-        engine,
+        url, json.loads(versions), int(until), int(events), int(worker), int(workers), engine
     )
-    async for message in chunks:
-        write_frame(out, encode(message))
+    try:
+        async for message in chunks:
+            write_frame(out, encode(message))
+    except Exception as error:
+        # The database failed, not the log: said as the verbs say it (no password in it).
+        from service.operations.database import refusal_for  # the services: only here
+
+        refusal = refusal_for(error, url)
+        if refusal is None:
+            raise
+        write_frame(out, encode(Problem(str(refusal), None, True, refusal.unavailable)))
     out.flush()
 
 
@@ -133,7 +136,8 @@ async def copying(
     chunks of `events` (or the power of two below) in the log's order as they come, with
     their Merkle `subtrees` column, as rows the `engine` takes: Refused where a check finds
     a problem (a refused event's problem starts with `REFUSED`), where two chunks do not
-    meet, or where a check stops. The processes are stopped when the block is left."""
+    meet, or where a check stops; `Unread` where a check cannot read the database. The
+    processes are stopped when the block is left."""
     events = chunk_size(events)
     commands = [
         (*COPIER, json.dumps(dict(versions)), str(until), str(events), str(w), str(workers), engine)

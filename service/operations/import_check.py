@@ -86,16 +86,26 @@ class Place(msgspec.Struct, array_like=True):
 class Problem(msgspec.Struct, tag="problem"):
     """Why the file is refused (the first problem a check found, naming its line), with the
     place of the first event of the chunk it was found in, where that chunk is not the
-    file's first: where that chunk meets the one before comes first in the file."""
+    file's first: where that chunk meets the one before comes first in the file.
+    `unread`: the check could not read what it checks (its database failed: `Unread`), and
+    whether that may pass (`unavailable`, as `Refused` says it)."""
 
     message: str
     start: Place | None = None
+    unread: bool = False
+    unavailable: bool = False
+
+
+class Unread(Refused):
+    """A check could not read what it checks (its database failed): not a problem of what
+    it read."""
 
 
 CHECKERS = 2  # processes that check a file: two cores check while this one writes
 _HEADER = 8
 _ROOT = Path(__file__).resolve().parents[2]  # the directory that holds `service`
 _EXIT_WAIT = 5.0  # seconds for a process that stopped writing to end
+_SQLALCHEMY_LINK = "(Background on this error at"  # the line SQLAlchemy ends an error with
 
 ROWS: dict[str, Callable[[RecordedEvent, bytes | None, tuple[str, str]], Any]] = {
     "postgresql": row_tuple,
@@ -408,6 +418,8 @@ def _refusal(problem: Problem, check: ChainCheck, checked: Checked) -> Refused:
             return Refused(
                 f"{checked.label}, line {problem.start.line}: {out_of_place}; {checked.outcome}"
             )
+    if problem.unread:
+        return Unread(problem.message, unavailable=problem.unavailable)
     return Refused(problem.message)
 
 
@@ -447,7 +459,11 @@ async def _why_stopped(process: asyncio.subprocess.Process, said: IO[bytes]) -> 
         process.kill()
         code = await process.wait()
     said.seek(0)
-    lines = said.read().decode(errors="replace").strip().splitlines()
+    lines = [
+        line
+        for line in said.read().decode(errors="replace").strip().splitlines()
+        if not line.startswith(_SQLALCHEMY_LINK)
+    ]
     if lines:
         return lines[-1]
     if code < 0:  # killed: by the kernel when memory ran out, or by an operator

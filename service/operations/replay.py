@@ -22,7 +22,7 @@ from service.migrate import upgrade
 from service.operations.copy_check import copying
 from service.operations.database import Refused
 from service.operations.export_lines import IMPORT_BATCH
-from service.operations.import_check import Chunk
+from service.operations.import_check import Chunk, Unread
 from service.operations.progress import Progress, silent
 from service.services import Services, build_services
 from service.settings import Settings
@@ -71,6 +71,8 @@ async def copy_log(
     try:
         async with copying(url, target.types.versions(), until, engine, CHUNK) as chunks:
             await target.import_log(_told(chunks, until, progress))
+    except Unread:
+        raise  # the database failed, not the log
     except (Refused, InvalidAppend) as refused:
         # The checks see their own chunks; the first break in the whole log is found by
         # reading it in order.

@@ -18,6 +18,8 @@ from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
 from projections.queries.basis import Basis, Row
 from projections.queries.memberships import members_of
+from service.operations.copy_check import copying
+from service.operations.import_check import Unread
 from service.services import Services, build_services
 from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, drop_guards, head_and_digests
@@ -164,3 +166,20 @@ async def test_a_copy_whose_check_stops_is_refused_and_leaves_no_file(
         " stopped (no memory left); nothing was copied"
     ) in ran.err, ran.err
     assert list(into.parent.iterdir()) == []
+
+
+async def test_a_check_that_cannot_reach_the_database_says_so_and_reads_no_further() -> None:
+    """A check process that cannot connect says what the verbs say of a database that
+    cannot be reached (no password in it), not that the log is refused."""
+
+    async def read(source: str) -> None:
+        async with copying(source, {}, HEAD, "sqlite") as chunks:
+            async for _ in chunks:
+                pass
+
+    with pytest.raises(Unread) as raised:
+        await read("postgresql://coop:s3cret@127.0.0.1:1/gone")
+    assert raised.value.unavailable
+    said = str(raised.value)
+    assert said.startswith("the database at postgresql://coop:***@127.0.0.1:1/gone cannot be")
+    assert "s3cret" not in said
