@@ -59,7 +59,8 @@ class VerifyReport:
 
 # A phase's progress by its name: told (done, total) as it goes. "chain" (a range's, or
 # where the replay did not read the whole log), "replay" (its copy, which checks the chain)
-# and "fold" count events; "digests" and "replay digests" count rows.
+# and "fold" count events, as "tree" does (the root recomputed from every event's hash,
+# told as one step); "digests" and "replay digests" count rows.
 Phases = Callable[[str], Progress]
 
 
@@ -100,7 +101,7 @@ async def verify_log(
         replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
         tree = Check("tree", Status.SKIPPED, "not compared: the chain is broken")
     else:
-        tree = await check_tree(services)
+        tree = await check_tree(services, phases("tree"))
     return VerifyReport((chain, guards, replay, tree))
 
 
@@ -200,12 +201,15 @@ async def _stable_digests(
     raise Refused("the log kept growing while it was being verified; verify again later")
 
 
-async def check_tree(services: Services) -> Check:
-    """The tree's stored subtrees give the root the log's own hashes give."""
+async def check_tree(services: Services, progress: Progress = silent) -> Check:
+    """The tree's stored subtrees give the root the log's own hashes give (`progress` is
+    told when the log's hashes are read, as one step)."""
     head = (await services.store.head()).position
     if head == 0:
         return Check("tree", Status.OK, "the log is empty")
+    progress(0, head)
     computed, _ = (await log_roots(services.engine, [head]))[head]
+    progress(head, head)
     try:
         async with services.engine.connect() as connection:
             stored = await root_at(connection, head)

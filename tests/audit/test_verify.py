@@ -51,7 +51,8 @@ FORGERIES: list[tuple[Forgery, int, Forgery | None]] = [
 async def test_an_untouched_log_verifies(sampled_url: str, coop: Coop) -> None:
     """Off a terminal, each phase ends with one plain progress line on stderr: the live
     tables' digests, the replay's copy (which checks the chain: the log is read once), its
-    fold in one pass (as `coop replay` folds), and the replayed tables' digests."""
+    fold in one pass (as `coop replay` folds), the replayed tables' digests, and the Merkle
+    root recomputed from the log's hashes."""
     ran = await coop(sampled_url, "verify")
     assert ran.code == 0, ran.out + ran.err
     assert f"chain: ok: {HEAD} events verified (positions 1-{HEAD})" in ran.out
@@ -67,6 +68,7 @@ async def test_an_untouched_log_verifies(sampled_url: str, coop: Coop) -> None:
         f"verify replay: {HEAD}/{HEAD} events",
         f"verify fold: {HEAD}/{HEAD} events",
         f"verify replay digests: {rows}/{rows} rows",
+        f"verify tree: {HEAD}/{HEAD} events",
     ], ran.err
     assert all(
         re.fullmatch(r".* (events|rows), 100%, took \d+:\d\d, [\d,]+ (events|rows)/s", line)
