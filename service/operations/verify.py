@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -60,7 +61,8 @@ class VerifyReport:
 # A phase's progress by its name: told (done, total) as it goes. "chain" (a range's, or
 # where the replay did not read the whole log), "replay" (its copy, which checks the chain)
 # and "fold" count events, as "tree" does (the root recomputed from every event's hash,
-# told as one step); "digests" and "replay digests" count rows.
+# told as one step, where the replay's copy did not grow it); "digests" and "replay digests"
+# count rows.
 Phases = Callable[[str], Progress]
 
 
@@ -88,20 +90,20 @@ async def verify_log(
     # Over the whole log the replay's copy checks the chain as it reads each event: the log
     # is read once. A copy that stopped short of the head leaves the chain to its own pass.
     try:
-        replay, read = await check_replay(services, phases, in_database=in_database)
+        replay, read, grown = await check_replay(services, phases, in_database=in_database)
     except (Refused, SQLAlchemyError):
         # A log that would not hold still, tables that could not be read: a broken chain is
         # still what to say first.
         broken = await check_chain(services.store, after, until, phases("chain"))
         if broken.status is Status.OK:
             raise
-        replay, read = Check("projections", Status.SKIPPED, "not replayed"), broken
+        replay, read, grown = Check("projections", Status.SKIPPED, "not replayed"), broken, None
     chain = read or await check_chain(services.store, after, until, phases("chain"))
     if chain.status is Status.FAILED:
         replay = Check("projections", Status.SKIPPED, "not replayed: the chain is broken")
         tree = Check("tree", Status.SKIPPED, "not compared: the chain is broken")
     else:
-        tree = await check_tree(services, phases("tree"))
+        tree = await check_tree(services, phases("tree"), grown)
     return VerifyReport((chain, guards, replay, tree))
 
 
@@ -129,38 +131,54 @@ async def check_guards(engine: AsyncEngine) -> Check:
     return Check("guards", Status.OK, f"the database refuses edits of the log ({names})")
 
 
+class Replayed(NamedTuple):
+    """A replay's comparison of the projections; the chain's check where its copy read the
+    whole log; and the root of the Merkle tree the copy grew from the log's own hashes as it
+    read them, with the number of events under it (None where the copy did not read them
+    all)."""
+
+    projections: Check
+    chain: Check | None = None
+    tree: tuple[int, bytes] | None = None
+
+
 async def check_replay(
     services: Services, phases: Phases = _unwatched, *, in_database: bool = True
-) -> tuple[Check, Check | None]:
+) -> Replayed:
     """Refold the log into a fresh SQLite file and compare each projection's digest: the
     log copied as `coop replay` copies it (each event checked as it is read: its place in
     the chain and its hash too), then folded in one pass as a rebuild folds it: by the
     set-based statements where they hold the log (tables the appends folded are so compared
     with a second fold), or (not `in_database`) by the projectors' Python folds, every open
-    row version in memory. With it, the chain's check where the copy read the whole log up
-    to the head the digests belong to (None where it did not)."""
+    row version in memory. With it, the chain's check and the Merkle root the copy grew
+    where it read the whole log up to the head the digests belong to."""
     head, live = await _stable_digests(services, phases)
     behind = [s.name for s in await services.projections.status() if s.position != head.position]
     if behind:
-        return Check(
-            "projections",
-            Status.FAILED,
-            f"{', '.join(behind)} behind the log head (position {head.position}): catch up"
-            " with `coop projections rebuild NAME`, then verify again",
-        ), None
+        return Replayed(
+            Check(
+                "projections",
+                Status.FAILED,
+                f"{', '.join(behind)} behind the log head (position {head.position}): catch"
+                " up with `coop projections rebuild NAME`, then verify again",
+            )
+        )
     with tempfile.TemporaryDirectory() as folder:
         async with fresh_sqlite(Path(folder) / "replay.db", services.store.types) as copy:
             try:
                 copied = await copy_log(services.store, copy.store, head.position, phases("replay"))
             except ChainBroken as broken:
                 failed = Check("chain", Status.FAILED, broken.problem, broken.position)
-                return Check("projections", Status.SKIPPED, "the chain is broken"), failed
+                return Replayed(Check("projections", Status.SKIPPED, "the chain is broken"), failed)
             except InvalidAppend as error:
                 message = f"the log cannot be replayed: {error}"
-                return Check("projections", Status.FAILED, message), None
+                return Replayed(Check("projections", Status.FAILED, message))
             # Rows gone since the digests were read end the copy short: the chain's own pass.
-            whole = copied == head.position
-            chain = _chain_verified(copied, 0, copied, head.hash) if whole else None
+            chain, tree = None, None
+            if copied == head.position:
+                chain = _chain_verified(copied, 0, copied, head.hash)
+                async with copy.engine.connect() as connection:
+                    tree = copied, await root_at(connection, copied)
             folding = phases("fold")
             await copy.projections.rebuild_many(
                 sorted(copy.projections.projectors),
@@ -168,7 +186,7 @@ async def check_replay(
                 in_database=in_database,
             )
             replayed = await copy.projections.digests(phases("replay digests"))
-    return _compare(live, replayed, head), chain
+    return Replayed(_compare(live, replayed, head), chain, tree)
 
 
 def _compare(live: dict[str, str], replayed: dict[str, str], head: Head) -> Check:
@@ -201,15 +219,21 @@ async def _stable_digests(
     raise Refused("the log kept growing while it was being verified; verify again later")
 
 
-async def check_tree(services: Services, progress: Progress = silent) -> Check:
-    """The tree's stored subtrees give the root the log's own hashes give (`progress` is
-    told when the log's hashes are read, as one step)."""
-    head = (await services.store.head()).position
+async def check_tree(
+    services: Services, progress: Progress = silent, grown: tuple[int, bytes] | None = None
+) -> Check:
+    """The tree's stored subtrees give the root the log's own hashes give: `grown` from them
+    by a replay's copy (the number of events under it, and its root), or read for the head
+    here (`progress` is told when they are, as one step)."""
+    head = (await services.store.head()).position if grown is None else grown[0]
     if head == 0:
         return Check("tree", Status.OK, "the log is empty")
-    progress(0, head)
-    computed, _ = (await log_roots(services.engine, [head]))[head]
-    progress(head, head)
+    if grown is None:
+        progress(0, head)
+        computed, _ = (await log_roots(services.engine, [head]))[head]
+        progress(head, head)
+    else:
+        computed = grown[1]
     try:
         async with services.engine.connect() as connection:
             stored = await root_at(connection, head)
