@@ -27,7 +27,7 @@ async def verify_chain(
     progress: Callable[[int, int], None] | None = None,
 ) -> ChainReport:
     """Check positions after `after` up to `until` (the head when None); `progress` is told
-    (events checked, events to check) after each page."""
+    (events checked, events to check) after each page, and where a problem stops it."""
     prev_hash = GENESIS_HASH
     if after > 0:
         async with store.engine.connect() as connection:
@@ -42,6 +42,8 @@ async def verify_chain(
     async for event in store.iter_all(after=after, until=until, page=_PAGE):
         problem = check.problem(event)
         if problem is not None:
+            if progress is not None:  # how far the pass got
+                progress(check.checked, max((last or 0) - after, check.checked))
             return ChainReport(False, check.checked, check.position + 1, problem)
         if progress is not None and check.checked % _PAGE == 0:
             progress(check.checked, max((last or 0) - after, check.checked))

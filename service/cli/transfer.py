@@ -103,11 +103,17 @@ async def replay(settings: Settings, args: argparse.Namespace) -> int:
         until = await position_of(services.store, args.until)
         try:
             head = await replay_to(
-                services.store, target, until, phases.line("replay"), phases.line("fold")
+                services.store,
+                target,
+                until,
+                phases.line("replay"),
+                phases.line("fold"),
+                phases.line("chain"),
             )
         except InvalidAppend as error:
             raise Refused(f"the log cannot be replayed to position {until}: {error}") from None
-    phases.finish()
+        finally:
+            phases.finish()
     recorded = head.recorded_at.isoformat() if head.recorded_at else "nothing recorded yet"
     print(f"coop: replayed positions 1-{head.position} into {target} (last recorded {recorded})")
     print(f"head hash {head.hash}")

@@ -57,6 +57,7 @@ async def copy_log(
     target: EventStore,
     until: int,
     progress: Progress = silent,
+    chained: Progress = silent,
 ) -> int:
     """Copy the source log up to `until` into the empty `target`, as an import into an empty
     log writes it (`EventStore.import_log`: one transaction, the events table's secondary
@@ -65,7 +66,7 @@ async def copy_log(
     its values, its type, stream id and idempotency key) in chunks of `CHUNK`, the Merkle
     tree grown from the hashes. Returns the position copied up to; anything refused rolls
     the whole copy back (`InvalidAppend`; `ChainBroken` where the chain breaks, named as
-    `verify_chain` names it, by its pass over the log)."""
+    `verify_chain` names it, by its pass over the log, which `chained` is told of)."""
     url = source.engine.url.render_as_string(hide_password=False)
     engine = backend_of(target.engine).name
     try:
@@ -76,7 +77,7 @@ async def copy_log(
     except (Refused, InvalidAppend) as refused:
         # The checks see their own chunks; the first break in the whole log is found by
         # reading it in order.
-        report = await verify_chain(source, 0, until)
+        report = await verify_chain(source, 0, until, chained)
         if not report.ok:
             raise ChainBroken(report.first_bad_position or 0, report.message) from None
         raise InvalidAppend(str(refused)) from None
@@ -107,15 +108,17 @@ async def replay_to(
     until: int,
     progress: Progress = silent,
     folding: Progress = silent,
+    chained: Progress = silent,
 ) -> Head:
     """Build the log up to `until` with its projections into the new SQLite file `target`,
     written beside it first and moved into place only when complete. The log is copied
-    first, then folded in one pass with the read models in memory (`folding` reports it)."""
+    first, then folded in one pass with the read models in memory (`folding` reports it;
+    `chained`, the chain's own pass where the copy was refused)."""
     check_new_file(target)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".coop-replay-") as folder:
         building = Path(folder) / target.name
         async with fresh_sqlite(building, source.types) as copy:
-            await copy_log(source, copy.store, until, progress)  # no fold: rows, not appends
+            await copy_log(source, copy.store, until, progress, chained)  # rows, not appends
             await copy.projections.up_to_date(lambda done, total, _: folding(done, total))
             head = await copy.store.head()
         _move_into_place(building, target)

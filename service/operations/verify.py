@@ -166,7 +166,9 @@ async def check_replay(
     with tempfile.TemporaryDirectory() as folder:
         async with fresh_sqlite(Path(folder) / "replay.db", services.store.types) as copy:
             try:
-                copied = await copy_log(services.store, copy.store, head.position, phases("replay"))
+                copied = await copy_log(
+                    services.store, copy.store, head.position, phases("replay"), phases("chain")
+                )
             except ChainBroken as broken:
                 failed = Check("chain", Status.FAILED, broken.problem, broken.position)
                 return Replayed(Check("projections", Status.SKIPPED, "the chain is broken"), failed)
