@@ -11,6 +11,10 @@ projector attached), then, in the same run:
 2. rebuild: `coop projections rebuild` (all 7 projections, one pass) in a process of its
    own, timed from start to exit, with its peak memory (its VmHWM, read every 50 ms);
 3. raw read again (the load moves: both are shown and the ratio uses their mean);
+   then `coop verify` of the whole log (the chain, a replay of it into a fresh SQLite file
+   and its 7 projections compared with the rebuilt ones, the Merkle tree) in a process of
+   its own, timed, with its peak memory and its check processes', against the same mean
+   (no target: the time an auditor waits for a verdict);
 4. raw insert: the same rows copied into a table of the events table's columns with only
    its primary key, 5,000 rows a transaction, by COPY on PostgreSQL and executemany on
    SQLite (the rows are read back from the log outside the timed part);
@@ -222,6 +226,14 @@ async def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
             f"| {engine} | rebuild, all 7 | {args.events:,} | {rebuilt.seconds:,.0f} s"
             f" | {rebuild_rate:,.0f} | raw read {read_before:,.0f} / {read_after:,.0f}"
             f" | **{rebuild_rate / read:.2f}** | {rebuilt.peak_mib:,.0f} MiB |"
+        )
+        print(lines[-1], flush=True)
+        verified = coop(url, "verify")
+        verify_rate = args.events / verified.seconds
+        lines.append(
+            f"| {engine} | verify, whole log | {args.events:,} | {verified.seconds:,.0f} s"
+            f" | {verify_rate:,.0f} | raw read (the mean above) | {verify_rate / read:.2f}"
+            f" | {verified.peak_mib:,.0f} MiB |"
         )
         print(lines[-1], flush=True)
         if args.no_import:
