@@ -89,7 +89,7 @@ async def table_digest(
             # Dates and times as the database gives them (SQLite's text is spelled as it is,
             # not parsed into a value and spelled again).
             columns = [
-                type_coerce(column, String) if i in spelled else column
+                type_coerce(column, String) if spelled.get(i) in _AS_KEPT else column
                 for i, column in enumerate(table.columns)
             ]
             result = await connection.stream(select(*columns).order_by(*order))
@@ -106,13 +106,15 @@ async def table_digest(
 
 
 def _spellings(table: Table) -> dict[int, Callable[[Any], Any]]:
-    """How the values of `table`'s columns that are not plain JSON are spelled, by column."""
+    """How the values of `table`'s columns that are not plain JSON are spelled, by column:
+    times in UTC and dates from what the database keeps (`_AS_KEPT`), any other value as
+    `_plain` spells it."""
     found: dict[int, Callable[[Any], Any]] = {}
     for i, column in enumerate(table.columns):
         kind = column.type
-        if isinstance(kind, UTCDateTime | DateTime):
+        if isinstance(kind, UTCDateTime):
             found[i] = _moment
-        elif isinstance(kind, Date):
+        elif isinstance(kind, Date) and not isinstance(kind, DateTime):
             found[i] = _day
         elif _python_type(kind) not in _AS_IS:
             found[i] = _plain
@@ -144,6 +146,9 @@ def _day(value: Any) -> str | None:
     if isinstance(value, str):
         return value if len(value) == 10 else date.fromisoformat(value).isoformat()
     return None if value is None else str(value.isoformat())
+
+
+_AS_KEPT = (_moment, _day)  # the spellings that take SQLite's text as it is kept
 
 
 _DIGEST_PAGE = 1000
