@@ -47,13 +47,15 @@ async def verify_chain(
             return ChainReport(False, check.checked, check.position + 1, problem)
         if progress is not None and check.checked % _PAGE == 0:
             progress(check.checked, max((last or 0) - after, check.checked))
-    if progress is not None:
-        progress(check.checked, check.checked)
     if until is not None and check.position < until:
         head = await store.head()
         if head.position >= until:
+            if progress is not None:  # how far the pass got
+                progress(check.checked, max(until - after, check.checked))
             missing = check.position + 1
             return ChainReport(False, check.checked, missing, f"position {missing} is missing")
+    if progress is not None:
+        progress(check.checked, check.checked)
     return ChainReport(True, check.checked, None, f"{check.checked} events verified")
 
 
