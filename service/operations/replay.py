@@ -52,6 +52,16 @@ class ChainBroken(InvalidAppend):
         self.position, self.problem = position, problem
 
 
+class CopyRefused(InvalidAppend):
+    """A copy refused for what is not a break in the chain (an event the catalogue refuses),
+    with the chain's own pass over what was to be copied, which found it whole: `checked`
+    events."""
+
+    def __init__(self, message: str, checked: int) -> None:
+        super().__init__(message)
+        self.checked = checked
+
+
 async def copy_log(
     source: EventStore,
     target: EventStore,
@@ -65,8 +75,9 @@ async def copy_log(
     an import checks a line (`copy_check`: its place in the chain, its hash recomputed from
     its values, its type, stream id and idempotency key) in chunks of `CHUNK`, the Merkle
     tree grown from the hashes. Returns the position copied up to; anything refused rolls
-    the whole copy back (`InvalidAppend`; `ChainBroken` where the chain breaks, named as
-    `verify_chain` names it, by its pass over the log, which `chained` is told of)."""
+    the whole copy back (`ChainBroken` where the chain breaks, named as `verify_chain` names
+    it, by its pass over the log, which `chained` is told of; `CopyRefused` where that pass
+    finds the chain whole)."""
     url = source.engine.url.render_as_string(hide_password=False)
     engine = backend_of(target.engine).name
     try:
@@ -80,7 +91,7 @@ async def copy_log(
         report = await verify_chain(source, 0, until, chained)
         if not report.ok:
             raise ChainBroken(report.first_bad_position or 0, report.message) from None
-        raise InvalidAppend(str(refused)) from None
+        raise CopyRefused(str(refused), report.checked) from None
     return (await target.head()).position
 
 

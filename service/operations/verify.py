@@ -14,18 +14,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from events.errors import InvalidAppend
 from events.guards import guard_names, guard_problems
 from events.model import Head
 from events.store import EventStore
+from events.tables import events
 from events.tree import TreeIncomplete, log_roots, root_at
 from events.verify import verify_chain
 from service.operations.database import Refused
 from service.operations.progress import Progress, silent
-from service.operations.replay import ChainBroken, copy_log, fresh_sqlite
+from service.operations.replay import ChainBroken, CopyRefused, copy_log, fresh_sqlite
 from service.services import Services
 
 
@@ -131,15 +132,23 @@ async def check_guards(engine: AsyncEngine) -> Check:
     return Check("guards", Status.OK, f"the database refuses edits of the log ({names})")
 
 
+class Grown(NamedTuple):
+    """The tree a replay's copy grew from the log's hashes: how many events it holds, its
+    root, and the first position whose kept subtrees differ from the log's (None: none)."""
+
+    size: int
+    root: bytes
+    altered: int | None = None
+
+
 class Replayed(NamedTuple):
     """A replay's comparison of the projections; the chain's check where its copy read the
-    whole log; and the root of the Merkle tree the copy grew from the log's own hashes as it
-    read them, with the number of events under it (None where the copy did not read them
-    all)."""
+    whole log; and the Merkle tree the copy grew from the log's own hashes as it read them
+    (None where the copy did not read them all)."""
 
     projections: Check
     chain: Check | None = None
-    tree: tuple[int, bytes] | None = None
+    tree: Grown | None = None
 
 
 async def check_replay(
@@ -172,15 +181,19 @@ async def check_replay(
             except ChainBroken as broken:
                 failed = Check("chain", Status.FAILED, broken.problem, broken.position)
                 return Replayed(Check("projections", Status.SKIPPED, "the chain is broken"), failed)
-            except InvalidAppend as error:
+            except CopyRefused as error:  # the chain's own pass found the chain whole
                 message = f"the log cannot be replayed: {error}"
-                return Replayed(Check("projections", Status.FAILED, message))
+                whole = _chain_verified(error.checked, 0, head.position, head.hash)
+                return Replayed(Check("projections", Status.FAILED, message), whole)
             # Rows gone since the digests were read end the copy short: the chain's own pass.
-            chain, tree = None, None
+            chain: Check | None = None
+            tree: Grown | None = None
             if copied == head.position:
                 chain = _chain_verified(copied, 0, copied, head.hash)
                 async with copy.engine.connect() as connection:
-                    tree = copied, await root_at(connection, copied)
+                    root = await root_at(connection, copied)
+                altered = await _first_kept_difference(services.engine, copy.engine, copied)
+                tree = Grown(copied, root, altered)
             folding = phases("fold")
             await copy.projections.rebuild_many(
                 sorted(copy.projections.projectors),
@@ -222,12 +235,12 @@ async def _stable_digests(
 
 
 async def check_tree(
-    services: Services, progress: Progress = silent, grown: tuple[int, bytes] | None = None
+    services: Services, progress: Progress = silent, grown: Grown | None = None
 ) -> Check:
     """The tree's stored subtrees give the root the log's own hashes give: `grown` from them
-    by a replay's copy (the number of events under it, and its root), or read for the head
-    here (`progress` is told when they are, as one step)."""
-    head = (await services.store.head()).position if grown is None else grown[0]
+    by a replay's copy (which also compared every kept subtree with its own), or read for
+    the head here (`progress` is told when they are, as one step)."""
+    head = (await services.store.head()).position if grown is None else grown.size
     if head == 0:
         return Check("tree", Status.OK, "the log is empty")
     if grown is None:
@@ -235,7 +248,7 @@ async def check_tree(
         computed, _ = (await log_roots(services.engine, [head]))[head]
         progress(head, head)
     else:
-        computed = grown[1]
+        computed = grown.root
     try:
         async with services.engine.connect() as connection:
             stored = await root_at(connection, head)
@@ -249,4 +262,35 @@ async def check_tree(
             f" log's hashes give {computed.hex()}: the subtrees the events hold, or the"
             " events under them, were altered",
         )
+    if grown is not None and grown.altered is not None:
+        return Check(
+            "tree",
+            Status.FAILED,
+            f"position {grown.altered} keeps Merkle subtrees other than those the log's hashes"
+            " give: the kept subtrees were altered (the root still holds; proofs through them"
+            " would not)",
+        )
     return Check("tree", Status.OK, f"root {computed.hex()} over {head} events")
+
+
+async def _first_kept_difference(live: AsyncEngine, grown: AsyncEngine, size: int) -> int | None:
+    """The first of the first `size` positions whose kept subtrees differ between the two
+    logs (the live one, and the copy that grew them from its hashes), or None."""
+    sides = []
+    for engine in (live, grown):
+        query = (
+            select(events.c.position, events.c.subtrees)
+            .where(events.c.subtrees.is_not(None), events.c.position <= size)
+            .order_by(events.c.position)
+        )
+        async with engine.connect() as connection:
+            sides.append(
+                {position: bytes(kept) for position, kept in await connection.execute(query)}
+            )
+    kept, fresh = sides
+    differ = [
+        position
+        for position in kept.keys() | fresh.keys()
+        if kept.get(position) != fresh.get(position)
+    ]
+    return min(differ, default=None)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from events.registry import EventTypes
 from events.tables import events
 from events.verify import verify_chain
 from projections.framework import checkpoints
@@ -16,6 +17,7 @@ from projections.models.memberships import MembershipsProjector
 from service.operations.verify import verify_log
 from service.services import Services
 from tests.audit.conftest import HEAD, Coop, drop_guards
+from tests.projections.sample import record_sample
 
 Forgery = Callable[[AsyncConnection], Awaitable[object]]
 
@@ -214,3 +216,50 @@ async def test_a_forged_subtree_is_named_against_the_root_the_copy_grew(
     assert f"projections: ok: 7 projections replayed to position {HEAD}" in ran.out
     assert "tree: FAILED: the Merkle tree's nodes give the root" in ran.out
     assert f"for {HEAD} events, but the log's hashes give" in ran.out
+
+
+async def test_a_forged_subtree_off_the_roots_path_is_named_by_its_position(
+    services: Services, database_url: str, coop: Coop
+) -> None:
+    """Over 32 events the root is made from the subtree of the first 32 (kept by event 32):
+    the one of the first 16, which event 16 keeps for proofs of earlier positions, is not
+    on its path, and is compared with the one the copy grew all the same."""
+    await record_sample(services.store, cities=14)
+    head = (await services.store.head()).position
+    assert 32 < head < 64
+    await drop_guards(services.engine)
+    async with services.engine.begin() as connection:
+        kept = await connection.scalar(select(events.c.subtrees).where(events.c.position == 16))
+        await connection.execute(
+            update(events).where(events.c.position == 16).values(subtrees=bytes(len(kept)))
+        )
+    ran = await coop(database_url, "verify")
+    assert ran.code == 1
+    assert f"chain: ok: {head} events verified" in ran.out
+    assert (
+        "tree: FAILED: position 16 keeps Merkle subtrees other than those the log's hashes give"
+    ) in ran.out
+
+
+async def test_an_event_the_catalogue_refuses_is_named_after_one_pass_over_the_chain(
+    sampled_url: str, coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log holding a type this Coop does not know (as one written by a newer Coop would):
+    the copy refuses it, the chain's own pass finds the chain whole, and that pass is the
+    chain's check (the log is not read a third time)."""
+    known = EventTypes.versions
+
+    def without_ended(types: EventTypes) -> dict[str, int]:
+        return {name: v for name, v in known(types).items() if name != "MembershipEnded"}
+
+    monkeypatch.setattr(EventTypes, "versions", without_ended)
+    ran = await coop(sampled_url, "verify")
+    assert ran.code == 1
+    assert f"chain: ok: {HEAD} events verified (positions 1-{HEAD})" in ran.out
+    assert re.search(
+        r"projections: FAILED: the log cannot be replayed: cannot import: position \d+ has event"
+        r" type 'MembershipEnded', unknown to this Coop",
+        ran.out,
+    ), ran.out
+    chained = [line for line in ran.err.splitlines() if line.startswith("verify chain")]
+    assert [line.split(", ")[0] for line in chained] == [f"verify chain: {HEAD}/{HEAD} events"]
