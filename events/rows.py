@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -63,6 +63,24 @@ def sqlite_moment(moment: datetime) -> str:
 def sqlite_id(value: UUID) -> str:
     """A UUID as SQLAlchemy's Uuid keeps it in SQLite: 32 hex digits."""
     return value.hex
+
+
+def moment_text(value: str | datetime) -> str:
+    """A time as `timestamp_text` spells it, from the value or from the text SQLite keeps
+    for it (`sqlite_moment`)."""
+    if isinstance(value, str):
+        if len(value) == 26:
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+    return timestamp_text(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
+
+
+def id_text(value: str | UUID) -> str:
+    """A UUID as `str` spells it, from the value or from the text SQLite keeps for it
+    (`sqlite_id`)."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value if isinstance(value, UUID) else UUID(str(value)))
 
 
 def sqlite_row(

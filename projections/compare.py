@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, DateTime, String, Table, func, select, type_coerce
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
 from events.chain import canonical_json_bytes
+from events.rows import moment_text
 from events.store import EventStore
 from events.tables import UTCDateTime
 
@@ -131,14 +132,7 @@ def _python_type(kind: TypeEngine[Any]) -> type | None:
 def _moment(value: Any) -> str | None:
     """A time as an aware UTC time's isoformat to the microsecond. SQLite keeps it as naive
     UTC text, '2021-01-01 00:00:20.000000' (`events.tables.UTCDateTime`)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) == 26:
-            return f"{value[:10]}T{value[11:]}+00:00"
-        value = datetime.fromisoformat(value)
-    moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return None if value is None else moment_text(value)
 
 
 def _day(value: Any) -> str | None:

@@ -12,7 +12,7 @@ of its own (`service.operations.import_check`) while it writes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +25,7 @@ from events.errors import InvalidAppend
 from events.kept import kept_subtrees
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent, check_stream_id
+from events.rows import id_text, moment_text
 from service.operations.refused import Refused
 
 # Events a transaction of the write pass of a log continued, as many as the raw insert it
@@ -86,6 +87,60 @@ def export_line(event: RecordedEvent) -> str:
         "hash": event.hash,
     }
     return msgspec.json.encode(fields).decode() + "\n"
+
+
+def export_page(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows of the events table as export lines, each as `export_line` spells its event: the
+    table's columns in `export_line`'s order (`EXPORTED`), the id and the record time as the
+    database gives them as text (SQLite: 32 hexadecimal digits, naive UTC to the microsecond)
+    or as values (PostgreSQL)."""
+    lines = []
+    for (
+        position,
+        stream_id,
+        stream_version,
+        event_id,
+        type_,
+        schema_version,
+        data,
+        metadata,
+        recorded_at,
+        prev_hash,
+        chain_hash,
+    ) in rows:
+        fields = {
+            "position": position,
+            "stream_id": stream_id,
+            "stream_version": stream_version,
+            "event_id": id_text(event_id),
+            "type": type_,
+            "schema_version": schema_version,
+            # Decoded and spelled again, as `export_line` spells them (and checked as JSON).
+            "data": _decode(data),
+            "metadata": _decode(metadata),
+            "recorded_at": moment_text(recorded_at),
+            "prev_hash": prev_hash,
+            "hash": chain_hash,
+        }
+        lines.append(_encode(fields))
+    return (b"\n".join(lines) + b"\n").decode() if lines else ""
+
+
+EXPORTED = (
+    "position",
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+)  # the events table's columns an export line holds, in its order
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 class LineProblem(Exception):

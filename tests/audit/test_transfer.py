@@ -381,3 +381,16 @@ async def test_an_import_shows_plain_progress_lines_off_a_terminal(
         assert all(
             re.fullmatch(r".* events, 100%, took \d+:\d\d, [\d,]+ events/s", line) for line in lines
         )
+
+
+async def test_an_export_spells_each_event_as_export_line_does(sampled_url: str) -> None:
+    """An export reads rows a page at a time (the id and time as the database keeps them):
+    each line is `export_line`'s for the event the store reads at that position."""
+    services = build_services(Settings(database_url=sampled_url))
+    try:
+        out = io.StringIO()
+        assert await write_export(services.store, out) == HEAD
+        expected = [export_line(event) for event in await services.store.read_all(limit=HEAD)]
+        assert out.getvalue().splitlines(keepends=True)[:-1] == expected
+    finally:
+        await services.close()
