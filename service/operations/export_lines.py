@@ -126,19 +126,8 @@ def export_page(rows: Iterable[Sequence[Any]]) -> str:
     return (b"\n".join(lines) + b"\n").decode() if lines else ""
 
 
-EXPORTED = (
-    "position",
-    "stream_id",
-    "stream_version",
-    "event_id",
-    "type",
-    "schema_version",
-    "data",
-    "metadata",
-    "recorded_at",
-    "prev_hash",
-    "hash",
-)  # the events table's columns an export line holds, in its order
+# The events table's columns an export line holds, in its order: the event's fields.
+EXPORTED: tuple[str, ...] = RecordedEvent.__struct_fields__
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
