@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -65,11 +66,16 @@ def sqlite_id(value: UUID) -> str:
     return value.hex
 
 
+# What SQLAlchemy writes in SQLite for a time and a UUID: anything else is parsed.
+_SQLITE_MOMENT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", re.ASCII)
+_SQLITE_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def moment_text(value: str | datetime) -> str:
     """A time as `timestamp_text` spells it, from the value or from the text SQLite keeps
     for it (`sqlite_moment`)."""
     if isinstance(value, str):
-        if len(value) == 26:
+        if _SQLITE_MOMENT.fullmatch(value):
             return f"{value[:10]}T{value[11:]}+00:00"
         value = datetime.fromisoformat(value)
     return timestamp_text(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
@@ -78,7 +84,7 @@ def moment_text(value: str | datetime) -> str:
 def id_text(value: str | UUID) -> str:
     """A UUID as `str` spells it, from the value or from the text SQLite keeps for it
     (`sqlite_id`)."""
-    if isinstance(value, str) and len(value) == 32:
+    if isinstance(value, str) and _SQLITE_ID.fullmatch(value):
         return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
     return str(value if isinstance(value, UUID) else UUID(str(value)))
 

@@ -81,6 +81,8 @@ async def write_export(
         count, last = count + len(rows), rows[-1]
         position = last.position
         progress(count, max(total, count))
+        if len(rows) < _PAGE:  # the end of the log (or of the range) as it stood
+            break
     async with store.engine.connect() as connection:
         if last is None:
             size = min(after, head)

@@ -181,9 +181,11 @@ async def check_replay(
             except ChainBroken as broken:
                 failed = Check("chain", Status.FAILED, broken.problem, broken.position)
                 return Replayed(Check("projections", Status.SKIPPED, "the chain is broken"), failed)
-            except CopyRefused as error:  # the chain's own pass found the chain whole
+            except CopyRefused as error:  # the chain's own pass found no break
                 message = f"the log cannot be replayed: {error}"
-                whole = _chain_verified(error.checked, 0, head.position, head.hash)
+                whole = None  # events gone from the end of the log: the chain's pass names them
+                if error.checked == head.position:
+                    whole = _chain_verified(error.checked, 0, head.position, head.hash)
                 return Replayed(Check("projections", Status.FAILED, message), whole)
             # Rows gone since the digests were read end the copy short: the chain's own pass.
             chain: Check | None = None
