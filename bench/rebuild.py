@@ -221,21 +221,11 @@ async def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
         rebuilt = coop(url, "projections", "rebuild")
         read_after = await raw_read(url)
         read = (read_before + read_after) / 2
-        rebuild_rate = args.events / rebuilt.seconds
-        lines.append(
-            f"| {engine} | rebuild, all 7 | {args.events:,} | {rebuilt.seconds:,.0f} s"
-            f" | {rebuild_rate:,.0f} | raw read {read_before:,.0f} / {read_after:,.0f}"
-            f" | **{rebuild_rate / read:.2f}** | {rebuilt.peak_mib:,.0f} MiB |"
-        )
-        print(lines[-1], flush=True)
+        baseline = f"raw read {read_before:,.0f} / {read_after:,.0f}"
+        lines.append(row(engine, "rebuild, all 7", args.events, rebuilt, baseline, read))
         verified = coop(url, "verify")
-        verify_rate = args.events / verified.seconds
-        lines.append(
-            f"| {engine} | verify, whole log | {args.events:,} | {verified.seconds:,.0f} s"
-            f" | {verify_rate:,.0f} | raw read (the mean above) | {verify_rate / read:.2f}"
-            f" | {verified.peak_mib:,.0f} MiB |"
-        )
-        print(lines[-1], flush=True)
+        mean = "raw read (the mean above)"
+        lines.append(row(engine, "verify, whole log", args.events, verified, mean, read, False))
         if args.no_import:
             return lines
         inserted = await raw_insert(url)
@@ -247,14 +237,30 @@ async def bench_engine(engine: str, args: argparse.Namespace) -> list[str]:
             await upgrade(migrate)
             await migrate.dispose()
             imported = coop(to, "import", str(export))
-        import_rate = args.events / imported.seconds
-        lines.append(
-            f"| {engine} | import, all 7 | {args.events:,} | {imported.seconds:,.0f} s"
-            f" | {import_rate:,.0f} | raw insert {inserted:,.0f}"
-            f" | **{import_rate / inserted:.2f}** | {imported.peak_mib:,.0f} MiB |"
-        )
-        print(lines[-1], flush=True)
+        baseline = f"raw insert {inserted:,.0f}"
+        lines.append(row(engine, "import, all 7", args.events, imported, baseline, inserted))
     return lines
+
+
+def row(
+    engine: str,
+    what: str,
+    events: int,
+    ran: Run,
+    baseline: str,
+    rate: float,
+    target: bool = True,
+) -> str:
+    """A line of the table, printed as it is made: `ran`'s rate against the `baseline`'s
+    `rate` (in bold where the ratio has a target)."""
+    own = events / ran.seconds
+    ratio = f"{own / rate:.2f}"
+    line = (
+        f"| {engine} | {what} | {events:,} | {ran.seconds:,.0f} s | {own:,.0f} | {baseline}"
+        f" | {f'**{ratio}**' if target else ratio} | {ran.peak_mib:,.0f} MiB |"
+    )
+    print(line, flush=True)
+    return line
 
 
 HEADER = (

@@ -159,7 +159,7 @@ async def check_replay(
     the chain and its hash too), then folded in one pass as a rebuild folds it: by the
     set-based statements where they hold the log (tables the appends folded are so compared
     with a second fold), or (not `in_database`) by the projectors' Python folds, every open
-    row version in memory. With it, the chain's check and the Merkle root the copy grew
+    row version in memory. With it, the chain's check and the Merkle tree the copy grew
     where it read the whole log up to the head the digests belong to."""
     head, live = await _stable_digests(services, phases)
     behind = [s.name for s in await services.projections.status() if s.position != head.position]
