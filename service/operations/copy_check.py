@@ -143,6 +143,8 @@ async def copying(
         (*COPIER, json.dumps(dict(versions)), str(until), str(events), str(w), str(workers), engine)
         for w in range(workers)
     ]
-    checked = Checked("the copy", "the log", events, engine, False, "nothing was copied")
+    checked = Checked(
+        "the copy", "the log", events, engine, False, "nothing was copied", "position"
+    )
     async with checked_by(commands, checked, {**os.environ, SOURCE: url}) as chunks:
         yield chunks

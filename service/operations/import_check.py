@@ -285,8 +285,9 @@ def chunk_size(events: int) -> int:
 class Checked(NamedTuple):
     """What the checks read, as refusals name it (`label`, and `what` a check of it is
     of), how many events a whole chunk holds (a power of two), the `engine` whose rows the
-    chunks hold, whether the last line is a trailer to check the rest against, and what a
-    refusal leaves (`outcome`)."""
+    chunks hold, whether the last line is a trailer to check the rest against, what a
+    refusal leaves (`outcome`), and what it calls the place of an event (`place`: a file's
+    line, a log's position)."""
 
     label: str
     what: str
@@ -294,6 +295,7 @@ class Checked(NamedTuple):
     engine: str
     trailer: bool = True
     outcome: str = "nothing was imported"
+    place: str = "line"
 
 
 @contextlib.asynccontextmanager
@@ -360,7 +362,9 @@ async def _in_order(
         if number:
             problem = check.out_of_place(rows[0].position, rows[0].prev_hash)
             if problem is not None:
-                raise Refused(f"{label}, line {message.first_line}: {problem}; {checked.outcome}")
+                raise Refused(
+                    f"{label}, {checked.place} {message.first_line}: {problem}; {checked.outcome}"
+                )
         check.took(rows[-1].position, rows[-1].hash, len(rows))
         if len(rows) == events:
             larger = [
@@ -416,7 +420,8 @@ def _refusal(problem: Problem, check: ChainCheck, checked: Checked) -> Refused:
         out_of_place = check.out_of_place(problem.start.position, problem.start.prev_hash)
         if out_of_place is not None:
             return Refused(
-                f"{checked.label}, line {problem.start.line}: {out_of_place}; {checked.outcome}"
+                f"{checked.label}, {checked.place} {problem.start.line}: {out_of_place};"
+                f" {checked.outcome}"
             )
     if problem.unread:
         return Unread(problem.message, unavailable=problem.unavailable)

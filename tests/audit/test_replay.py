@@ -12,6 +12,7 @@ import msgspec
 import pytest
 from sqlalchemy import Table, select, text
 
+from domain.events import cooperation_events
 from events.chain import timestamp_text
 from events.database import create_engine
 from events.model import RecordedEvent
@@ -20,6 +21,7 @@ from projections.queries.basis import Basis, Row
 from projections.queries.memberships import members_of
 from service.operations.copy_check import copying
 from service.operations.import_check import Unread
+from service.operations.refused import Refused
 from service.services import Services, build_services
 from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, drop_guards, head_and_digests
@@ -185,3 +187,29 @@ async def test_a_check_that_cannot_reach_the_database_says_so_and_reads_no_furth
     said = str(raised.value)
     assert said.startswith("the database at postgresql://coop:***@127.0.0.1:1/gone cannot be")
     assert "s3cret" not in said
+
+
+async def test_chunks_that_do_not_meet_are_named_by_position(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the chunks of two checks do not meet (the log changed between their reads:
+    here the second check reads another log of the same length), the copy is refused at
+    the position where they part, named as a position, not as a file's line."""
+    path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "other.ndjson", in_pairs)
+    assert (await coop(empty_url, "import", str(path))).code == 0
+    # The second check reads the other log; the first, the log the copy was asked for.
+    swapped = (
+        "import os, sys; from service.operations import copy_check as c;"
+        f" os.environ[c.SOURCE] = {empty_url!r} if sys.argv[4] == '1' else os.environ[c.SOURCE];"
+        " sys.exit(c.main(sys.argv[1:]))"
+    )
+    monkeypatch.setattr("service.operations.copy_check.COPIER", (sys.executable, "-c", swapped))
+    with pytest.raises(Refused) as raised:
+        versions = cooperation_events.versions()
+        async with copying(sampled_url, versions, HEAD, "sqlite", events=4) as chunks:
+            async for _ in chunks:
+                pass
+    assert str(raised.value) == (
+        "the copy, position 5: position 5 does not follow the hash of position 4;"
+        " nothing was copied"
+    )
