@@ -204,11 +204,15 @@ async def test_chunks_that_do_not_meet_are_named_by_position(
         " sys.exit(c.main(sys.argv[1:]))"
     )
     monkeypatch.setattr("service.operations.copy_check.COPIER", (sys.executable, "-c", swapped))
-    with pytest.raises(Refused) as raised:
+
+    async def read() -> None:
         versions = cooperation_events.versions()
         async with copying(sampled_url, versions, HEAD, "sqlite", events=4) as chunks:
             async for _ in chunks:
                 pass
+
+    with pytest.raises(Refused) as raised:
+        await read()
     assert str(raised.value) == (
         "the copy, position 5: position 5 does not follow the hash of position 4;"
         " nothing was copied"
