@@ -1,13 +1,14 @@
 """A log checked by processes of their own while a copy of it into an empty database writes
 what they have checked (`coop replay`, `coop verify`): the chunks of an import's checks
-(`import_check`), read from the database rather than from a file.
+(`import_check`), read from the database rather than from a file, by the same machinery
+(`checks`).
 
 `main([VERSIONS, UNTIL, EVENTS, WORKER, WORKERS, ENGINE])`, run by `COPIER` in a process of
 its own with the source database's URL in its environment (`SOURCE`: a password stays off
 the command line), reads every WORKERS-th chunk of EVENTS positions from the WORKER-th on,
 up to UNTIL, and checks each event as an import checks a line (its place in the chain within
 the chunk, its hash recomputed from its values, its type, stream id and idempotency key). It
-writes, framed as `import_check.main` writes them, a `Chunk` of rows for each of its chunks,
+writes, framed as `checks` says, a `Chunk` of rows for each of its chunks,
 then `Ended` (counting UNTIL events), or the `Problem` that stops it. `copying` runs the
 processes and reads their chunks in the log's order, checked where they meet.
 """
@@ -30,8 +31,7 @@ from events.chain import ChainCheck, canonical_texts
 from events.database import create_engine
 from events.rows import recorded_from_row
 from events.tables import events as log
-from service.operations.export_lines import IMPORT_BATCH, event_problem
-from service.operations.import_check import (
+from service.operations.checks import (
     CHECKERS,
     ROWS,
     Checked,
@@ -45,6 +45,7 @@ from service.operations.import_check import (
     runner,
     write_frame,
 )
+from service.operations.export_lines import IMPORT_BATCH, event_problem
 
 SOURCE = "COOP_COPY_SOURCE"  # the environment variable that names the log to read
 REFUSED = "cannot import: "  # how a refused event's problem starts, as an import says it

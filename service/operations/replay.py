@@ -19,10 +19,10 @@ from events.registry import EventTypes
 from events.store import EventStore
 from events.verify import verify_chain
 from service.migrate import upgrade
+from service.operations.checks import Chunk, Unread
 from service.operations.copy_check import copying
 from service.operations.database import Refused
 from service.operations.export_lines import IMPORT_BATCH
-from service.operations.import_check import Chunk, Unread
 from service.operations.progress import Progress, silent
 from service.services import Services, build_services
 from service.settings import Settings

@@ -26,6 +26,7 @@ from events.rows import may_cut
 from events.store import EventStore
 from events.tables import events
 from events.tree import load_frontier, root_at, tree_head
+from service.operations.checks import Chunk
 from service.operations.export_lines import (
     EXPORTED,
     FINGERPRINT_SIZE,
@@ -39,7 +40,7 @@ from service.operations.export_lines import (
     stated_count,
     trailer_line,
 )
-from service.operations.import_check import Chunk, checking
+from service.operations.import_check import checking
 from service.operations.progress import Progress, silent
 from service.operations.refused import Refused
 from service.services import Services

@@ -22,8 +22,9 @@ from events.kept import kept_subtrees
 from events.merkle import Frontier
 from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
+from service.operations.checks import Chunk
 from service.operations.export_lines import Trailer, export_line, parse_line, trailer_line
-from service.operations.import_check import Chunk, checking, chunks_of
+from service.operations.import_check import checking, chunks_of
 from service.operations.transfer import import_file
 from service.services import build_services
 from service.settings import Settings
@@ -238,7 +239,8 @@ DIES = """
 import json, sys
 from pathlib import Path
 import msgspec
-from service.operations.import_check import chunks_of, write_frame
+from service.operations.checks import write_frame
+from service.operations.import_check import chunks_of
 path, label, versions, _, worker, workers, engine = sys.argv[1:]
 first = next(
     chunks_of(Path(path), label, json.loads(versions), 4, int(worker), int(workers), engine)
@@ -451,7 +453,7 @@ async def test_the_checks_give_each_event_the_subtrees_an_append_gives(
 AHEAD = """
 import sys, time
 import msgspec
-from service.operations.import_check import Problem, write_frame
+from service.operations.checks import Problem, write_frame
 if sys.argv[5] == "0":
     time.sleep(1)  # the other is read meanwhile, as far as the reader's buffer takes
     write_frame(sys.stdout.buffer, msgspec.msgpack.encode(Problem("log: found")))

@@ -19,8 +19,8 @@ from events.model import RecordedEvent
 from events.tables import events, idempotency_keys
 from projections.queries.basis import Basis, Row
 from projections.queries.memberships import members_of
+from service.operations.checks import Unread
 from service.operations.copy_check import copying
-from service.operations.import_check import Unread
 from service.operations.refused import Refused
 from service.services import Services, build_services
 from service.settings import Settings
