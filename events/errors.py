@@ -11,6 +11,11 @@ class InvalidAppend(StoreError, ValueError):
     """The batch cannot be written as given: bad stream id, unknown type, bad payload, ..."""
 
 
+class InvalidPayload(InvalidAppend):
+    """An event to import whose payload is not the event its type stands for (a field
+    missing, a value of the wrong type): no fold could read it."""
+
+
 class ConcurrencyConflict(StoreError):
     """The stream was not at the version the caller expected."""
 

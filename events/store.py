@@ -24,7 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from events.backends import backend_of
 from events.chain import GENESIS_HASH, ChainCheck, canonical_json, event_hash
 from events.database import write_transaction
-from events.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidAppend
+from events.errors import (
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    InvalidAppend,
+    InvalidPayload,
+)
 from events.model import (
     AppendResult,
     Expect,
@@ -314,6 +319,9 @@ class EventStore:
                         f"cannot import position {event.position}: {event.type} v"
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
+                problem = self.types.payload_problem(event.type, event.schema_version, event.data)
+                if problem is not None:
+                    raise InvalidPayload(f"position {event.position}: {problem}")
             if subtrees is None:
                 subtrees = await self._tree.grow(connection, head, [e.hash for e in batch])
             rows = [row_tuple(e, kept) for e, kept in zip(batch, subtrees, strict=True)]
@@ -355,6 +363,9 @@ class EventStore:
                         if problem is not None:
                             raise InvalidAppend(f"cannot import: {problem}")
                         check.took(row.position, row.hash)
+                        problem = self.types.payload_problem(row.type, row.schema_version, row.data)
+                        if problem is not None:
+                            raise InvalidPayload(f"position {row.position}: {problem}")
                     await backend.write_rows(connection, events, chunk.rows)
                     await keys.write(connection, chunk.keys, chunk.rows[-1].position)
                     written, last = written + len(chunk.rows), chunk.rows[-1]

@@ -10,7 +10,7 @@ A file cut short, even on a line boundary, has lost its trailer or no longer mat
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,7 +19,7 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 
 from events.backends import backend_of
-from events.errors import InvalidAppend
+from events.errors import InvalidAppend, InvalidPayload
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
 from events.rows import may_cut
@@ -140,7 +140,10 @@ async def import_file(
         return Imported(count, await services.store.head())
     async with services.engine.connect() as connection:
         frontier = await load_frontier(connection, head.position)
-    checked = check_file(path, label, head, services.store.types.versions(), frontier, checking)
+    types = services.store.types
+    checked = check_file(
+        path, label, head, types.versions(), frontier, checking, types.payload_problem
+    )
     if checked.count:
         await _write_batches(services.store, path, label, checked, progress)
     return Imported(checked.count, await services.store.head())
@@ -153,14 +156,21 @@ def check_file(
     versions: Mapping[str, int],
     frontier: Frontier,
     progress: Progress = silent,
+    payload_problem: Callable[[str, int, str], str | None] | None = None,
 ) -> Checked:
-    """Check every line against the chain (continuing `head`) and the catalogue, and the
-    trailer against what the lines hold; returns the number of events and their lines'
-    fingerprints."""
+    """Check every line against the chain (continuing `head`) and the catalogue, its
+    payload with `payload_problem` (`EventTypes.payload_problem`), and the trailer against
+    what the lines hold; returns the number of events and their lines' fingerprints."""
     tree = Growing(frontier.copy())
     fingerprints = bytearray()
     count, total = 0, stated_count(path) or 0
-    for _, line, _, _ in checked_lines(path, label, head, versions, tree):
+    for number, line, event, (data, _) in checked_lines(path, label, head, versions, tree):
+        problem = payload_problem and payload_problem(event.type, event.schema_version, data)
+        if problem:
+            raise Refused(
+                f"{label}, line {number}: position {event.position}: {problem};"
+                " nothing was imported"
+            )
         fingerprints += fingerprint(line)
         count += 1
         if count % _REPORT_EVERY == 0:
@@ -184,6 +194,8 @@ async def _import_whole(store: EventStore, path: Path, label: str, progress: Pro
     ):
         try:
             count = await store.import_log(handed)
+        except InvalidPayload as error:
+            raise Refused(f"{label}: {error}; nothing was imported") from None
         except (InvalidAppend, DBAPIError) as error:
             raise Refused(
                 f"{reading.refused()}: {_first_line(error)}; nothing was imported"

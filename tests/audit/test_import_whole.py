@@ -180,6 +180,38 @@ async def test_an_idempotency_key_that_is_not_text_imports_nothing(
     assert await counts(empty_url) == (0, 0)
 
 
+@pytest.mark.parametrize("into", ["empty", "continued"])
+async def test_a_payload_that_is_not_its_event_imports_nothing(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, into: str
+) -> None:
+    """A file whose chain and trailer hold but one of whose events has a payload no fold
+    could read (its fields gone): refused, naming its position, with nothing written (an
+    event no fold can read would leave every read model unbuildable)."""
+    late = HEAD - 2
+
+    def emptied(position: int, event: RecordedEvent) -> RecordedEvent:
+        return msgspec.structs.replace(event, data={}) if position == late else event
+
+    path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", emptied)
+    before = 0
+    if into == "continued":  # the first 10 events, then the rest of the same chain
+        first = await export(coop, sampled_url, tmp_path, "--until", "10")
+        assert (await coop(empty_url, "import", str(first))).code == 0
+        *lines, trailer = path.read_text().splitlines(keepends=True)
+        stated = json.loads(trailer)
+        stated["trailer"]["count"] = HEAD - 10
+        path.write_text("".join(lines[10:]) + json.dumps(stated) + "\n")
+        before = 10
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 1, ran.err
+    where = f"e.ndjson, line {late - before}: " if into == "continued" else "e.ndjson: "
+    assert f"{where}position {late}: " in ran.err, ran.err
+    assert "payload is invalid: Object missing required field" in ran.err
+    assert "nothing was imported" in ran.err
+    assert "Traceback" not in ran.err
+    assert (await counts(empty_url))[0] == before
+
+
 @pytest.mark.parametrize("shared", ["event_id", "stream_version"])
 async def test_a_duplicate_the_indexes_refuse_imports_nothing(
     shared: str,

@@ -34,3 +34,20 @@ def test_current_payload_is_read_as_is() -> None:
 def test_a_version_without_its_upcaster_is_refused_at_registration() -> None:
     with pytest.raises(TypeError, match="lacks upcasters"):
         EventTypes().register(version=3, upcasters={1: dict})(ThingLabelled)
+
+
+def test_a_payload_is_checked_against_its_event_at_its_own_version() -> None:
+    """What an import refuses: a payload that is not its event once lifted, as text or as a
+    value, at the current version or an older one; a payload that is, passes."""
+    problem = test_events.payload_problem
+    assert problem("ThingLabelled", 1, '{"name": "a", "label": "x"}') is None
+    assert problem("ThingLabelled", 1, {"name": "a", "label": "x"}) is None
+    assert problem("ThingLabelled", 2, '{"name": "a", "labels": ["x"]}') is None
+    current = problem("ThingLabelled", 2, '{"labels": ["x"]}')
+    assert current == ("ThingLabelled v2 payload is invalid: Object missing required field `name`")
+    lifted = problem("ThingLabelled", 1, {"name": 3, "label": "x"})
+    assert lifted is not None
+    assert lifted.startswith("ThingLabelled v1 payload is invalid: Expected `str`")
+    assert problem("ThingLabelled", 1, "[1]") == "ThingLabelled payload must be an object, not list"
+    array = problem("ThingLabelled", 2, "[1]")
+    assert array == "ThingLabelled v2 payload is invalid: Expected `object`, got `array`"
