@@ -18,6 +18,7 @@ class ChainReport:
     checked: int
     first_bad_position: int | None = None
     message: str = ""
+    last_hash: str | None = None  # of the last position verified (None: none was)
 
 
 async def verify_chain(
@@ -56,7 +57,10 @@ async def verify_chain(
             return ChainReport(False, check.checked, missing, f"position {missing} is missing")
     if progress is not None:
         progress(check.checked, check.checked)
-    return ChainReport(True, check.checked, None, f"{check.checked} events verified")
+    verified = f"{check.checked} event{'' if check.checked == 1 else 's'} verified"
+    return ChainReport(
+        True, check.checked, None, verified, check.prev_hash if check.checked else None
+    )
 
 
 _PAGE = 1000

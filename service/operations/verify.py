@@ -111,17 +111,30 @@ async def verify_log(
 async def check_chain(
     store: EventStore, after: int, until: int | None, progress: Progress = silent
 ) -> Check:
+    """The chain from `after` to `until` (the head when None); Refused where the range
+    reaches past the head, as a replay to a position the log does not have is."""
+    head = await store.head()
+    for end in (after, until):
+        if end is not None and end > head.position:
+            raise Refused(f"the log ends at position {head.position}; it has no {end}", usage=True)
     report = await verify_chain(store, after, until, progress)
     if not report.ok:
         return Check("chain", Status.FAILED, report.message, report.first_bad_position)
-    head = await store.head()
-    last = head.position if until is None else min(until, head.position)
-    return _chain_verified(report.checked, after, last, head.hash)
+    last = after + report.checked
+    if last == head.position or report.last_hash is None:
+        return _chain_verified(report.checked, after, last, head.hash)
+    return _chain_verified(report.checked, after, last, report.last_hash, head=False)
 
 
-def _chain_verified(checked: int, after: int, last: int, head_hash: str) -> Check:
+def _chain_verified(
+    checked: int, after: int, last: int, last_hash: str, *, head: bool = True
+) -> Check:
+    """The chain found whole over `checked` events after `after`; `last_hash`, that of
+    position `last`, the log's head (or not)."""
     span = f"positions {after + 1}-{last}" if checked else "no events"
-    return Check("chain", Status.OK, f"{checked} events verified ({span}); head {head_hash}")
+    events = f"{checked} event{'' if checked == 1 else 's'}"
+    ends = f"head {last_hash}" if head else f"position {last}'s hash {last_hash}"
+    return Check("chain", Status.OK, f"{events} verified ({span}); {ends}")
 
 
 async def check_guards(engine: AsyncEngine) -> Check:

@@ -97,10 +97,22 @@ async def test_the_replay_folds_as_a_rebuild_does_or_in_python_when_asked(
     assert f"verify fold: {HEAD}/{HEAD} events" in ran.err
 
 
-async def test_a_range_checks_only_the_chain(sampled_url: str, coop: Coop) -> None:
+async def test_a_range_checks_only_the_chain(
+    sampled: Services, database_url: str, coop: Coop
+) -> None:
+    sampled_url = database_url
     ran = await coop(sampled_url, "verify", "--after", "5", "--until", "9")
     assert ran.code == 0
-    assert "4 events verified (positions 6-9)" in ran.out
+    ninth = (await sampled.store.read_all(after=8, limit=1))[0].hash
+    # The hash its range ends on, not the head's.
+    assert f"4 events verified (positions 6-9); position 9's hash {ninth}" in ran.out
+    one = await coop(sampled_url, "verify", "--after", str(HEAD - 1))
+    head = await sampled.store.head()
+    assert f"chain: ok: 1 event verified (positions {HEAD}-{HEAD}); head {head.hash}" in one.out
+    for beyond in (["--after", str(HEAD + 1)], ["--until", str(HEAD + 1)]):
+        past = await coop(sampled_url, "verify", *beyond)
+        assert past.code == 2, past.err
+        assert f"the log ends at position {HEAD}; it has no {HEAD + 1}" in past.err
     assert "projections: skipped" in ran.out
     assert [line.split(", ")[0] for line in ran.err.splitlines()] == ["verify chain: 4/4 events"]
     backwards = await coop(sampled_url, "verify", "--after", "9", "--until", "5")
