@@ -59,8 +59,11 @@ async def write_export(
     progress: Progress = silent,
 ) -> int:
     """Write the log (or a range) to `out` page by page, then the trailer; returns the number
-    of events."""
+    of events. Refused, with nothing written, where the range reaches past the head."""
     head = (await store.head()).position
+    for end in (after, until):
+        if end is not None and end > head:
+            raise Refused(f"the log ends at position {head}; it has no {end}", usage=True)
     total = max((head if until is None else min(until, head)) - after, 0)
     # Rows, not events: the id and time as the database gives them, spelled once.
     columns = [

@@ -73,6 +73,12 @@ async def test_an_export_holds_every_field_of_every_event(
         "head_hash": hashes[7],
         "root_hash": root_hex(hashes[:8]),
     }
+    at_head = (await coop(sampled_url, "export", "--after", str(HEAD))).out.splitlines()
+    assert json.loads(at_head[0])["trailer"]["count"] == 0  # nothing after the head: a trailer
+    for beyond in (["--after", str(HEAD + 1)], ["--until", str(HEAD + 1)]):
+        past = await coop(sampled_url, "export", *beyond)
+        assert (past.code, past.out) == (2, ""), past.err
+        assert f"the log ends at position {HEAD}; it has no {HEAD + 1}" in past.err
 
 
 def root_hex(hashes: list[str]) -> str:
