@@ -170,14 +170,19 @@ class Projections:
         """Write many events with no fold per append, then fold them all: every projection
         rebuilt in one pass in memory when all of them stood at position 0 (an import into
         an empty database, a replay), caught up in pages otherwise. Meanwhile the projections
-        fall behind, and appends from elsewhere pass them by until they are caught up."""
+        fall behind, and appends from elsewhere pass them by until they are caught up. After
+        a failure, what was written is folded with no `progress` told (a fold of nothing
+        shown as done would read as the writes' success)."""
         await self.ensure_checkpoints()
         self._deferred = True
+        failed = True
         try:
             yield
+            failed = False
         finally:
             self._deferred = False
-            await self.up_to_date(progress)  # what was written, even if not all of it
+            # What was written, even if not all of it.
+            await self.up_to_date(None if failed else progress)
 
     async def up_to_date(self, progress: Progress | None = None) -> int:
         """Bring every projection to the head: rebuilt in memory when none has folded

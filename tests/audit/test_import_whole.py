@@ -151,6 +151,7 @@ async def test_a_problem_late_in_the_file_imports_nothing(
         ran = await coop(empty_url, "import", str(path))
         assert (ran.code, expected in ran.err) == (1, True), (name, ran.err)
         assert "nothing was imported" in ran.err
+        assert "fold:" not in ran.err  # no fold shown done after a refusal
         assert await counts(empty_url) == (0, 0), name
         assert await schema_of(empty_url) == migrated, name
     path.write_text("".join([*lines, trailer]))
