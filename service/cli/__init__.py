@@ -8,8 +8,18 @@ import sys
 from importlib import metadata
 from typing import Any
 
+from projections.models import built_in_projectors
 from service.cli import audit, projections, proofs, transfer
-from service.cli.common import FAILED, OK, USAGE, add_range, position, reported, synchronous
+from service.cli.common import (
+    FAILED,
+    INTERRUPTED,
+    OK,
+    USAGE,
+    add_range,
+    position,
+    reported,
+    synchronous,
+)
 from service.operations.database import check_sqlite_folder, opened
 from service.redaction import masked
 from service.services import build_services
@@ -27,7 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"coop: {error}", file=sys.stderr)
         return USAGE
-    result: int = args.run(settings, args)
+    try:
+        result: int = args.run(settings, args)
+    except KeyboardInterrupt:
+        # Ctrl-C: a verb's transaction under way is rolled back, and a replay's file is
+        # moved into place only when complete (a traceback would say nothing more).
+        print(
+            "coop: interrupted; what a transaction under way had written was rolled back",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     return result
 
 
@@ -72,7 +91,12 @@ def _add_audit_verbs(verbs: Any) -> None:
     status = which.add_parser("status", help="each projection's checkpoint and lag")
     status.set_defaults(run=synchronous(projections.status))
     rebuild = which.add_parser("rebuild", help="refold from the log, switch when complete")
-    rebuild.add_argument("name", nargs="?", help="one projection (all when omitted)")
+    rebuild.add_argument(
+        "name",
+        nargs="?",
+        help="one projection (all when omitted): "
+        + ", ".join(sorted(p.name for p in built_in_projectors())),
+    )
     rebuild.add_argument(
         "--diff",
         action="store_true",
@@ -126,7 +150,14 @@ def _add_audit_verbs(verbs: Any) -> None:
     proof.set_defaults(run=synchronous(proofs.proof))
 
     replay = verbs.add_parser("replay", help="build the record up to a point in a new file")
-    replay.add_argument("--until", required=True, type=transfer.point, metavar="POSITION|TIME")
+    replay.add_argument(
+        "--until",
+        required=True,
+        type=transfer.point,
+        metavar="POSITION|TIME",
+        help="the last position to replay, or a time: the last event recorded by then (ISO"
+        " 8601; without an offset, UTC; a date alone, its first moment)",
+    )
     replay.add_argument("--into", required=True, metavar="FILE", help="a new SQLite file")
     replay.set_defaults(run=synchronous(transfer.replay))
 

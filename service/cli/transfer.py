@@ -17,6 +17,7 @@ from service.cli.common import FAILED, OK, Phases, ProgressLine, reported
 from service.operations.database import Refused, check_range, opened
 from service.operations.replay import check_new_file, position_of, replay_to
 from service.operations.transfer import import_file, write_export
+from service.redaction import masked
 from service.settings import Settings
 
 
@@ -70,6 +71,8 @@ def readable(name: str) -> Iterator[tuple[Path, str]]:
     file, since an import that continues a log reads it twice (check, then write)."""
     if name != "-":
         path = Path(name)
+        if path.is_dir():
+            raise Refused(f"{name} is a folder, not an export file", usage=True)
         if not path.is_file():
             raise Refused(f"there is no file {name}", usage=True)
         yield path, name
@@ -96,6 +99,12 @@ def point(text: str) -> int | datetime:
 
 @reported
 async def replay(settings: Settings, args: argparse.Namespace) -> int:
+    if "://" in args.into:
+        raise Refused(
+            f"{masked(args.into)} is a database URL; replay writes a new SQLite file: give its"
+            " path",
+            usage=True,
+        )
     target = Path(args.into)
     check_new_file(target)
     phases = Phases()

@@ -170,3 +170,40 @@ def test_sqlite_files_are_made_readable_by_their_owner_alone(
     assert {path.name for path in made} >= {"coop.db", "then.db"}
     for path in made:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_arguments_that_are_not_what_a_verb_takes_are_named_for_what_they_are(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder given to import, a database URL given to replay's --into (password
+    masked): usage errors that say what was given, before anything is read or written."""
+    url = f"sqlite:///{folder}/coop.db"
+    monkeypatch.setenv("COOP_DATABASE_URL", url)
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    code, line = ran(monkeypatch, capsys, url, ["import", str(folder)])
+    assert (code, line) == (USAGE, f"coop: {folder} is a folder, not an export file")
+    into = ["replay", "--until", "1", "--into", "postgresql://coop:s3cret@db/then"]
+    code, line = ran(monkeypatch, capsys, url, into)
+    assert (code, line) == (
+        USAGE,
+        "coop: postgresql://coop:***@db/then is a database URL; replay writes a new SQLite"
+        " file: give its path",
+    )
+
+
+def test_ctrl_c_says_so_in_one_line(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Interrupted (Ctrl-C raises KeyboardInterrupt in the verb), a verb says so in one
+    line, not a traceback, and exits as a shell reports an interrupted command."""
+
+    def interrupted(*_: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("service.cli.transfer.export", interrupted)
+    code, line = ran(monkeypatch, capsys, f"sqlite:///{folder}/coop.db", ["export"])
+    assert (code, line) == (
+        130,
+        "coop: interrupted; what a transaction under way had written was rolled back",
+    )
