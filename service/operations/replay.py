@@ -107,9 +107,17 @@ async def position_of(store: EventStore, until: int | datetime) -> int:
     """A position, or the last position recorded at a moment, checked against the log."""
     head = await store.head()
     if isinstance(until, datetime):
-        return await store.position_at(until)
+        position = await store.position_at(until)
+        if position == 0:
+            raise Refused(
+                f"nothing was recorded by {until.isoformat()}: there is nothing to replay",
+                usage=True,
+            )
+        return position
     if until > head.position:
         raise Refused(f"the log ends at position {head.position}; it has no {until}", usage=True)
+    if until == 0:
+        raise Refused("--until 0 is before the first event: there is nothing to replay", usage=True)
     return until
 
 

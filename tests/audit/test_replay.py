@@ -89,6 +89,15 @@ async def test_a_replay_to_a_time_stops_at_the_last_event_recorded_by_then(
     assert beyond.code == 2
     assert "the log ends at position 22" in beyond.err
     assert not (tmp_path / "x.db").exists()
+    before = timestamp_text(seventh.recorded_at.replace(year=2000))
+    for point, said in (("0", "--until 0 is before the first event"), (before, "nothing was")):
+        empty = await coop(
+            sampled_url, "replay", "--until", point, "--into", str(tmp_path / "x.db")
+        )
+        assert empty.code == 2, empty.err
+        assert said in empty.err
+        assert "there is nothing to replay" in empty.err
+        assert not (tmp_path / "x.db").exists()
 
 
 async def held(url: str, table: Table) -> list[tuple[Any, ...]]:
