@@ -124,8 +124,13 @@ class ChainCheck:
     def out_of_place(self, position: int, prev_hash: str) -> str | None:
         """What is wrong with the place of the next event in the chain, or None."""
         expected = self.position + 1
-        if position != expected:
+        if expected < position:
             return f"position {expected} is missing: the next event found is {position}"
+        if position < expected:
+            return (
+                f"position {position} comes again (or out of order) after position"
+                f" {self.position}: position {expected} was expected next"
+            )
         if prev_hash != self.prev_hash:
             return f"position {expected} does not follow the hash of position {self.position}"
         return None

@@ -419,6 +419,8 @@ async def test_a_file_is_refused_alike_however_the_checks_share_it(
         "altered in the second's": [*lines[:5], lines[5].replace('"city', '"town'), *lines[6:]],
         "missing where chunks meet": [*lines[:8], *lines[9:]],
         "missing within a chunk": [*lines[:5], *lines[6:]],
+        "repeated within a chunk": [*lines[:6], *lines[5:]],
+        "repeated where chunks meet": [*lines[:8], *lines[7:]],
         "malformed": [*lines[:6], lines[6][:40] + "\n", *lines[7:]],
         # A chunk's first event out of place, and a later line of that chunk altered.
         "missing, then altered": [
@@ -455,6 +457,9 @@ async def test_a_file_is_refused_alike_however_the_checks_share_it(
     assert "line 9: position 9 does not follow" in said["not following, as a chunk's first"]
     assert f"line {HEAD + 2}: not valid JSON" in said["malformed after the trailer"]
     assert "bad.ndjson, line 6: position 6 is missing" in said["missing within a chunk"]
+    again = "comes again (or out of order) after position {0}: position {1} was expected next"
+    assert f"line 7: position 6 {again.format(6, 7)}" in said["repeated within a chunk"]
+    assert f"line 9: position 8 {again.format(8, 9)}" in said["repeated where chunks meet"]
 
 
 async def test_the_checks_give_each_event_the_subtrees_an_append_gives(
