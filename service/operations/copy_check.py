@@ -48,7 +48,6 @@ from service.operations.checks import (
 from service.operations.export_lines import IMPORT_BATCH, event_problem
 
 SOURCE = "COOP_COPY_SOURCE"  # the environment variable that names the log to read
-REFUSED = "cannot import: "  # how a refused event's problem starts, as an import says it
 
 
 async def log_chunks(
@@ -74,7 +73,7 @@ async def log_chunks(
                 )
                 batch = [recorded_from_row(row) for row in await connection.execute(query)]
                 if not batch:
-                    yield Problem(f"{REFUSED}position {start + 1} is missing")
+                    yield Problem(f"position {start + 1} is missing")
                     return
                 first, place = batch[0], None
                 check = ChainCheck()
@@ -85,7 +84,7 @@ async def log_chunks(
                 for event, spelled in zip(batch, texts, strict=True):
                     problem = event_problem(check, versions, event, spelled)
                     if problem is not None:
-                        yield Problem(f"{REFUSED}{problem}", place)
+                        yield Problem(problem, place)
                         return
                 checked = [(e.position, e, t) for e, t in zip(batch, texts, strict=True)]
                 yield chunk_of(checked, batch[-1].position, form)
@@ -136,7 +135,7 @@ async def copying(
     """The log at `url` up to `until`, checked by `workers` processes of their own, in
     chunks of `events` (or the power of two below) in the log's order as they come, with
     their Merkle `subtrees` column, as rows the `engine` takes: Refused where a check finds
-    a problem (a refused event's problem starts with `REFUSED`), where two chunks do not
+    a problem (saying it as `verify_chain` would), where two chunks do not
     meet, or where a check stops; `Unread` where a check cannot read the database. The
     processes are stopped when the block is left."""
     events = chunk_size(events)

@@ -48,7 +48,7 @@ class ChainBroken(InvalidAppend):
     not, and what is wrong there (as `events.verify.verify_chain` says it)."""
 
     def __init__(self, position: int, problem: str) -> None:
-        super().__init__(f"cannot import: {problem}")
+        super().__init__(problem)
         self.position, self.problem = position, problem
 
 
