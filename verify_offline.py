@@ -105,8 +105,14 @@ def event_hash(event: dict[str, Any], prev_hash: str) -> str:
 
 
 def event_problem(event: dict[str, Any], position: int, prev_hash: str) -> str | None:
-    if event.get("position") != position:
-        return f"position {position} is missing: the next event is {event.get('position')}"
+    found = event.get("position")
+    if isinstance(found, int) and found < position:
+        return (
+            f"position {found} comes again (or out of order) after position {position - 1}:"
+            f" position {position} was expected next"
+        )
+    if found != position:
+        return f"position {position} is missing: the next event is {found}"
     if event.get("prev_hash") != prev_hash:
         return f"position {position} does not follow the hash of position {position - 1}"
     if event_hash(event, prev_hash) != event.get("hash"):

@@ -191,32 +191,26 @@ class EventTypes:
         data = entry.lift(msgspec.json.decode(text), schema_version)
         return msgspec.convert(data, entry.cls, dec_hook=_decode_value)
 
-    def payload_problem(self, name: str, schema_version: int, data: str | Payload) -> str | None:
-        """What keeps a recorded payload (its text, or its value) from being the event it
-        stands for at `schema_version` (a field missing, a value of the wrong type), or
-        None: what an import or a copy refuses rather than write an event no fold can read.
-        The type is known and its version not newer (the caller checked)."""
+    def payload_problem(self, name: str, schema_version: int, text: str) -> str | None:
+        """What keeps a recorded payload (its text) from being the event it stands for at
+        `schema_version`, lifted to the current version (a field missing, a value of the
+        wrong type, an upcaster that fails on it), or None: what an import or a copy refuses
+        rather than write an event no fold could read. The type is known and its version
+        neither newer nor below 1 (the caller checked)."""
         entry = self.get(name)
         try:
-            if schema_version == entry.version and isinstance(data, str):
-                entry.decoder.decode(data)
-            else:
-                found = msgspec.json.decode(data) if isinstance(data, str) else data
-                if not isinstance(found, Mapping):
-                    return f"{name} payload must be an object, not {type(found).__name__}"
-                msgspec.convert(
-                    entry.lift(dict(found), schema_version), entry.cls, dec_hook=_decode_value
-                )
-        except (
-            msgspec.ValidationError,
-            msgspec.DecodeError,
-            ValueError,
-            TypeError,
-            KeyError,
-            AttributeError,
-            IndexError,
-        ) as error:
+            if schema_version == entry.version:
+                entry.decoder.decode(text)
+                return None
+            found = msgspec.json.decode(text)
+            if not isinstance(found, dict):
+                kind = type(found).__name__
+                return f"{name} v{schema_version} payload is invalid: not an object but a {kind}"
+            msgspec.convert(entry.lift(found, schema_version), entry.cls, dec_hook=_decode_value)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
             return f"{name} v{schema_version} payload is invalid: {error}"
+        except Exception as error:  # an upcaster is code of its own: whatever it raises
+            return f"{name} v{schema_version} payload is invalid: {type(error).__name__}: {error}"
         return None
 
     def decode(self, event: RecordedEvent) -> Any:

@@ -292,8 +292,9 @@ class EventStore:
 
         Each must follow the head (position and hash) and match its own hash; otherwise
         nothing of the batch is written. Projections fold them as they would any append.
-        `hashes_checked`: the caller recomputed every event's hash from these very values
-        (`coop import` checks the whole file first), so it is not recomputed here; their
+        `hashes_checked`: the caller recomputed every event's hash from these very values and
+        checked each payload against its type (`coop import` checks the whole file first),
+        so neither is done again here (else a payload that is not its event is refused); their
         place in the chain still is. `subtrees`: each event's Merkle `subtrees` column, as
         the caller grew the tree from the head's frontier (the same check), so the tree is
         not grown here; a batch that does not follow that head is refused anyway.
@@ -319,9 +320,11 @@ class EventStore:
                         f"cannot import position {event.position}: {event.type} v"
                         f"{event.schema_version} is newer than this version of Coop knows"
                     )
-                problem = self.types.payload_problem(event.type, event.schema_version, event.data)
-                if problem is not None:
-                    raise InvalidPayload(f"position {event.position}: {problem}")
+                if not hashes_checked:  # else the caller checked the payloads with the hashes
+                    text = msgspec.json.encode(event.data).decode()  # an upcaster changes a copy
+                    problem = self.types.payload_problem(event.type, event.schema_version, text)
+                    if problem is not None:
+                        raise InvalidPayload(f"cannot import position {event.position}: {problem}")
             if subtrees is None:
                 subtrees = await self._tree.grow(connection, head, [e.hash for e in batch])
             rows = [row_tuple(e, kept) for e, kept in zip(batch, subtrees, strict=True)]

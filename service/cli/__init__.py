@@ -40,10 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.run(settings, args)
     except KeyboardInterrupt:
-        # Ctrl-C: a verb's transaction under way is rolled back, and a replay's file is
-        # moved into place only when complete (a traceback would say nothing more).
+        # Ctrl-C: a verb's transaction under way is rolled back, a replay's file is moved
+        # into place only when complete; what a verb committed before (a continued
+        # import's earlier batches) stays. A traceback would say nothing more.
         print(
-            "coop: interrupted; what a transaction under way had written was rolled back",
+            "coop: interrupted; a transaction under way was rolled back, what was committed"
+            " before it stays",
             file=sys.stderr,
         )
         return INTERRUPTED

@@ -148,8 +148,9 @@ class Checked(NamedTuple):
     """What the checks read, as refusals name it (`label`, and `what` a check of it is
     of), how many events a whole chunk holds (a power of two), the `engine` whose rows the
     chunks hold, whether the last line is a trailer to check the rest against, what a
-    refusal leaves (`outcome`), and what it calls the place of an event (`place`: a file's
-    line, a log's position)."""
+    refusal leaves (`outcome`), and whether a refusal names the line an event is on
+    (`lines`: a file's; a log's events are named by their positions, which the problems
+    already say)."""
 
     label: str
     what: str
@@ -157,7 +158,11 @@ class Checked(NamedTuple):
     engine: str
     trailer: bool = True
     outcome: str = "nothing was imported"
-    place: str = "line"
+    lines: bool = True
+
+    def where(self, line: int) -> str:
+        """How a refusal names what was read, and the line it stopped at."""
+        return f"{self.label}, line {line}" if self.lines else self.label
 
 
 @contextlib.asynccontextmanager
@@ -224,9 +229,7 @@ async def _in_order(
         if number:
             problem = check.out_of_place(rows[0].position, rows[0].prev_hash)
             if problem is not None:
-                raise Refused(
-                    f"{label}, {checked.place} {message.first_line}: {problem}; {checked.outcome}"
-                )
+                raise Refused(f"{checked.where(message.first_line)}: {problem}; {checked.outcome}")
         check.took(rows[-1].position, rows[-1].hash, len(rows))
         if len(rows) == events:
             larger = [
@@ -282,8 +285,7 @@ def _refusal(problem: Problem, check: ChainCheck, checked: Checked) -> Refused:
         out_of_place = check.out_of_place(problem.start.position, problem.start.prev_hash)
         if out_of_place is not None:
             return Refused(
-                f"{checked.label}, {checked.place} {problem.start.line}: {out_of_place};"
-                f" {checked.outcome}"
+                f"{checked.where(problem.start.line)}: {out_of_place}; {checked.outcome}"
             )
     if problem.unread:
         return Unread(problem.message, unavailable=problem.unavailable)

@@ -46,6 +46,7 @@ from service.operations.checks import (
     write_frame,
 )
 from service.operations.export_lines import IMPORT_BATCH, event_problem
+from service.operations.import_check import PAYLOADS
 
 SOURCE = "COOP_COPY_SOURCE"  # the environment variable that names the log to read
 
@@ -82,7 +83,7 @@ async def log_chunks(
                     check = ChainCheck(first.position - 1, first.prev_hash)
                 texts = [canonical_texts(event) for event in batch]
                 for event, spelled in zip(batch, texts, strict=True):
-                    problem = event_problem(check, versions, event, spelled)
+                    problem = event_problem(check, versions, event, spelled, PAYLOADS)
                     if problem is not None:
                         yield Problem(problem, place)
                         return
@@ -143,8 +144,6 @@ async def copying(
         (*COPIER, json.dumps(dict(versions)), str(until), str(events), str(w), str(workers), engine)
         for w in range(workers)
     ]
-    checked = Checked(
-        "the copy", "the log", events, engine, False, "nothing was copied", "position"
-    )
+    checked = Checked("the copy", "the log", events, engine, False, "nothing was copied", False)
     async with checked_by(commands, checked, {**os.environ, SOURCE: url}) as chunks:
         yield chunks

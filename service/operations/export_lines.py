@@ -12,7 +12,7 @@ of its own (`service.operations.import_check`) while it writes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -246,12 +246,25 @@ def trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) 
     return None
 
 
+Payloads = Callable[[str, int, str], "str | None"]
+"""What is wrong with a payload's text for its type and version (`EventTypes.payload_problem`)."""
+
+
 def event_problem(
-    check: ChainCheck, versions: Mapping[str, int], event: RecordedEvent, texts: tuple[str, str]
+    check: ChainCheck,
+    versions: Mapping[str, int],
+    event: RecordedEvent,
+    texts: tuple[str, str],
+    payloads: Payloads | None = None,
 ) -> str | None:
     """What is wrong with the next event of a file (its `canonical_texts` given): its place
-    in the chain and its hash, its type, stream id and idempotency key; or None."""
-    return check.problem(event, texts=texts) or catalogue_problem(versions, event)
+    in the chain and its hash, its type, stream id and idempotency key, and with `payloads`
+    its payload; or None."""
+    problem = check.problem(event, texts=texts) or catalogue_problem(versions, event)
+    if problem is None and payloads is not None:
+        found = payloads(event.type, event.schema_version, texts[0])
+        problem = found and f"position {event.position}: {found}"
+    return problem
 
 
 def catalogue_problem(versions: Mapping[str, int], event: RecordedEvent) -> str | None:
@@ -281,6 +294,9 @@ def _type_problem(versions: Mapping[str, int], event: RecordedEvent) -> str | No
     known = versions.get(event.type)
     if known is None:
         return f"position {event.position} has event type {event.type!r}, unknown to this Coop"
+    if event.schema_version < 1:
+        version = event.schema_version
+        return f"position {event.position} is {event.type} v{version}: versions start at 1"
     if event.schema_version > known:
         return (
             f"position {event.position} is {event.type} v{event.schema_version},"
@@ -307,11 +323,16 @@ def _stream_problem(event: RecordedEvent) -> str | None:
 
 
 def checked_lines(
-    path: Path, label: str, head: Head, versions: Mapping[str, int], tree: Growing
+    path: Path,
+    label: str,
+    head: Head,
+    versions: Mapping[str, int],
+    tree: Growing,
+    payloads: Payloads | None = None,
 ) -> Iterator[tuple[int, bytes, RecordedEvent, tuple[str, str]]]:
     """Each event of the file with its line number, its line and its `canonical_texts`,
     checked against the chain (continuing `head`), the catalogue (`versions`: each type's
-    current schema version) and the stream id rules, its hash added to `tree`; then the
+    current schema version), the stream id rules and `payloads`, its hash added to `tree`; then the
     trailer checked against them all. A problem is raised (Refused) naming the line, when
     that line is reached."""
     check = ChainCheck(head.position, head.hash)
@@ -326,7 +347,7 @@ def checked_lines(
             if check.checked == 0:
                 check_follows(head, item, label)
             texts = canonical_texts(item)
-            problem = event_problem(check, versions, item, texts)
+            problem = event_problem(check, versions, item, texts, payloads)
             if problem is not None:
                 raise LineProblem(number, problem)
             tree.add(item.hash)

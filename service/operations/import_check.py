@@ -24,6 +24,7 @@ from typing import Any
 
 import msgspec
 
+from domain.events import cooperation_events
 from events.chain import GENESIS_HASH, ChainCheck, canonical_texts
 from events.model import Head, RecordedEvent
 from service.operations.checks import (
@@ -44,12 +45,16 @@ from service.operations.export_lines import (
     IMPORT_BATCH,
     TRAILER_START,
     LineProblem,
+    Payloads,
     check_follows,
     event_problem,
     parse_line,
     parse_trailer,
 )
 from service.operations.refused import Refused
+
+# What a check makes of each payload: the cooperation's catalogue, read in the process.
+PAYLOADS: Payloads = cooperation_events.payload_problem
 
 
 def chunks_of(
@@ -103,7 +108,7 @@ def chunks_of(
                     start = Place(number, event.position, event.prev_hash)
                     check = ChainCheck(event.position - 1, event.prev_hash)
                 texts = canonical_texts(event)
-                problem = event_problem(check, versions, event, texts)
+                problem = event_problem(check, versions, event, texts, PAYLOADS)
                 if problem is not None:
                     raise LineProblem(number, problem)
                 batch.append((number, event, texts))

@@ -10,7 +10,7 @@ A file cut short, even on a line boundary, has lost its trailer or no longer mat
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +32,7 @@ from service.operations.export_lines import (
     FINGERPRINT_SIZE,
     IMPORT_BATCH,
     Growing,
+    Payloads,
     Trailer,
     checked_lines,
     export_page,
@@ -159,21 +160,15 @@ def check_file(
     versions: Mapping[str, int],
     frontier: Frontier,
     progress: Progress = silent,
-    payload_problem: Callable[[str, int, str], str | None] | None = None,
+    payloads: Payloads | None = None,
 ) -> Checked:
-    """Check every line against the chain (continuing `head`) and the catalogue, its
-    payload with `payload_problem` (`EventTypes.payload_problem`), and the trailer against
-    what the lines hold; returns the number of events and their lines' fingerprints."""
+    """Check every line against the chain (continuing `head`), the catalogue and
+    `payloads`, and the trailer against what the lines hold; returns the number of events
+    and their lines' fingerprints."""
     tree = Growing(frontier.copy())
     fingerprints = bytearray()
     count, total = 0, stated_count(path) or 0
-    for number, line, event, (data, _) in checked_lines(path, label, head, versions, tree):
-        problem = payload_problem and payload_problem(event.type, event.schema_version, data)
-        if problem:
-            raise Refused(
-                f"{label}, line {number}: position {event.position}: {problem};"
-                " nothing was imported"
-            )
+    for _, line, _, _ in checked_lines(path, label, head, versions, tree, payloads):
         fingerprints += fingerprint(line)
         count += 1
         if count % _REPORT_EVERY == 0:

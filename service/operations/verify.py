@@ -131,10 +131,11 @@ def _chain_verified(
 ) -> Check:
     """The chain found whole over `checked` events after `after`; `last_hash`, that of
     position `last`, the log's head (or not)."""
-    span = f"positions {after + 1}-{last}" if checked else "no events"
     events = f"{checked} event{'' if checked == 1 else 's'}"
+    if not checked:
+        return Check("chain", Status.OK, f"{events} verified (no events)")
     ends = f"head {last_hash}" if head else f"position {last}'s hash {last_hash}"
-    return Check("chain", Status.OK, f"{events} verified ({span}); {ends}")
+    return Check("chain", Status.OK, f"{events} verified (positions {after + 1}-{last}); {ends}")
 
 
 async def check_guards(engine: AsyncEngine) -> Check:

@@ -205,8 +205,7 @@ async def test_a_payload_that_is_not_its_event_imports_nothing(
         before = 10
     ran = await coop(empty_url, "import", str(path))
     assert ran.code == 1, ran.err
-    where = f"e.ndjson, line {late - before}: " if into == "continued" else "e.ndjson: "
-    assert f"{where}position {late}: " in ran.err, ran.err
+    assert f"e.ndjson, line {late - before}: position {late}: " in ran.err, ran.err
     assert "payload is invalid: Object missing required field" in ran.err
     assert "nothing was imported" in ran.err
     assert "Traceback" not in ran.err

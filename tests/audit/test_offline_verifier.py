@@ -129,6 +129,18 @@ async def test_tampering_is_named_offline(
             "export line 9: position 9 was altered",
         ),
         "cut": (lines[:-3], checkpoint, public, "no trailer line: it was cut short"),
+        "repeated": (
+            [*lines[:6], *lines[5:]],
+            checkpoint,
+            public,
+            "position 6 comes again (or out of order) after position 6: position 7 was expected",
+        ),
+        "missing": (
+            [*lines[:5], *lines[6:]],
+            checkpoint,
+            public,
+            "position 6 is missing: the next event is 7",
+        ),
         "short": (
             lines_of(short),
             checkpoint,

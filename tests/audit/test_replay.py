@@ -16,11 +16,13 @@ from domain.events import cooperation_events
 from events.chain import timestamp_text
 from events.database import create_engine
 from events.model import RecordedEvent
+from events.store import EventStore
 from events.tables import events, idempotency_keys
 from projections.queries.basis import Basis, Row
 from projections.queries.memberships import members_of
 from service.operations.checks import Unread
 from service.operations.copy_check import copying
+from service.operations.export_lines import parse_line
 from service.operations.refused import Refused
 from service.services import Services, build_services
 from service.settings import Settings
@@ -201,7 +203,7 @@ async def test_chunks_that_do_not_meet_are_named_by_position(
 ) -> None:
     """Where the chunks of two checks do not meet (the log changed between their reads:
     here the second check reads another log of the same length), the copy is refused at
-    the position where they part, named as a position, not as a file's line."""
+    the position where they part, not at a file's line."""
     path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "other.ndjson", in_pairs)
     assert (await coop(empty_url, "import", str(path))).code == 0
     # The second check reads the other log; the first, the log the copy was asked for.
@@ -221,6 +223,36 @@ async def test_chunks_that_do_not_meet_are_named_by_position(
     with pytest.raises(Refused) as raised:
         await read()
     assert str(raised.value) == (
-        "the copy, position 5: position 5 does not follow the hash of position 4;"
-        " nothing was copied"
+        "the copy: position 5 does not follow the hash of position 4; nothing was copied"
     )
+
+
+async def test_a_log_holding_a_payload_that_is_not_its_event_is_not_replayed(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """A log whose chain holds but one of whose events has a payload no fold could read
+    (written here by the store's bulk path, which takes the caller's word that it checked
+    the payloads, as a database altered behind the guards could hold it): the copy refuses
+    it at its position and nothing is written."""
+    late = HEAD - 2
+
+    def emptied(position: int, event: RecordedEvent) -> RecordedEvent:
+        return msgspec.structs.replace(event, data={}) if position == late else event
+
+    path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", emptied)
+    *lines, _ = path.read_bytes().splitlines()
+    engine = create_engine(empty_url)
+    try:  # a store with no projections to fold what it writes
+        store = EventStore(engine, cooperation_events)
+        await store.import_events(
+            [parse_line(line, n) for n, line in enumerate(lines, 1)], hashes_checked=True
+        )
+    finally:
+        await engine.dispose()
+    into = tmp_path / "replays" / "e.db"
+    into.parent.mkdir()
+    ran = await coop(empty_url, "replay", "--until", str(HEAD), "--into", str(into))
+    assert ran.code == 1, ran.err
+    assert f"the log cannot be replayed to position {HEAD}: position {late}: " in ran.err, ran.err
+    assert "payload is invalid: Object missing required field" in ran.err
+    assert list(into.parent.iterdir()) == []

@@ -109,6 +109,8 @@ async def test_a_range_checks_only_the_chain(
     one = await coop(sampled_url, "verify", "--after", str(HEAD - 1))
     head = await sampled.store.head()
     assert f"chain: ok: 1 event verified (positions {HEAD}-{HEAD}); head {head.hash}" in one.out
+    empty = await coop(sampled_url, "verify", "--after", "5", "--until", "5")
+    assert "chain: ok: 0 events verified (no events)\n" in empty.out
     for beyond in (["--after", str(HEAD + 1)], ["--until", str(HEAD + 1)]):
         past = await coop(sampled_url, "verify", *beyond)
         assert past.code == 2, past.err

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import socket
 import sqlite3
 import stat
@@ -195,15 +197,24 @@ def test_arguments_that_are_not_what_a_verb_takes_are_named_for_what_they_are(
 def test_ctrl_c_says_so_in_one_line(
     folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Interrupted (Ctrl-C raises KeyboardInterrupt in the verb), a verb says so in one
-    line, not a traceback, and exits as a shell reports an interrupted command."""
+    """Interrupted by SIGINT (Ctrl-C) while its event loop runs, a verb's work is cancelled
+    (its cleanup runs) and it says so in one line, not a traceback, exiting as a shell
+    reports an interrupted command."""
+    cleaned = []
 
-    def interrupted(*_: object) -> int:
-        raise KeyboardInterrupt
+    async def interrupted(*_: object) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            await asyncio.sleep(30)
+            return 0
+        finally:
+            cleaned.append(True)
 
     monkeypatch.setattr("service.cli.transfer.export", interrupted)
     code, line = ran(monkeypatch, capsys, f"sqlite:///{folder}/coop.db", ["export"])
     assert (code, line) == (
         130,
-        "coop: interrupted; what a transaction under way had written was rolled back",
+        "coop: interrupted; a transaction under way was rolled back, what was committed"
+        " before it stays",
     )
+    assert cleaned == [True]

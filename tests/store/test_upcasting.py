@@ -37,17 +37,27 @@ def test_a_version_without_its_upcaster_is_refused_at_registration() -> None:
 
 
 def test_a_payload_is_checked_against_its_event_at_its_own_version() -> None:
-    """What an import refuses: a payload that is not its event once lifted, as text or as a
-    value, at the current version or an older one; a payload that is, passes."""
+    """What an import refuses: a payload that is not its event once lifted, at the current
+    version or an older one (an upcaster that fails on it too); a payload that is, passes."""
     problem = test_events.payload_problem
     assert problem("ThingLabelled", 1, '{"name": "a", "label": "x"}') is None
-    assert problem("ThingLabelled", 1, {"name": "a", "label": "x"}) is None
     assert problem("ThingLabelled", 2, '{"name": "a", "labels": ["x"]}') is None
     current = problem("ThingLabelled", 2, '{"labels": ["x"]}')
-    assert current == ("ThingLabelled v2 payload is invalid: Object missing required field `name`")
-    lifted = problem("ThingLabelled", 1, {"name": 3, "label": "x"})
+    assert current == "ThingLabelled v2 payload is invalid: Object missing required field `name`"
+    lifted = problem("ThingLabelled", 1, '{"name": 3, "label": "x"}')
     assert lifted is not None
     assert lifted.startswith("ThingLabelled v1 payload is invalid: Expected `str`")
-    assert problem("ThingLabelled", 1, "[1]") == "ThingLabelled payload must be an object, not list"
+    old = problem("ThingLabelled", 1, "[1]")
+    assert old == "ThingLabelled v1 payload is invalid: not an object but a list"
     array = problem("ThingLabelled", 2, "[1]")
     assert array == "ThingLabelled v2 payload is invalid: Expected `object`, got `array`"
+
+
+def test_a_payload_its_upcaster_fails_on_is_a_problem_not_an_error() -> None:
+    def failing(data: dict[str, object]) -> dict[str, object]:
+        return {**data, "labels": [str(1 / len(str(data["label"])))]}
+
+    types = EventTypes()
+    types.register(version=2, upcasters={1: failing})(ThingLabelled)
+    failed = types.payload_problem("ThingLabelled", 1, '{"name": "a", "label": ""}')
+    assert failed == "ThingLabelled v1 payload is invalid: ZeroDivisionError: division by zero"
