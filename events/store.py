@@ -339,15 +339,15 @@ class EventStore:
         returns the number of events written.
 
         Each chunk is rows of the events table continuing the chain from position 1, with
-        their Merkle `subtrees` column, each checked by the caller (hash, stream id, type)
-        as it read them, and the idempotency keys of the appends they hold (a chunk may cut
-        an append: the parts of its key are joined); their place in the chain is checked
-        here. No in-transaction listener runs (they take events, and
-        these are rows): the caller folds the log after (`Projections.deferred`). The
-        events table has only its primary key while they are written and its other indexes
-        are made after (`Backend.unindexed`), so a duplicate they refuse is raised then.
-        Anything raised, by a chunk refused or by the caller between chunks, rolls the whole
-        import back.
+        their Merkle `subtrees` column, each checked by the caller (hash, stream id, type,
+        payload: `EventTypes.payload_problem`) as it read them, and the idempotency keys of
+        the appends they hold (a chunk may cut an append: the parts of its key are joined);
+        their place in the chain is checked here. No in-transaction listener runs (they
+        take events, and these are rows): the caller folds the log after
+        (`Projections.deferred`). The events table has only its primary key while they are
+        written and its other indexes are made after (`Backend.unindexed`), so a duplicate
+        they refuse is raised then. Anything raised, by a chunk refused or by the caller
+        between chunks, rolls the whole import back.
         """
         written, last = 0, None
         async with write_transaction(self.engine) as connection:
@@ -366,9 +366,6 @@ class EventStore:
                         if problem is not None:
                             raise InvalidAppend(f"cannot import: {problem}")
                         check.took(row.position, row.hash)
-                        problem = self.types.payload_problem(row.type, row.schema_version, row.data)
-                        if problem is not None:
-                            raise InvalidPayload(f"position {row.position}: {problem}")
                     await backend.write_rows(connection, events, chunk.rows)
                     await keys.write(connection, chunk.keys, chunk.rows[-1].position)
                     written, last = written + len(chunk.rows), chunk.rows[-1]

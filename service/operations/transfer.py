@@ -19,7 +19,7 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 
 from events.backends import backend_of
-from events.errors import InvalidAppend, InvalidPayload
+from events.errors import InvalidAppend
 from events.merkle import Frontier
 from events.model import Head, RecordedEvent
 from events.rows import may_cut
@@ -192,8 +192,6 @@ async def _import_whole(store: EventStore, path: Path, label: str, progress: Pro
     ):
         try:
             count = await store.import_log(handed)
-        except InvalidPayload as error:
-            raise Refused(f"{label}: {error}; nothing was imported") from None
         except (InvalidAppend, DBAPIError) as error:
             raise Refused(
                 f"{reading.refused()}: {_first_line(error)}; nothing was imported"
