@@ -197,7 +197,9 @@ class EventTypes:
         wrong type, an upcaster that fails on it), or None: what an import or a copy refuses
         rather than write an event no fold could read. The type is known and its version
         neither newer nor below 1 (the caller checked)."""
-        entry = self.get(name)
+        entry = self._by_name.get(name)
+        if entry is None:
+            return f"{name} is an event type unknown to this Coop"
         try:
             if schema_version == entry.version:
                 entry.decoder.decode(text)

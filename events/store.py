@@ -315,10 +315,15 @@ class EventStore:
                         f"cannot import position {event.position}: {error}"
                     ) from None
                 entry = self.types.get(event.type)
-                if event.schema_version > entry.version:
+                if not 1 <= event.schema_version <= entry.version:
+                    why = (
+                        "versions start at 1"
+                        if event.schema_version < 1
+                        else ("newer than this version of Coop knows")
+                    )
                     raise InvalidAppend(
                         f"cannot import position {event.position}: {event.type} v"
-                        f"{event.schema_version} is newer than this version of Coop knows"
+                        f"{event.schema_version} is {why}"
                     )
                 if not hashes_checked:  # else the caller checked the payloads with the hashes
                     text = msgspec.json.encode(event.data).decode()  # an upcaster changes a copy

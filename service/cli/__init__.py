@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         # into place only when complete; what a verb committed before (a continued
         # import's earlier batches) stays. A traceback would say nothing more.
         print(
-            "coop: interrupted; a transaction under way was rolled back, what was committed"
-            " before it stays",
+            "coop: interrupted; a transaction under way, if any, was rolled back; what was"
+            " committed before it stays",
             file=sys.stderr,
         )
         return INTERRUPTED

@@ -7,9 +7,9 @@ what they have checked (`coop replay`, `coop verify`): the chunks of an import's
 its own with the source database's URL in its environment (`SOURCE`: a password stays off
 the command line), reads every WORKERS-th chunk of EVENTS positions from the WORKER-th on,
 up to UNTIL, and checks each event as an import checks a line (its place in the chain within
-the chunk, its hash recomputed from its values, its type, stream id and idempotency key). It
-writes, framed as `checks` says, a `Chunk` of rows for each of its chunks,
-then `Ended` (counting UNTIL events), or the `Problem` that stops it. `copying` runs the
+the chunk, its hash recomputed from its values, its type, stream id, idempotency key and
+payload). It writes, framed as `checks` says, a `Chunk` of rows for each of its chunks, then
+`Ended` (counting UNTIL events), or the `Problem` that stops it. `copying` runs the
 processes and reads their chunks in the log's order, checked where they meet.
 """
 

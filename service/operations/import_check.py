@@ -4,11 +4,12 @@ writes what they have checked, so the checks and the writes run on every core.
 `main([PATH, LABEL, VERSIONS, EVENTS, WORKER, WORKERS, ENGINE])`, run by `CHECKER` in a
 process of its own (VERSIONS: each event type's current schema version, as JSON), reads the
 whole file and checks the lines of every WORKERS-th chunk of EVENTS events from the WORKER-th
-on (as `checked_lines` checks a line: its hash, type, stream id, key, and its place after the
-line before it within the chunk), and writes what `checks` says a check writes: a `Chunk` of
-rows for each of its chunks, then `Ended` (how many events the file holds, and its
-trailer), or the `Problem` that stops it. `checking` runs the processes and reads their
-chunks in the file's order (`checks.checked_by`), the trailer checked after the last.
+on (as `checked_lines` checks a line: its hash, type, stream id, key, payload (`PAYLOADS`),
+and its place after the line before it within the chunk), and writes what `checks` says a
+check writes: a `Chunk` of rows for each of its chunks, then `Ended` (how many events the
+file holds, and its trailer), or the `Problem` that stops it. `checking` runs the processes
+and reads their chunks in the file's order (`checks.checked_by`), the trailer checked after
+the last.
 Nothing here reaches a database, and the processes import no more than the check needs.
 """
 

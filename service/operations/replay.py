@@ -73,7 +73,7 @@ async def copy_log(
     log writes it (`EventStore.import_log`: one transaction, the events table's secondary
     indexes made after its rows, no fold), each event checked by processes of their own as
     an import checks a line (`copy_check`: its place in the chain, its hash recomputed from
-    its values, its type, stream id and idempotency key) in chunks of `CHUNK`, the Merkle
+    its values, its type, stream id, idempotency key and payload) in chunks of `CHUNK`, the Merkle
     tree grown from the hashes. Returns the position copied up to; anything refused rolls
     the whole copy back (`ChainBroken` where the chain breaks, named as `verify_chain` names
     it, by its pass over the log, which `chained` is told of; `CopyRefused` where that pass

@@ -146,7 +146,7 @@ async def import_file(
         frontier = await load_frontier(connection, head.position)
     types = services.store.types
     checked = check_file(
-        path, label, head, types.versions(), frontier, checking, types.payload_problem
+        path, label, head, types.versions(), frontier, checking, payloads=types.payload_problem
     )
     if checked.count:
         await _write_batches(services.store, path, label, checked, progress)
@@ -160,7 +160,8 @@ def check_file(
     versions: Mapping[str, int],
     frontier: Frontier,
     progress: Progress = silent,
-    payloads: Payloads | None = None,
+    *,
+    payloads: Payloads,
 ) -> Checked:
     """Check every line against the chain (continuing `head`), the catalogue and
     `payloads`, and the trailer against what the lines hold; returns the number of events
@@ -243,7 +244,8 @@ async def _write_batches(
     store: EventStore, path: Path, label: str, checked: Checked, progress: Progress
 ) -> None:
     """Write the lines the check pass checked, in batches; a line that is not the one
-    checked (the file changed in between) stops the import before its batch is written."""
+    checked, or a file that ends before them (it changed in between), stops the import
+    before its batch is written."""
     batch: list[tuple[int, RecordedEvent]] = []
     written, seen, total = 0, 0, checked.count
     for number, line, event in read_items(path):
@@ -262,6 +264,12 @@ async def _write_batches(
             batch = []
             progress(written, total)
         batch.append((number, event))
+    if seen < total:  # cut short in between: what is left would not be the file checked
+        raise Refused(
+            f"{label}: the file changed after it was checked (it now ends after {seen} of the"
+            f" {total} events checked); the {written} events before this batch were imported"
+            " and continue the chain"
+        )
     if batch:
         written += await _write_batch(store, batch, checked.subtrees, label, written)
     progress(written, total)

@@ -177,12 +177,18 @@ async def test_a_line_changed_after_the_check_is_not_written(
         head = await services.store.head()
         async with services.engine.connect() as connection:
             frontier = await load_frontier(connection, head.position)
-        checked = check_file(path, "log", head, services.store.types.versions(), frontier)
+        types = services.store.types
+        checked = check_file(
+            path, "log", head, types.versions(), frontier, payloads=types.payload_problem
+        )
         assert checked.count == HEAD - 10
         lines = path.read_text().splitlines(keepends=True)
-        lines[8] = lines[8].replace('"city-', '"town-')
-        path.write_text("".join(lines))
+        changed = [*lines[:8], lines[8].replace('"city-', '"town-'), *lines[9:]]
+        path.write_text("".join(changed))
         with pytest.raises(Refused, match="log, line 9: the file changed after it was checked"):
+            await _write_batches(services.store, path, "log", checked, lambda *_: None)
+        path.write_text("".join(lines[:-3]))  # cut short: two events and the trailer gone
+        with pytest.raises(Refused, match=f"now ends after {HEAD - 12} of the {HEAD - 10} events"):
             await _write_batches(services.store, path, "log", checked, lambda *_: None)
     finally:
         await services.close()

@@ -214,7 +214,7 @@ def test_ctrl_c_says_so_in_one_line(
     code, line = ran(monkeypatch, capsys, f"sqlite:///{folder}/coop.db", ["export"])
     assert (code, line) == (
         130,
-        "coop: interrupted; a transaction under way was rolled back, what was committed"
-        " before it stays",
+        "coop: interrupted; a transaction under way, if any, was rolled back; what was"
+        " committed before it stays",
     )
     assert cleaned == [True]

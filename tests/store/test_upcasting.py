@@ -49,6 +49,7 @@ def test_a_payload_is_checked_against_its_event_at_its_own_version() -> None:
     assert lifted.startswith("ThingLabelled v1 payload is invalid: Expected `str`")
     old = problem("ThingLabelled", 1, "[1]")
     assert old == "ThingLabelled v1 payload is invalid: not an object but a list"
+    assert problem("ThingGone", 1, "{}") == "ThingGone is an event type unknown to this Coop"
     array = problem("ThingLabelled", 2, "[1]")
     assert array == "ThingLabelled v2 payload is invalid: Expected `object`, got `array`"
 
