@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
@@ -281,6 +281,7 @@ class Projections:
         live = [self.get(name) for name in names]
         fresh = [projector.shadowed() for projector in live]
         await self._create_fresh(fresh)
+        switched = False
         try:
             start = (await self.store.head()).position
             indexed: set[str] = set()
@@ -314,9 +315,13 @@ class Projections:
                         .where(checkpoints.c.name.in_(list(names)))
                         .values(position=head)
                     )
+            switched = not dry_run
         finally:
             if dry_run:
                 await self._drop(fresh)
+            elif not switched:  # refused, failed or interrupted: the live tables stand
+                with suppress(Exception):  # (a database gone: the next rebuild drops them)
+                    await self._drop(fresh)
         return Rebuilt(list(names), head, read + len(rest), diffs, not dry_run)
 
     async def _create_fresh(self, fresh: Sequence[Projector]) -> None:

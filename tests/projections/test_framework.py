@@ -228,3 +228,30 @@ def test_an_event_a_projector_declares_but_does_not_fold_is_named() -> None:
     stray = PartnerRegistered(key="kyoto", name="Kyoto", kind="city")
     with pytest.raises(TypeError, match="sources projector has no fold for PartnerRegistered"):
         Forgetful().fold({}, None, stray)  # type: ignore[arg-type]
+
+
+async def test_a_rebuild_that_fails_leaves_no_fresh_tables_and_the_live_ones_whole(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild stopped before its switch (here a fold that fails; Ctrl-C cancels it
+    likewise) drops the fresh tables it made beside the live ones, which stay as they were."""
+    await record_sample(services.store)
+    before = await services.projections.digests()
+
+    def failing(*_: object) -> None:
+        raise RuntimeError("fold failed")
+
+    projector = services.projections.get("programs")
+    monkeypatch.setattr(type(projector), "fold", failing)
+    names = sorted(services.projections.projectors)
+    with pytest.raises(RuntimeError, match="fold failed"):
+        await services.projections.rebuild_many(names, in_database=False)
+    async with services.engine.connect() as connection:
+        if services.engine.dialect.name == "postgresql":
+            query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        else:
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = [name for (name,) in await connection.execute(text(query))]
+    assert "memberships" in tables
+    assert [name for name in tables if "rebuild" in name] == []
+    assert await services.projections.digests() == before
