@@ -316,11 +316,9 @@ class EventStore:
                     ) from None
                 entry = self.types.get(event.type)
                 if not 1 <= event.schema_version <= entry.version:
-                    why = (
-                        "versions start at 1"
-                        if event.schema_version < 1
-                        else ("newer than this version of Coop knows")
-                    )
+                    why = "newer than this version of Coop knows"
+                    if event.schema_version < 1:
+                        why = "versions start at 1"
                     raise InvalidAppend(
                         f"cannot import position {event.position}: {event.type} v"
                         f"{event.schema_version} is {why}"

@@ -115,3 +115,10 @@ async def require_schema(engine: AsyncEngine) -> None:
 def check_range(after: int, until: int | None) -> None:
     if until is not None and until < after:
         raise Refused(f"--until {until} is before --after {after}", usage=True)
+
+
+def check_within(head: int, *ends: int | None) -> None:
+    """Refused where a position asked for (None: none) is past the log's `head`."""
+    for end in ends:
+        if end is not None and end > head:
+            raise Refused(f"the log ends at position {head}; it has no {end}", usage=True)

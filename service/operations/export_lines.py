@@ -255,13 +255,13 @@ def event_problem(
     versions: Mapping[str, int],
     event: RecordedEvent,
     texts: tuple[str, str],
-    payloads: Payloads | None = None,
+    payloads: Payloads,
 ) -> str | None:
     """What is wrong with the next event of a file (its `canonical_texts` given): its place
-    in the chain and its hash, its type, stream id and idempotency key, and with `payloads`
-    its payload; or None."""
+    in the chain and its hash, its type, stream id and idempotency key, and its payload by
+    `payloads`; or None."""
     problem = check.problem(event, texts=texts) or catalogue_problem(versions, event)
-    if problem is None and payloads is not None:
+    if problem is None:
         found = payloads(event.type, event.schema_version, texts[0])
         problem = found and f"position {event.position}: {found}"
     return problem
@@ -328,7 +328,7 @@ def checked_lines(
     head: Head,
     versions: Mapping[str, int],
     tree: Growing,
-    payloads: Payloads | None = None,
+    payloads: Payloads,
 ) -> Iterator[tuple[int, bytes, RecordedEvent, tuple[str, str]]]:
     """Each event of the file with its line number, its line and its `canonical_texts`,
     checked against the chain (continuing `head`), the catalogue (`versions`: each type's

@@ -21,7 +21,7 @@ from events.verify import verify_chain
 from service.migrate import upgrade
 from service.operations.checks import Chunk, Unread
 from service.operations.copy_check import copying
-from service.operations.database import Refused
+from service.operations.database import Refused, check_within
 from service.operations.export_lines import IMPORT_BATCH
 from service.operations.progress import Progress, silent
 from service.services import Services, build_services
@@ -114,8 +114,7 @@ async def position_of(store: EventStore, until: int | datetime) -> int:
                 usage=True,
             )
         return position
-    if until > head.position:
-        raise Refused(f"the log ends at position {head.position}; it has no {until}", usage=True)
+    check_within(head.position, until)
     if until == 0:
         raise Refused("--until 0 is before the first event: there is nothing to replay", usage=True)
     return until

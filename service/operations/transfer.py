@@ -27,6 +27,7 @@ from events.store import EventStore
 from events.tables import events
 from events.tree import load_frontier, root_at, tree_head
 from service.operations.checks import Chunk
+from service.operations.database import check_within
 from service.operations.export_lines import (
     EXPORTED,
     FINGERPRINT_SIZE,
@@ -62,9 +63,7 @@ async def write_export(
     """Write the log (or a range) to `out` page by page, then the trailer; returns the number
     of events. Refused, with nothing written, where the range reaches past the head."""
     head = (await store.head()).position
-    for end in (after, until):
-        if end is not None and end > head:
-            raise Refused(f"the log ends at position {head}; it has no {end}", usage=True)
+    check_within(head, after, until)
     total = max((head if until is None else min(until, head)) - after, 0)
     # Rows, not events: the id and time as the database gives them, spelled once.
     columns = [

@@ -24,7 +24,7 @@ from events.store import EventStore
 from events.tables import events
 from events.tree import TreeIncomplete, log_roots, root_at
 from events.verify import verify_chain
-from service.operations.database import Refused
+from service.operations.database import Refused, check_within
 from service.operations.progress import Progress, silent
 from service.operations.replay import ChainBroken, CopyRefused, copy_log, fresh_sqlite
 from service.services import Services
@@ -114,9 +114,7 @@ async def check_chain(
     """The chain from `after` to `until` (the head when None); Refused where the range
     reaches past the head, as a replay to a position the log does not have is."""
     head = await store.head()
-    for end in (after, until):
-        if end is not None and end > head.position:
-            raise Refused(f"the log ends at position {head.position}; it has no {end}", usage=True)
+    check_within(head.position, after, until)
     report = await verify_chain(store, after, until, progress)
     if not report.ok:
         return Check("chain", Status.FAILED, report.message, report.first_bad_position)
