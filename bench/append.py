@@ -111,7 +111,7 @@ def bench_event(sequence: int) -> AgreementNoted:
         agreement=f"agreement-{sequence:08d}",
         partner_city="Porto Alegre",
         country="BR",
-        field="urban mobility",
+        field="climate_action",
         summary="Exchange of engineers on bus rapid transit planning and shared ticketing data.",
         signed_on="2024-03-18",
         tags=["mobility", "transit", "technical exchange"],

@@ -73,7 +73,14 @@ from service.settings import Settings
 
 IMPORT_BATCH = 1000
 PAGES = {"networks": 10, "members": 25, "programs": 10, "activities": 10}
-FIELDS = ["air quality", "waste management", "climate", "water", "mobility", "energy"]
+FIELDS = [
+    "air_quality",
+    "waste_management",
+    "climate_action",
+    "climate_and_emissions_trading",
+    "buildings",
+    "hydrogen",
+]
 COUNTRIES = ["JP", "CN", "MM", "GB", "US", "FR", "BR", "IN", "ZA", "DE", "MX", "ID", "KE", "AU"]
 REGIONS = ["Asia", "Europe", "North America", "South America", "Africa", "Oceania"]
 
@@ -180,7 +187,7 @@ def history(shape: Shape) -> Iterator[object]:
             key=key,
             name=f"Program {n}",
             field=rng.choice(FIELDS),
-            kind="technical cooperation",
+            kind="technology_exchange",
             topics=["recycling"],
             lead=lead,
             since=partial(start),

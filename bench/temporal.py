@@ -123,8 +123,15 @@ ACTIONS: dict[str, float] = {
 COUNTRIES = ["JP", "CN", "MM", "GB", "US", "FR", "BR", "IN", "ZA", "DE", "MX", "ID", "KE", "AU"]
 REGIONS = ["Asia", "Asia", "Asia", "Europe", "North America", "Europe", "South America"]
 POSITIONS = ["chair", "vice chair", "treasurer", "board member", "steering committee member"]
-FIELDS = ["air quality", "waste management", "climate", "water", "mobility", "energy"]
-KINDS = ["researcher exchange", "training program", "initiative", "technical cooperation"]
+FIELDS = [
+    "air_quality",
+    "waste_management",
+    "climate_action",
+    "climate_and_emissions_trading",
+    "buildings",
+    "hydrogen",
+]
+KINDS = ["researcher_exchange", "training_program", "network_initiative", "technology_exchange"]
 TOPICS = ["PM2.5", "VOCs", "recycling", "buildings", "hydrogen", "transit", "flooding"]
 
 T = TypeVar("T")
@@ -564,7 +571,7 @@ class World:
         recorded = ev.ActivityRecorded(
             key=f"activity-{n:06d}",
             name=f"Meeting {n}",
-            kind=self.rng.choice(["workshop", "annual meeting", "committee meeting"]),
+            kind=self.rng.choice(["workshop", "annual_meeting", "committee_meeting"]),
             on=self.partial(self.rng.randint(2000, 2024)),
             mode=self.rng.choice(["online", "in_person", None]),
             organiser=network,

@@ -29,6 +29,7 @@ from domain.streams import (
     role_stream,
     source_stream,
 )
+from domain.vocabulary import ActivityKind, Field, Mode, PartnerKind, ProgramKind
 from events.dates import PartialDate
 from events.registry import EventTypes, Payload
 
@@ -68,12 +69,12 @@ class SourceRegistered(DomainEvent):
 # --- partners ----------------------------------------------------------------------------
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"kind": PartnerKind})
 @dataclass(frozen=True, kw_only=True)
 class PartnerRegistered(DomainEvent):
     key: str
     name: str
-    kind: str  # city | network | international_organisation | national_government | other
+    kind: str  # a PartnerKind's value
     country: str | None = None
     region: str | None = None
     description: str | None = None
@@ -83,7 +84,7 @@ class PartnerRegistered(DomainEvent):
         return partner_stream(self.key)
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"kind": PartnerKind})
 @dataclass(frozen=True, kw_only=True)
 class PartnerUpdated(DomainEvent):
     """The partner's details changed in the world (a network renamed itself): all values after."""
@@ -102,7 +103,7 @@ class PartnerUpdated(DomainEvent):
         return partner_stream(self.key)
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"kind": PartnerKind})
 @dataclass(frozen=True, kw_only=True)
 class PartnerCorrected(DomainEvent):
     """The partner's details were recorded wrongly: all values as they should have been."""
@@ -309,7 +310,7 @@ class RoleRetracted(DomainEvent):
 # --- programs ----------------------------------------------------------------------------
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"field": Field, "kind": ProgramKind})
 @dataclass(frozen=True, kw_only=True)
 class ProgramLaunched(DomainEvent):
     """A cooperation in a field, led by a partner; partners join with PartnerJoinedProgram."""
@@ -366,7 +367,7 @@ class ProgramConcluded(DomainEvent):
         return program_stream(self.key)
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"field": Field, "kind": ProgramKind})
 @dataclass(frozen=True, kw_only=True)
 class ProgramCorrected(DomainEvent):
     key: str
@@ -401,7 +402,7 @@ class ProgramRetracted(DomainEvent):
 # --- activities and commitments ----------------------------------------------------------
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"kind": ActivityKind, "mode": Mode, "field": Field})
 @dataclass(frozen=True, kw_only=True)
 class ActivityRecorded(DomainEvent):
     """A dated occurrence: a workshop, an annual meeting, a committee meeting, an event."""
@@ -410,7 +411,7 @@ class ActivityRecorded(DomainEvent):
     name: str
     kind: str
     on: PartialDate
-    mode: str | None = None  # online | in_person | None when the source does not say
+    mode: str | None = None  # a Mode's value; None when the source does not say
     field: str | None = None
     organiser: str | None = None
     participants: list[str]  # partner keys
@@ -425,7 +426,7 @@ class ActivityRecorded(DomainEvent):
         return activity_stream(self.key)
 
 
-@cooperation_events.register()
+@cooperation_events.register(choices={"kind": ActivityKind, "mode": Mode, "field": Field})
 @dataclass(frozen=True, kw_only=True)
 class ActivityCorrected(DomainEvent):
     key: str

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +39,9 @@ def _decode_value(kind: type, value: Any) -> Any:
 _partial_date = functools.lru_cache(maxsize=1 << 16)(PartialDate.parse)
 
 
+# Where msgspec says a value was refused: "... - at `$.kind`".
+_AT_FIELD = re.compile(r"- at `\$\.(\w+)`$")
+
 # Canonical payload text: every field, keys sorted, dates in their text form.
 _encoder = msgspec.json.Encoder(enc_hook=_encode_value, order="sorted")
 
@@ -46,6 +52,8 @@ class EventType:
     cls: type
     version: int
     upcasters: Mapping[int, Upcaster]
+    # Fields kept as text whose value is one of a vocabulary's (the enum's values).
+    choices: Mapping[str, type[StrEnum]] = dataclasses.field(default_factory=dict)
 
     @cached_property
     def fields(self) -> frozenset[str]:
@@ -79,6 +87,39 @@ class EventType:
         """Payload text at the current version straight into the class, in msgspec."""
         return msgspec.json.Decoder(self.cls, dec_hook=_decode_value)
 
+    @cached_property
+    def strict(self) -> type[msgspec.Struct]:
+        """The class's fields as a msgspec struct that also refuses a field the class lacks
+        and, for each field with a vocabulary, a value not in it: what a payload someone
+        else wrote is held to (the class itself, as every read decodes into it, takes them)."""
+        hints = typing.get_type_hints(self.cls)
+        spec: list[tuple[str, Any, Any]] = []
+        for each in dataclasses.fields(self.cls):
+            kind = hints[each.name]
+            choices = self.choices.get(each.name)
+            if choices is not None:
+                if kind not in (str, str | None):
+                    raise TypeError(f"{self.name}.{each.name} has a vocabulary but is not text")
+                kind = choices if kind is str else choices | None
+            if each.default is not dataclasses.MISSING:
+                spec.append((each.name, kind, each.default))
+            elif each.default_factory is not dataclasses.MISSING:
+                spec.append((each.name, kind, msgspec.field(default_factory=each.default_factory)))
+            else:
+                spec.append((each.name, kind, msgspec.NODEFAULT))
+        return msgspec.defstruct(self.name, spec, forbid_unknown_fields=True, kw_only=True)
+
+    @cached_property
+    def checker(self) -> msgspec.json.Decoder[Any]:
+        """Payload text at the current version into `strict`."""
+        return msgspec.json.Decoder(self.strict, dec_hook=_decode_value)
+
+    def hint(self, error: Exception) -> str:
+        """What a field with a vocabulary may hold, where `error` refused its value."""
+        found = _AT_FIELD.search(str(error))
+        choices = self.choices.get(found[1]) if found else None
+        return "" if choices is None else f" (one of {', '.join(choices)})"
+
     def lift(self, data: Payload, from_version: int) -> Payload:
         """Bring a payload written at `from_version` up to the current version."""
         for version in range(from_version, self.version):
@@ -94,16 +135,23 @@ class EventTypes:
         self._by_class: dict[type, EventType] = {}
 
     def register(
-        self, *, version: int = 1, upcasters: Mapping[int, Upcaster] | None = None
+        self,
+        *,
+        version: int = 1,
+        upcasters: Mapping[int, Upcaster] | None = None,
+        choices: Mapping[str, type[StrEnum]] | None = None,
     ) -> Callable[[type], type]:
-        """Class decorator: `@types.register(version=2, upcasters={1: v1_to_v2})`."""
+        """Class decorator: `@types.register(version=2, upcasters={1: v1_to_v2})`;
+        `choices={"kind": PartnerKind}` names the text fields whose values a vocabulary
+        closes (checked where a payload comes from elsewhere: `payload_problem`)."""
 
         def add(cls: type) -> type:
             ups = dict(upcasters or {})
             missing = [v for v in range(1, version) if v not in ups]
             if missing:
                 raise TypeError(f"{cls.__name__} v{version} lacks upcasters from {missing}")
-            entry = EventType(cls.__name__, cls, version, ups)
+            entry = EventType(cls.__name__, cls, version, ups, dict(choices or {}))
+            _ = entry.strict  # a vocabulary on a field that is not text fails here
             self._by_name[entry.name] = entry
             self._by_class[cls] = entry
             return cls
@@ -146,8 +194,9 @@ class EventTypes:
 
         `item` is a NewEvent (type name and payload) or an instance of a registered class (an
         instance is taken as its fields' values: a dataclass does not check their types).
-        The values, with defaults for the fields left out, are converted into the class,
-        which checks every field's type strictly, and encoded: the text is the one normal
+        The values, with defaults for the fields left out, are converted into the class's
+        strict struct, which checks every field's type strictly and each vocabulary's
+        values, and encoded: the text is the one normal
         form of the payload, every field spelled, keys sorted. Each step runs in msgspec.
         """
         data: Any
@@ -169,7 +218,7 @@ class EventTypes:
             if not isinstance(data, Mapping):
                 data = msgspec.to_builtins(data, enc_hook=_encode_value)
             event: Any = msgspec.convert(
-                {**entry.defaults(), **data}, entry.cls, dec_hook=_decode_value
+                {**entry.defaults(), **data}, entry.strict, dec_hook=_decode_value
             )
             return entry, _encoder.encode(event).decode()
         except (
@@ -180,7 +229,9 @@ class EventTypes:
             NotImplementedError,
             RecursionError,
         ) as error:
-            raise InvalidAppend(f"{entry.name} payload is invalid: {error}") from None
+            raise InvalidAppend(
+                f"{entry.name} payload is invalid: {error}{entry.hint(error)}"
+            ) from None
 
     def decode_text(self, name: str, schema_version: int, text: str | bytes) -> Any:
         """The domain event a stored payload stands for, decoded from its text (the bulk
@@ -195,22 +246,24 @@ class EventTypes:
         """What keeps a recorded payload (its text) from being the event it stands for at
         `schema_version`, lifted to the current version (a field missing, a value of the
         wrong type, an upcaster that fails on it), or None: what an import or a copy refuses
-        rather than write an event no fold could read. The type is known and its version
-        neither newer nor below 1 (the caller checked)."""
+        rather than write an event no fold could read; a field the event does not have, or
+        a value outside a field's vocabulary, too (what no Coop of this version writes, and
+        what the API could not answer with). The type is known and its version neither
+        newer nor below 1 (the caller checked)."""
         entry = self._by_name.get(name)
         if entry is None:
             return f"{name} is an event type unknown to this Coop"
         try:
             if schema_version == entry.version:
-                entry.decoder.decode(text)
+                entry.checker.decode(text)
                 return None
             found = msgspec.json.decode(text)
             if not isinstance(found, dict):
                 kind = type(found).__name__
                 return f"{name} v{schema_version} payload is invalid: not an object but a {kind}"
-            msgspec.convert(entry.lift(found, schema_version), entry.cls, dec_hook=_decode_value)
+            msgspec.convert(entry.lift(found, schema_version), entry.strict, dec_hook=_decode_value)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            return f"{name} v{schema_version} payload is invalid: {error}"
+            return f"{name} v{schema_version} payload is invalid: {error}{entry.hint(error)}"
         except Exception as error:  # an upcaster is code of its own: whatever it raises
             return f"{name} v{schema_version} payload is invalid: {type(error).__name__}: {error}"
         return None

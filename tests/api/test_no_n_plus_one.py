@@ -48,8 +48,8 @@ async def record(services: Services, prefix: str, networks: int, members: int) -
             launched = ProgramLaunched(
                 key=program,
                 name=program,
-                field="waste management",
-                kind="bilateral program",
+                field="waste_management",
+                kind="bilateral_program",
                 topics=[],
                 lead=city,
                 since=PartialDate(2010),

@@ -212,6 +212,44 @@ async def test_a_payload_that_is_not_its_event_imports_nothing(
     assert (await counts(empty_url))[0] == before
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            {"kind": "region"},
+            "Invalid enum value 'region' - at `$.kind` (one of city, network,",
+        ),
+        ({"founded": "1990"}, "Object contains unknown field `founded`"),
+    ],
+)
+async def test_a_payload_outside_its_type_imports_nothing(
+    sampled_url: str,
+    empty_url: str,
+    coop: Coop,
+    tmp_path: Path,
+    change: dict[str, str],
+    said: str,
+) -> None:
+    """A partner of a kind outside the vocabulary (which the API could not answer with), or
+    a field its event does not have (which no Coop of this version writes): refused at its
+    line, with nothing written."""
+    found: list[int] = []
+
+    def changed(position: int, event: RecordedEvent) -> RecordedEvent:
+        if found or event.type != "PartnerRegistered":
+            return event
+        found.append(position)
+        return msgspec.structs.replace(event, data={**event.data, **change})
+
+    path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", changed)
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 1, ran.err
+    assert f"e.ndjson, line {found[0]}: position {found[0]}: PartnerRegistered v1" in ran.err
+    assert said in ran.err, ran.err
+    assert "nothing was imported" in ran.err
+    assert await counts(empty_url) == (0, 0)
+
+
 @pytest.mark.parametrize("shared", ["event_id", "stream_version"])
 async def test_a_duplicate_the_indexes_refuse_imports_nothing(
     shared: str,

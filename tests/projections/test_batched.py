@@ -317,7 +317,7 @@ def odd_activities_commitments_and_sources() -> list[tuple[str, list[object]]]:
         return ActivityCorrected(
             key=key,
             name=ESCAPED,
-            kind="meeting",
+            kind="annual_meeting",
             on=on,
             organiser=organiser,
             participants=list(participants),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from uuid import uuid4
 
 import pytest
@@ -62,3 +64,50 @@ def test_a_payload_its_upcaster_fails_on_is_a_problem_not_an_error() -> None:
     types.register(version=2, upcasters={1: failing})(ThingLabelled)
     failed = types.payload_problem("ThingLabelled", 1, '{"name": "a", "label": ""}')
     assert failed == "ThingLabelled v1 payload is invalid: ZeroDivisionError: division by zero"
+
+
+def test_a_payload_is_held_to_its_fields_and_vocabularies() -> None:
+    """The check an import makes, stricter than a read: no field the event lacks (also once
+    lifted), and a field with a vocabulary holds one of its values (or None where it may)."""
+
+    class Colour(StrEnum):
+        RED = "red"
+        BLUE = "blue"
+
+    @dataclass(frozen=True)
+    class Painted:
+        name: str
+        colour: str
+        trim: str | None = None
+
+    types = EventTypes()
+    types.register(choices={"colour": Colour, "trim": Colour})(Painted)
+    problem = types.payload_problem
+    assert problem("Painted", 1, '{"name": "a", "colour": "red"}') is None
+    assert problem("Painted", 1, '{"name": "a", "colour": "red", "trim": "blue"}') is None
+    wrong = problem("Painted", 1, '{"name": "a", "colour": "green"}')
+    assert wrong == (
+        "Painted v1 payload is invalid: Invalid enum value 'green' - at `$.colour`"
+        " (one of red, blue)"
+    )
+    trim = problem("Painted", 1, '{"name": "a", "colour": "red", "trim": "pink"}')
+    assert trim is not None
+    assert trim.endswith("- at `$.trim` (one of red, blue)")
+    extra = problem("Painted", 1, '{"name": "a", "colour": "red", "shade": 2}')
+    assert extra == "Painted v1 payload is invalid: Object contains unknown field `shade`"
+    # What a read takes all the same: the class itself holds no vocabulary.
+    assert types.decode_text("Painted", 1, '{"name": "a", "colour": "green"}').colour == "green"
+    lifted = test_events.payload_problem("ThingLabelled", 1, '{"name": "a", "label": "x", "y": 1}')
+    assert lifted == "ThingLabelled v1 payload is invalid: Object contains unknown field `y`"
+
+
+def test_a_vocabulary_on_a_field_that_is_not_text_is_refused_at_registration() -> None:
+    @dataclass(frozen=True)
+    class Counted:
+        count: int
+
+    class Sizes(StrEnum):
+        ONE = "one"
+
+    with pytest.raises(TypeError, match=r"Counted\.count has a vocabulary but is not text"):
+        EventTypes().register(choices={"count": Sizes})(Counted)
