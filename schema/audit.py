@@ -87,7 +87,12 @@ class Audit:
             raise bad_input(
                 f"positions run from 1 and `to` must not be before `from`; got {from_}..{to}"
             )
-        report = await verify_chain(info.context.services.store, after=from_ - 1, until=to)
+        store = info.context.services.store
+        head = (await store.head()).position
+        past = [end for end in (from_ - 1, to) if end is not None and end > head]
+        if past:  # as `coop verify` refuses it: not a range that checked nothing and held
+            raise bad_input(f"the log ends at position {head}; it has no {past[0]}")
+        report = await verify_chain(store, after=from_ - 1, until=to)
         return ChainVerification(
             ok=report.ok,
             checked=report.checked,

@@ -37,6 +37,23 @@ async def test_head_and_verify_over_a_range(client: Client) -> None:
     assert part["audit"]["verify"]["checked"] == 3
 
 
+@pytest.mark.parametrize("past", [{"to": 1}, {"from": 2}])
+async def test_verify_refuses_a_range_past_the_head(client: Client, past: dict[str, int]) -> None:
+    """Not a verification that checked nothing and held: the log has no such position."""
+    head = (await client.services.store.head()).position
+    variables = {key: head + value for key, value in past.items()}
+    body = await client.post(AUDIT, variables, role="auditor")
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == f"the log ends at position {head}; it has no {head + 1}"
+    # The head itself and the empty range just after it are in the log.
+    last = await client.data(AUDIT, {"from": head, "to": head}, role="auditor")
+    assert last["audit"]["verify"]["checked"] == 1
+    after = await client.data(AUDIT, {"from": head + 1}, role="auditor")
+    assert after["audit"]["verify"]["ok"] is True
+    assert after["audit"]["verify"]["checked"] == 0
+
+
 async def test_verify_names_an_altered_position(client: Client) -> None:
     engine = client.services.engine
     async with engine.begin() as connection:
