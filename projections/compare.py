@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, Table, func, select, type_coerce
+from sqlalchemy import Date, DateTime, String, Table, and_, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
@@ -20,19 +20,21 @@ from events.tables import UTCDateTime
 
 @dataclass(frozen=True)
 class TableDiff:
-    """How a rebuilt table differs from the live one: row counts, rows in one and not the
-    other, and the first keys that differ with their versions on each side."""
+    """How a rebuilt table differs from the live one: row counts; rows changed (their
+    primary key on both sides, their values not the same) and rows with a primary key on
+    one side only; and the first keys that differ with their versions on each side."""
 
     table: str
     live_rows: int
     rebuilt_rows: int
+    changed: int
     only_live: int
     only_rebuilt: int
     first: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]
 
     @property
     def same(self) -> bool:
-        return self.only_live == 0 and self.only_rebuilt == 0
+        return self.changed == 0 and self.only_live == 0 and self.only_rebuilt == 0
 
 
 async def compare(
@@ -46,6 +48,12 @@ async def compare(
 
     only_live = select(live).except_(select(fresh))
     only_fresh = select(fresh).except_(select(live))
+    lost, gained = only_live.subquery(), only_fresh.subquery()
+    changed = await count(
+        select(*(lost.c[name] for name in order)).join(
+            gained, and_(*(lost.c[name] == gained.c[name] for name in order))
+        )
+    )
     keys: set[str] = set()
     for query in (only_live, only_fresh):
         sample = query.subquery()
@@ -70,8 +78,9 @@ async def compare(
         table=live.name,
         live_rows=(await connection.scalar(select(func.count()).select_from(live))) or 0,
         rebuilt_rows=(await connection.scalar(select(func.count()).select_from(fresh))) or 0,
-        only_live=await count(only_live),
-        only_rebuilt=await count(only_fresh),
+        changed=changed,
+        only_live=await count(only_live) - changed,
+        only_rebuilt=await count(only_fresh) - changed,
         first=shown,
     )
 

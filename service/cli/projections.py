@@ -53,15 +53,16 @@ async def rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def print_diffs(diffs: list[TableDiff]) -> None:
-    """Rows per table on each side, then the first keys that differ with both versions."""
+    """Rows per table on each side, those changed and those on one side only, then the
+    first keys that differ with both versions."""
     width = max(len("table"), *(len(d.table) for d in diffs))
     print(
-        f"{'table':<{width}}  {'live rows':>10}  {'rebuilt rows':>12}"
+        f"{'table':<{width}}  {'live rows':>10}  {'rebuilt rows':>12}  {'changed':>8}"
         f"  {'only live':>10}  {'only rebuilt':>12}"
     )
     for d in diffs:
         print(
-            f"{d.table:<{width}}  {d.live_rows:>10}  {d.rebuilt_rows:>12}"
+            f"{d.table:<{width}}  {d.live_rows:>10}  {d.rebuilt_rows:>12}  {d.changed:>8}"
             f"  {d.only_live:>10}  {d.only_rebuilt:>12}"
         )
     for d in diffs:

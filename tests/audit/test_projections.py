@@ -57,7 +57,7 @@ async def test_a_dry_run_shows_what_differs_and_switches_nothing(
     assert "they are the same; dry run" in same.out
     rows = {line.split()[0]: line.split()[1:] for line in same.out.splitlines()[1:11]}
     assert rows["memberships"][0] == rows["memberships"][1] != "0"
-    assert {row[2] for row in rows.values()} == {row[3] for row in rows.values()} == {"0"}
+    assert {cell for row in rows.values() for cell in row[2:5]} == {"0"}
 
     # The live table drifts from the log (a hand edit): the rebuild from the log differs.
     async with sampled.engine.begin() as connection:
@@ -67,7 +67,8 @@ async def test_a_dry_run_shows_what_differs_and_switches_nothing(
     drifted = await sampled.projections.digests()
     dry = await coop(database_url, "projections", "rebuild", "memberships", "--dry-run")
     assert dry.code == 1, dry.err
-    assert dry.out.splitlines()[1].split() == ["memberships", "7", "7", "1", "1"]
+    assert dry.out.splitlines()[0].split()[5:] == ["changed", "only", "live", "only", "rebuilt"]
+    assert dry.out.splitlines()[1].split() == ["memberships", "7", "7", "1", "0", "0"]
     shown = dry.out.splitlines()[2:5]
     assert shown[0] == "memberships key city-2@c40#1:"
     assert shown[1].startswith("  live:")
@@ -78,9 +79,18 @@ async def test_a_dry_run_shows_what_differs_and_switches_nothing(
     assert await sampled.projections.digests() == drifted
     assert await _tables_named("rebuild", sampled) == []
 
+    # A row gone from the live table too: its key is on the rebuilt side only.
+    async with sampled.engine.begin() as connection:
+        gone = await connection.scalar(text("SELECT max(key) FROM memberships"))
+        deleted = await connection.execute(
+            text("DELETE FROM memberships WHERE key = :k"), {"k": gone}
+        )
+    left = str(7 - deleted.rowcount)
     switched = await coop(database_url, "projections", "rebuild", "memberships", "--diff")
     assert switched.code == 0, switched.err
-    assert switched.out.splitlines()[1].split() == ["memberships", "7", "7", "1", "1"]
+    assert switched.out.splitlines()[1].split() == [
+        *("memberships", left, "7", "1", "0", str(deleted.rowcount))
+    ]
     assert f"rebuilt memberships up to position {HEAD}" in switched.out
     assert await sampled.projections.digests() == before
 
