@@ -119,8 +119,11 @@ class SQLite(Backend):
         try:
             yield
         finally:
-            for schema, size in before.items():
-                await driver.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
+            # A statement cancelled in the block (the other fold of a rebuild failed, Ctrl-C)
+            # closes the connection: it has no cache left to restore, and the pool drops it.
+            with contextlib.suppress(ValueError, sqlite3.Error):
+                for schema, size in before.items():
+                    await driver.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
 
     async def update_rows(
         self,

@@ -230,22 +230,31 @@ def test_an_event_a_projector_declares_but_does_not_fold_is_named() -> None:
         Forgetful().fold({}, None, stray)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("in_database", [False, True])
 async def test_a_rebuild_that_fails_leaves_no_fresh_tables_and_the_live_ones_whole(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, monkeypatch: pytest.MonkeyPatch, in_database: bool
 ) -> None:
-    """A rebuild stopped before its switch (here a fold that fails; Ctrl-C cancels it
-    likewise) drops the fresh tables it made beside the live ones, which stay as they were."""
+    """A rebuild stopped before its switch (here a fold that fails, in Python or in the
+    database, where the failure is raised as itself, not in a group with the other fold's
+    cancellation; Ctrl-C cancels it likewise) drops the fresh tables it made beside the live
+    ones, which stay as they were."""
     await record_sample(services.store)
     before = await services.projections.digests()
 
     def failing(*_: object) -> None:
         raise RuntimeError("fold failed")
 
+    async def failing_in_database(*_: object) -> bool:
+        raise RuntimeError("fold failed")
+
     projector = services.projections.get("programs")
-    monkeypatch.setattr(type(projector), "fold", failing)
+    if in_database:
+        monkeypatch.setattr(type(projector), "fold_in_database", failing_in_database)
+    else:
+        monkeypatch.setattr(type(projector), "fold", failing)
     names = sorted(services.projections.projectors)
     with pytest.raises(RuntimeError, match="fold failed"):
-        await services.projections.rebuild_many(names, in_database=False)
+        await services.projections.rebuild_many(names, in_database=in_database)
     async with services.engine.connect() as connection:
         if services.engine.dialect.name == "postgresql":
             query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
