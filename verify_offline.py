@@ -13,7 +13,8 @@ signed with, and an inclusion proof for one event (`coop proof POSITION --tree-s
 
 What is checked, each from first principles:
 - the export: every event's hash recomputed from its content and the hash before it, the
-  positions gap-free from 1, and the trailer (count, last hash, Merkle root);
+  positions gap-free from 1, record time never going back, and the trailer (count, last
+  hash, Merkle root);
 - a checkpoint: its Ed25519 signature over "coop-checkpoint/v1\\n" + tree_size + "\\n" +
   root_hash + "\\n" + head_hash + "\\n" + timestamp + "\\n" under the public key (whose id
   is the first 16 hex characters of SHA-256 of the raw key), and, given an export, that
@@ -84,10 +85,14 @@ def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def recorded_at(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["recorded_at"]).astimezone(UTC)
+
+
 def event_hash(event: dict[str, Any], prev_hash: str) -> str:
     """An event's chain hash: SHA-256 of the previous hash, a newline, and the canonical JSON
     of [position, stream, version, id, type, schema version, data, metadata, record time]."""
-    recorded = datetime.fromisoformat(event["recorded_at"]).astimezone(UTC)
+    recorded = recorded_at(event)
     body = canonical(
         [
             event["position"],
@@ -118,6 +123,19 @@ def event_problem(event: dict[str, Any], position: int, prev_hash: str) -> str |
     if event_hash(event, prev_hash) != event.get("hash"):
         return f"position {position} was altered: its content no longer matches its hash"
     return None
+
+
+def went_back(event: dict[str, Any], position: int, before: datetime | None) -> str | None:
+    """A record time before the one of the position before: a log's record time never goes
+    back along its positions (what was known at a time is read by it)."""
+    now = recorded_at(event)
+    if before is None or before <= now:
+        return None
+    return (
+        f"position {position} was recorded at {now.isoformat(timespec='microseconds')}, before"
+        f" position {position - 1} ({before.isoformat(timespec='microseconds')}): record time"
+        " never goes back along the log"
+    )
 
 
 # --- the Merkle tree (RFC 9162 §2.1) -----------------------------------------------------
@@ -299,6 +317,7 @@ def check_signature(checkpoint: dict[str, Any], public_key: Ed25519PublicKey, la
 def check_export(path: Path, checkpoint: dict[str, Any] | None) -> list[str]:
     """The chain, the trailer, and (given one) the checkpoint against the export."""
     tree, prev_hash, position = Tree(), GENESIS_HASH, 0
+    recorded: datetime | None = None  # the record time of `position`
     at_checkpoint: tuple[str, str] | None = None
     wanted = checkpoint["tree_size"] if checkpoint else None
     trailer: dict[str, Any] | None = None
@@ -315,10 +334,13 @@ def check_export(path: Path, checkpoint: dict[str, Any] | None) -> list[str]:
                 f"the export starts at position {value.get('position')}: check a whole export"
                 " (made without --after)"
             )
-        problem = event_problem(value, position + 1, prev_hash)
+        problem = event_problem(value, position + 1, prev_hash) or went_back(
+            value, position + 1, recorded
+        )
         if problem is not None:
             raise Failed(f"export line {number}: {problem}")
         position, prev_hash = position + 1, value["hash"]
+        recorded = recorded_at(value)
         tree.append(leaf_hash(prev_hash))
         if position == wanted:
             at_checkpoint = (tree.root().hex(), prev_hash)

@@ -95,9 +95,17 @@ def recompute_hash(event: RecordedEvent, texts: tuple[str, str] | None = None) -
 class ChainCheck:
     """Checks events one at a time, in order; usable on a live log or on an import stream."""
 
-    def __init__(self, after: int = 0, prev_hash: str = GENESIS_HASH) -> None:
+    def __init__(
+        self,
+        after: int = 0,
+        prev_hash: str = GENESIS_HASH,
+        recorded_at: datetime | str | None = None,
+    ) -> None:
+        """Continuing position `after`, of hash `prev_hash`, recorded at `recorded_at` (None:
+        not known, and the next event's record time is not checked against it)."""
         self.position = after
         self.prev_hash = prev_hash
+        self.recorded_at = recorded_at
         self.checked = 0
 
     def problem(
@@ -118,7 +126,9 @@ class ChainCheck:
                 f"position {event.position} was altered: its content no longer matches its hash"
             )
         if problem is None:
-            self.took(event.position, event.hash)
+            problem = self.went_back(event.position, event.recorded_at)
+        if problem is None:
+            self.took(event.position, event.hash, recorded_at=event.recorded_at)
         return problem
 
     def out_of_place(self, position: int, prev_hash: str) -> str | None:
@@ -135,8 +145,41 @@ class ChainCheck:
             return f"position {expected} does not follow the hash of position {self.position}"
         return None
 
-    def took(self, position: int, chain_hash: str, count: int = 1) -> None:
+    def went_back(self, position: int, recorded_at: datetime | str) -> str | None:
+        """What is wrong with the record time of the next event, or None: a log's record
+        time never goes back along its positions (the store keeps it so on append, and
+        what was known at a time is read by it). A time is a value or the text SQLite keeps
+        for it."""
+        if self.recorded_at is None:
+            return None
+        now, before = _instant(recorded_at), _instant(self.recorded_at)
+        if before <= now:
+            return None
+        return (
+            f"position {position} was recorded at {timestamp_text(now)}, before position"
+            f" {self.position} ({timestamp_text(before)}): record time never goes back along"
+            " the log"
+        )
+
+    def took(
+        self,
+        position: int,
+        chain_hash: str,
+        count: int = 1,
+        *,
+        recorded_at: datetime | str | None = None,
+    ) -> None:
         """The next event, found in its place, is the chain's head now (or the last of the
-        next `count`, each found in its place by another check)."""
+        next `count`, each found in its place by another check), recorded at
+        `recorded_at` (None: not known)."""
         self.position, self.prev_hash = position, chain_hash
+        self.recorded_at = recorded_at
         self.checked += count
+
+
+def _instant(moment: datetime | str) -> datetime:
+    """A time, from the value or from the text SQLite keeps for it ('2021-01-01
+    00:00:20.000000', UTC)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -303,7 +303,7 @@ class EventStore:
             return
         async with write_transaction(self.engine) as connection:
             head = await _head(connection)
-            check = ChainCheck(head.position, head.hash)
+            check = ChainCheck(head.position, head.hash, head.recorded_at)
             for event in batch:
                 problem = check.problem(event, hash_checked=hashes_checked)
                 if problem is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from events.chain import GENESIS_HASH, ChainCheck
+from events.chain import ChainCheck
 from events.store import EventStore
 from events.tables import events
 
@@ -29,14 +29,16 @@ async def verify_chain(
 ) -> ChainReport:
     """Check positions after `after` up to `until` (the head when None); `progress` is told
     (events checked, events to check) after each page, and where a problem stops it."""
-    prev_hash = GENESIS_HASH
+    check = ChainCheck()
     if after > 0:
         async with store.engine.connect() as connection:
-            found = await connection.scalar(select(events.c.hash).where(events.c.position == after))
-        if found is None:
+            found = await connection.execute(
+                select(events.c.hash, events.c.recorded_at).where(events.c.position == after)
+            )
+            before = found.first()
+        if before is None:
             return ChainReport(False, 0, after, f"position {after} is missing")
-        prev_hash = found
-    check = ChainCheck(after, prev_hash)
+        check = ChainCheck(after, before.hash, before.recorded_at)
     # The total a progress line shows (read only where one is shown: a request's range
     # check need not read the head).
     last = until if until is not None or progress is None else (await store.head()).position

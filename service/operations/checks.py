@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Generic, NamedTuple, TypeVar
 
@@ -60,11 +61,12 @@ class Ended(msgspec.Struct, tag="ended"):
 
 
 class Place(msgspec.Struct, array_like=True):
-    """Where a chunk's first event says it stands in the chain."""
+    """Where a chunk's first event says it stands in the chain, and when it was recorded."""
 
     line: int
     position: int
     prev_hash: str
+    recorded_at: datetime
 
 
 class Problem(msgspec.Struct, tag="problem"):
@@ -227,10 +229,14 @@ async def _in_order(
             break
         rows = message.rows
         if number:
-            problem = check.out_of_place(rows[0].position, rows[0].prev_hash)
+            first = rows[0]
+            problem = check.out_of_place(first.position, first.prev_hash) or check.went_back(
+                first.position, first.recorded_at
+            )
             if problem is not None:
                 raise Refused(f"{checked.where(message.first_line)}: {problem}; {checked.outcome}")
-        check.took(rows[-1].position, rows[-1].hash, len(rows))
+        last = rows[-1]
+        check.took(last.position, last.hash, len(rows), recorded_at=last.recorded_at)
         if len(rows) == events:
             larger = [
                 node.hash
@@ -238,7 +244,6 @@ async def _in_order(
                 if level + node.level >= LOWEST_KEPT
             ]
             if larger:
-                last = rows[-1]
                 rows[-1] = last._replace(subtrees=(last.subtrees or b"") + b"".join(larger))
         else:
             rest = message.top
@@ -281,12 +286,13 @@ async def _stopped(processes: Sequence[asyncio.subprocess.Process]) -> None:
 def _refusal(problem: Problem, check: ChainCheck, checked: Checked) -> Refused:
     """What a check found, or before it where the chunk it found it in does not meet the
     chunks before (`check` has taken them)."""
-    if problem.start is not None:
-        out_of_place = check.out_of_place(problem.start.position, problem.start.prev_hash)
+    start = problem.start
+    if start is not None:
+        out_of_place = check.out_of_place(start.position, start.prev_hash) or check.went_back(
+            start.position, start.recorded_at
+        )
         if out_of_place is not None:
-            return Refused(
-                f"{checked.where(problem.start.line)}: {out_of_place}; {checked.outcome}"
-            )
+            return Refused(f"{checked.where(start.line)}: {out_of_place}; {checked.outcome}")
     if problem.unread:
         return Unread(problem.message, unavailable=problem.unavailable)
     return Refused(problem.message)

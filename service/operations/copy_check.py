@@ -79,7 +79,9 @@ async def log_chunks(
                 first, place = batch[0], None
                 check = ChainCheck()
                 if start:  # where it meets the chunk before is checked as the chunks are read
-                    place = Place(first.position, first.position, first.prev_hash)
+                    place = Place(
+                        first.position, first.position, first.prev_hash, first.recorded_at
+                    )
                     check = ChainCheck(first.position - 1, first.prev_hash)
                 texts = [canonical_texts(event) for event in batch]
                 for event, spelled in zip(batch, texts, strict=True):

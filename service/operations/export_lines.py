@@ -335,7 +335,7 @@ def checked_lines(
     current schema version), the stream id rules and `payloads`, its hash added to `tree`; then the
     trailer checked against them all. A problem is raised (Refused) naming the line, when
     that line is reached."""
-    check = ChainCheck(head.position, head.hash)
+    check = ChainCheck(head.position, head.hash, head.recorded_at)
     trailer: Trailer | None = None
     try:
         for number, line, item in read_items(path):

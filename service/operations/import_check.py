@@ -106,7 +106,7 @@ def chunks_of(
                     check_follows(Head(0, GENESIS_HASH, None), event, label)
                 elif first:
                     # Where it meets the chunk before is checked as the chunks are read.
-                    start = Place(number, event.position, event.prev_hash)
+                    start = Place(number, event.position, event.prev_hash, event.recorded_at)
                     check = ChainCheck(event.position - 1, event.prev_hash)
                 texts = canonical_texts(event)
                 problem = event_problem(check, versions, event, texts, PAYLOADS)

@@ -9,6 +9,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,21 @@ def keyed(event: RecordedEvent) -> RecordedEvent:
     """Each event its own append with an idempotency key, so each carries one."""
     metadata = {**event.metadata, "idempotency_key": f"key-{event.position}"}
     return msgspec.structs.replace(event, metadata=metadata)
+
+
+def recorded_back(at: int) -> Callable[[int, RecordedEvent], RecordedEvent]:
+    """A change for `rechained`: position `at` recorded 20 years before it was, so before
+    the position before it."""
+
+    def change(position: int, event: RecordedEvent) -> RecordedEvent:
+        if position != at:
+            return event
+        return msgspec.structs.replace(event, recorded_at=event.recorded_at - YEARS)
+
+    return change
+
+
+YEARS = timedelta(days=7305)
 
 
 def rechained(path: Path, out: Path, change: Callable[[int, RecordedEvent], RecordedEvent]) -> Path:
@@ -210,6 +226,35 @@ async def test_a_payload_that_is_not_its_event_imports_nothing(
     assert "nothing was imported" in ran.err
     assert "Traceback" not in ran.err
     assert (await counts(empty_url))[0] == before
+
+
+@pytest.mark.parametrize("into", ["empty", "continued"])
+async def test_a_record_time_that_goes_back_imports_nothing(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, into: str
+) -> None:
+    """A file whose chain and trailer hold but whose position 11 was recorded before
+    position 10 (what was known at a time is read by record time, which the store never
+    lets go back): refused, naming it, with nothing written; continuing a log whose head is
+    position 10 too."""
+    path = rechained(
+        await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", recorded_back(11)
+    )
+    line = 11
+    if into == "continued":  # the first 10 events, then the rest of the same chain
+        first = await export(coop, sampled_url, tmp_path, "--until", "10")
+        assert (await coop(empty_url, "import", str(first))).code == 0
+        *lines, trailer = path.read_text().splitlines(keepends=True)
+        stated = json.loads(trailer)
+        stated["trailer"]["count"] = HEAD - 10
+        path.write_text("".join(lines[10:]) + json.dumps(stated) + "\n")
+        line = 1
+    before = await counts(empty_url)
+    ran = await coop(empty_url, "import", str(path))
+    assert ran.code == 1, ran.err
+    assert f"e.ndjson, line {line}: position 11 was recorded at " in ran.err, ran.err
+    assert "before position 10 (" in ran.err
+    assert "record time never goes back along the log; nothing was imported" in ran.err
+    assert await counts(empty_url) == before
 
 
 @pytest.mark.parametrize(
@@ -446,8 +491,19 @@ async def test_a_file_is_refused_alike_however_the_checks_share_it(
     """Two checks share the file by chunks; with chunks of 4 events each problem falls to
     one or the other, or where two chunks meet: the refusal names the same line and the
     same problem as with the whole file in one chunk, and nothing is imported."""
-    *lines, trailer = (await export(coop, sampled_url, tmp_path)).read_text().splitlines(True)
+    source = await export(coop, sampled_url, tmp_path)
+    *lines, trailer = source.read_text().splitlines(True)
+
+    def back(at: int) -> list[str]:
+        return (
+            rechained(source, tmp_path / "back.ndjson", recorded_back(at))
+            .read_text()
+            .splitlines(True)
+        )
+
     cases = {
+        "recorded back within a chunk": back(6),
+        "recorded back as a chunk's first": back(9),
         "altered in the first check's": [
             *lines[:8],
             lines[8].replace('"city-2"', '"city-9"'),
@@ -497,6 +553,11 @@ async def test_a_file_is_refused_alike_however_the_checks_share_it(
     again = "comes again (or out of order) after position {0}: position {1} was expected next"
     assert f"line 7: position 6 {again.format(6, 7)}" in said["repeated within a chunk"]
     assert f"line 9: position 8 {again.format(8, 9)}" in said["repeated where chunks meet"]
+    for name, at in (("within a chunk", 6), ("as a chunk's first", 9)):
+        refusal = said[f"recorded back {name}"]
+        assert f"bad.ndjson, line {at}: position {at} was recorded at " in refusal
+        assert f", before position {at - 1} (" in refusal
+        assert "): record time never goes back along the log; nothing was imported" in refusal
 
 
 async def test_the_checks_give_each_event_the_subtrees_an_append_gives(

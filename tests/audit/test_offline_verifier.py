@@ -22,6 +22,7 @@ from events.chain import canonical_json
 from service.services import Services
 from service.signing import create_key_pair
 from tests.audit.conftest import CORRECTION, HEAD, Coop
+from tests.audit.test_import_whole import rechained, recorded_back
 
 VERIFIER = Path(__file__).resolve().parents[2] / "verify_offline.py"
 
@@ -127,6 +128,12 @@ async def test_tampering_is_named_offline(
             checkpoint,
             public,
             "export line 9: position 9 was altered",
+        ),
+        "recorded back": (
+            lines_of(rechained(export, tmp_path / "back.ndjson", recorded_back(6))),
+            checkpoint,
+            public,
+            "export line 6: position 6 was recorded at ",
         ),
         "cut": (lines[:-3], checkpoint, public, "no trailer line: it was cut short"),
         "repeated": (

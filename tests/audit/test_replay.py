@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Table, select, text
 
 from domain.events import cooperation_events
-from events.chain import timestamp_text
+from events.chain import ChainCheck, timestamp_text
 from events.database import create_engine
 from events.model import RecordedEvent
 from events.store import EventStore
@@ -27,7 +27,7 @@ from service.operations.refused import Refused
 from service.services import Services, build_services
 from service.settings import Settings
 from tests.audit.conftest import HEAD, Coop, drop_guards, head_and_digests
-from tests.audit.test_import_whole import rechained
+from tests.audit.test_import_whole import rechained, recorded_back
 from tests.audit.test_transfer import export
 
 
@@ -255,4 +255,43 @@ async def test_a_log_holding_a_payload_that_is_not_its_event_is_not_replayed(
     assert ran.code == 1, ran.err
     assert f"the log cannot be replayed to position {HEAD}: position {late}: " in ran.err, ran.err
     assert "payload is invalid: Object missing required field" in ran.err
+    assert list(into.parent.iterdir()) == []
+
+
+async def test_a_log_whose_record_time_goes_back_is_named_not_replayed(
+    sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log whose chain holds but whose position 11 was recorded before position 10
+    (written here by the store's import with that check taken out, as a database altered
+    behind the guards, or imported before the check, could hold it): `coop verify` names
+    it, a range from position 10 on too, one from 11 does not see it, and the replay's copy
+    refuses it with nothing written (a time-travel read at such a log would be wrong)."""
+    back = rechained(
+        await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", recorded_back(11)
+    )
+    *lines, _ = back.read_bytes().splitlines()
+    engine = create_engine(empty_url)
+    try:
+        with monkeypatch.context() as unchecked:
+            unchecked.setattr(ChainCheck, "went_back", lambda *_: None)
+            await EventStore(engine, cooperation_events).import_events(
+                [parse_line(line, n) for n, line in enumerate(lines, 1)]
+            )
+    finally:
+        await engine.dispose()
+    said = "position 11 was recorded at "
+    verified = await coop(empty_url, "verify")
+    assert verified.code == 1, verified.err
+    assert said in verified.out, verified.out
+    assert "before position 10 (" in verified.out
+    ranged = await coop(empty_url, "verify", "--after", "10", "--until", "12")
+    assert ranged.code == 1
+    assert said in ranged.out
+    later = await coop(empty_url, "verify", "--after", "11", "--until", "12")
+    assert later.code == 0, later.out
+    into = tmp_path / "replays" / "e.db"
+    into.parent.mkdir()
+    ran = await coop(empty_url, "replay", "--until", str(HEAD), "--into", str(into))
+    assert ran.code == 1, ran.err
+    assert said in ran.err, ran.err
     assert list(into.parent.iterdir()) == []
