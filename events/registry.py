@@ -110,6 +110,14 @@ class EventType:
         return msgspec.defstruct(self.name, spec, forbid_unknown_fields=True, kw_only=True)
 
     @cached_property
+    def stream_of(self) -> Callable[[Any], str] | None:
+        """The stream an event of this type belongs in, by the class's `stream` property
+        (None: the class names none), read off its instance or its `strict` struct alike
+        (the property reads the fields, which both have by the same names)."""
+        found = getattr(self.cls, "stream", None)
+        return found.fget if isinstance(found, property) else None
+
+    @cached_property
     def checker(self) -> msgspec.json.Decoder[Any]:
         """Payload text at the current version into `strict`."""
         return msgspec.json.Decoder(self.strict, dec_hook=_decode_value)
@@ -242,30 +250,40 @@ class EventTypes:
         data = entry.lift(msgspec.json.decode(text), schema_version)
         return msgspec.convert(data, entry.cls, dec_hook=_decode_value)
 
-    def payload_problem(self, name: str, schema_version: int, text: str) -> str | None:
+    def payload_problem(
+        self, name: str, schema_version: int, text: str, stream: str | None = None
+    ) -> str | None:
         """What keeps a recorded payload (its text) from being the event it stands for at
         `schema_version`, lifted to the current version (a field missing, a value of the
         wrong type, an upcaster that fails on it), or None: what an import or a copy refuses
         rather than write an event no fold could read; a field the event does not have, or
         a value outside a field's vocabulary, too (what no Coop of this version writes, and
-        what the API could not answer with). The type is known and its version neither
-        newer nor below 1 (the caller checked)."""
+        what the API could not answer with); and, given the `stream` it was recorded in,
+        a payload that says it belongs in another (where the class names its stream: a
+        `stream` property). The type is known and its version neither newer nor below 1
+        (the caller checked)."""
         entry = self._by_name.get(name)
         if entry is None:
             return f"{name} is an event type unknown to this Coop"
         try:
             if schema_version == entry.version:
-                entry.checker.decode(text)
-                return None
-            found = msgspec.json.decode(text)
-            if not isinstance(found, dict):
-                kind = type(found).__name__
-                return f"{name} v{schema_version} payload is invalid: not an object but a {kind}"
-            msgspec.convert(entry.lift(found, schema_version), entry.strict, dec_hook=_decode_value)
+                event = entry.checker.decode(text)
+            else:
+                found = msgspec.json.decode(text)
+                if not isinstance(found, dict):
+                    kind = type(found).__name__
+                    return (
+                        f"{name} v{schema_version} payload is invalid: not an object but a {kind}"
+                    )
+                lifted = entry.lift(found, schema_version)
+                event = msgspec.convert(lifted, entry.strict, dec_hook=_decode_value)
+            own = None if stream is None or entry.stream_of is None else entry.stream_of(event)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
             return f"{name} v{schema_version} payload is invalid: {error}{entry.hint(error)}"
         except Exception as error:  # an upcaster is code of its own: whatever it raises
             return f"{name} v{schema_version} payload is invalid: {type(error).__name__}: {error}"
+        if own is not None and own != stream:
+            return f"{name} is recorded in stream {stream!r}, but its payload's stream is {own!r}"
         return None
 
     def decode(self, event: RecordedEvent) -> Any:

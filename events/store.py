@@ -325,7 +325,9 @@ class EventStore:
                     )
                 if not hashes_checked:  # else the caller checked the payloads with the hashes
                     text = msgspec.json.encode(event.data).decode()  # an upcaster changes a copy
-                    problem = self.types.payload_problem(event.type, event.schema_version, text)
+                    problem = self.types.payload_problem(
+                        event.type, event.schema_version, text, event.stream_id
+                    )
                     if problem is not None:
                         raise InvalidPayload(f"cannot import position {event.position}: {problem}")
             if subtrees is None:

@@ -246,8 +246,9 @@ def trailer_problem(trailer: Trailer | None, check: ChainCheck, tree: Frontier) 
     return None
 
 
-Payloads = Callable[[str, int, str], "str | None"]
-"""What is wrong with a payload's text for its type and version (`EventTypes.payload_problem`)."""
+Payloads = Callable[[str, int, str, str], "str | None"]
+"""What is wrong with a payload's text for its type and version, in its stream
+(`EventTypes.payload_problem`)."""
 
 
 def event_problem(
@@ -262,7 +263,7 @@ def event_problem(
     `payloads`; or None."""
     problem = check.problem(event, texts=texts) or catalogue_problem(versions, event)
     if problem is None:
-        found = payloads(event.type, event.schema_version, texts[0])
+        found = payloads(event.type, event.schema_version, texts[0], event.stream_id)
         problem = found and f"position {event.position}: {found}"
     return problem
 

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.events import cooperation_events
 from events.model import RecordedEvent
 from events.registry import EventTypes
 from tests.store.kinds import ThingLabelled, test_events
@@ -111,3 +112,22 @@ def test_a_vocabulary_on_a_field_that_is_not_text_is_refused_at_registration() -
 
     with pytest.raises(TypeError, match=r"Counted\.count has a vocabulary but is not text"):
         EventTypes().register(choices={"count": Sizes})(Counted)
+
+
+def test_a_payload_is_held_to_the_stream_it_was_recorded_in() -> None:
+    """Where the event's class names its stream, a payload recorded in another is refused
+    (the rules find a partner by its stream: one recorded elsewhere could be registered
+    again); given no stream, or for a class that names none, the stream is not checked."""
+    problem = cooperation_events.payload_problem
+    text = '{"key": "beijing", "name": "Beijing", "kind": "city"}'
+    assert problem("PartnerRegistered", 1, text, "partner:beijing") is None
+    assert problem("PartnerRegistered", 1, text) is None
+    elsewhere = problem("PartnerRegistered", 1, text, "partner:somewhere")
+    assert elsewhere == (
+        "PartnerRegistered is recorded in stream 'partner:somewhere', but its payload's stream"
+        " is 'partner:beijing'"
+    )
+    old = '{"membership_id": "a@b#1", "member": "a", "network": "b", "since": "2006", "note": "x"}'
+    assert problem("MembershipStarted", 1, old, "membership:a@b") is None
+    assert problem("MembershipStarted", 1, old, "membership:a@c") is not None
+    assert test_events.payload_problem("ThingNamed", 1, '{"name": "a", "tags": []}', "x") is None
