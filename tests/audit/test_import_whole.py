@@ -17,6 +17,7 @@ import msgspec
 import pytest
 from sqlalchemy import func, select, text
 
+from domain.events import PartnerRegistered, PartnerUpdated, cooperation_events
 from events.chain import recompute_hash
 from events.database import create_engine
 from events.kept import kept_subtrees
@@ -419,8 +420,9 @@ async def test_a_check_that_stops_imports_nothing(
 
 
 def one_run(keys: Callable[[int], str | None]) -> Callable[[int, RecordedEvent], RecordedEvent]:
-    """Every event into one stream, in order, with `keys(position)` as its idempotency key
-    (None: none): as far as the log shows, an append is a run of one key."""
+    """Every event into one stream, in order (a partner registered, then renamed again and
+    again), with `keys(position)` as its idempotency key (None: none): as far as the log
+    shows, an append is a run of one key."""
 
     def change(position: int, event: RecordedEvent) -> RecordedEvent:
         metadata = {
@@ -428,11 +430,25 @@ def one_run(keys: Callable[[int], str | None]) -> Callable[[int, RecordedEvent],
         }
         if (key := keys(position)) is not None:
             metadata["idempotency_key"] = key
+        made: PartnerRegistered | PartnerUpdated = (
+            PartnerRegistered(key="one", name="one", kind="city")
+            if position == 1
+            else PartnerUpdated(key="one", name=f"one {position}", kind="city", changed_fields=[])
+        )
         return msgspec.structs.replace(
-            event, stream_id="log", stream_version=position, metadata=metadata
+            event,
+            stream_id=ONE_STREAM,
+            stream_version=position,
+            metadata=metadata,
+            type=type(made).__name__,
+            schema_version=1,
+            data=cooperation_events.payload(made),
         )
 
     return change
+
+
+ONE_STREAM = "partner:one"
 
 
 RUNS = {  # the key of each run of positions; chunks of 4 end at 4, 8, 12, 16 and 20
@@ -493,7 +509,7 @@ async def test_an_append_cut_by_the_chunks_carries_its_key_whole(
                 ).order_by(idempotency_keys.c.first_position)
             )
             assert [tuple(row) for row in held] == [
-                (key, "log", first, last) for key, first, last in expected
+                (key, ONE_STREAM, first, last) for key, first, last in expected
             ]
     finally:
         await engine.dispose()
@@ -584,8 +600,13 @@ async def test_the_checks_give_each_event_the_subtrees_an_append_gives(
     repeated = tmp_path / "repeated.ndjson"
     repeated.write_bytes(b"".join(lines[n % len(lines)] for n in range(300)) + b"\n")
 
+    first = parse_line(lines[0], 1).recorded_at
+
     def renumbered(position: int, event: RecordedEvent) -> RecordedEvent:
-        return msgspec.structs.replace(event, position=position, event_id=uuid.UUID(int=position))
+        moment = first + timedelta(seconds=position)  # as the log's own, never going back
+        return msgspec.structs.replace(
+            event, position=position, event_id=uuid.UUID(int=position), recorded_at=moment
+        )
 
     path = rechained(repeated, tmp_path / "many.ndjson", renumbered)
     versions = {name: 1 << 30 for name in {parse_line(line, 1).type for line in lines}}

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from sqlalchemy import Table, select, text
 
-from domain.events import cooperation_events
+from domain.events import PartnerRegistered, PartnerUpdated, cooperation_events
 from events.chain import ChainCheck, timestamp_text
 from events.database import create_engine
 from events.model import RecordedEvent
@@ -115,12 +115,28 @@ async def held(url: str, table: Table) -> list[tuple[Any, ...]]:
 
 
 def in_pairs(position: int, event: RecordedEvent) -> RecordedEvent:
-    """Events 2 and 3, 4 and 5, ... each pair in a stream of its own, an append of two with
-    one key (the first and the last event alone)."""
+    """Events 2 and 3, 4 and 5, ... each pair a partner's registration and its renaming, in
+    the partner's stream, an append of two with one key (the first and the last event alone,
+    each with a key of its own; `HEAD` is even)."""
     metadata = {**event.metadata, "idempotency_key": f"key-{position // 2}"}
-    pair = f"pair-{position // 2}"
-    version = 1 + position % 2 if 1 < position < HEAD else 1
-    return msgspec.structs.replace(event, metadata=metadata, stream_id=pair, stream_version=version)
+    if position == 1:
+        return msgspec.structs.replace(event, metadata=metadata)
+    key = f"pair-{position // 2}"
+    renamed = position % 2 == 1
+    made: PartnerRegistered | PartnerUpdated = (
+        PartnerUpdated(key=key, name=f"{key} renamed", kind="city", changed_fields=["name"])
+        if renamed
+        else PartnerRegistered(key=key, name=key, kind="city")
+    )
+    return msgspec.structs.replace(
+        event,
+        metadata=metadata,
+        stream_id=made.stream,
+        stream_version=2 if renamed else 1,
+        type=type(made).__name__,
+        schema_version=1,
+        data=cooperation_events.payload(made),
+    )
 
 
 async def test_a_replay_holds_the_log_row_for_row_with_its_tree_and_keys(
