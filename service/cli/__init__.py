@@ -12,7 +12,6 @@ from projections.models import built_in_projectors
 from service.cli import audit, projections, proofs, transfer
 from service.cli.common import (
     FAILED,
-    INTERRUPTED,
     OK,
     USAGE,
     add_range,
@@ -20,6 +19,7 @@ from service.cli.common import (
     reported,
     synchronous,
 )
+from service.command import interrupted
 from service.operations.database import check_sqlite_folder, opened
 from service.redaction import masked
 from service.services import build_services
@@ -27,6 +27,13 @@ from service.settings import ROLES, Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # Ctrl-C: a traceback would say nothing more
+        return interrupted()
+
+
+def _run(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -37,18 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"coop: {error}", file=sys.stderr)
         return USAGE
-    try:
-        result: int = args.run(settings, args)
-    except KeyboardInterrupt:
-        # Ctrl-C: a verb's transaction under way is rolled back, a replay's file is moved
-        # into place only when complete; what a verb committed before (a continued
-        # import's earlier batches) stays. A traceback would say nothing more.
-        print(
-            "coop: interrupted; a transaction under way, if any, was rolled back; what was"
-            " committed before it stays",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
+    result: int = args.run(settings, args)
     return result
 
 

@@ -22,7 +22,6 @@ from service.settings import Settings
 # run as asked (a bad setting, a missing or unmigrated database, a missing file); something
 # it needs is unavailable now (the database cannot be reached, the port is in use).
 OK, FAILED, USAGE, UNAVAILABLE = 0, 1, 2, 3
-INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 
 Verb = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 

@@ -9,6 +9,8 @@ import signal
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,3 +220,37 @@ def test_ctrl_c_says_so_in_one_line(
         " committed before it stays",
     )
     assert cleaned == [True]
+
+
+INTERRUPTED_LINE = (
+    "coop: interrupted; a transaction under way, if any, was rolled back; what was committed"
+    " before it stays"
+)
+
+
+def test_ctrl_c_while_the_command_line_loads_says_so_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in the second or two before a verb runs (the command line's imports, its
+    parser reading the installed version): the same line and exit 130, no traceback."""
+
+    def stopped(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("service.cli._parser", stopped)
+    assert main(["export"]) == 130
+    assert capsys.readouterr().err.strip() == INTERRUPTED_LINE
+    # The entry point the `coop` command runs, interrupted while it imports the command line.
+    loading = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def stopped(name, *args, **kwargs):\n"
+        "    if name == 'service.cli':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = stopped\n"
+        "from service.command import main\n"
+        "sys.exit(main())\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", loading], capture_output=True, text=True)
+    assert (ran.returncode, ran.stderr.strip()) == (130, INTERRUPTED_LINE)
