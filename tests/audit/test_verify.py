@@ -117,6 +117,10 @@ async def test_a_range_checks_only_the_chain(
         assert f"the log ends at position {HEAD}; it has no {HEAD + 1}" in past.err
     assert "projections: skipped" in ran.out
     assert [line.split(", ")[0] for line in ran.err.splitlines()] == ["verify chain: 4/4 events"]
+    # To the head from the start is the whole log, its projections compared too.
+    whole = await coop(sampled_url, "verify", "--until", str(HEAD))
+    assert whole.code == 0, whole.out
+    assert f"projections: ok: 7 projections replayed to position {HEAD}" in whole.out
     backwards = await coop(sampled_url, "verify", "--after", "9", "--until", "5")
     assert backwards.code == 2
     assert "--until 5 is before --after 9" in backwards.err
