@@ -42,6 +42,8 @@ async def verify_chain(
     # The total a progress line shows (read only where one is shown: a request's range
     # check need not read the head).
     last = until if until is not None or progress is None else (await store.head()).position
+    if progress is not None:  # the pass starts (its rate is counted from here)
+        progress(0, max((last or 0) - after, 0))
     async for event in store.iter_all(after=after, until=until, page=_PAGE):
         problem = check.problem(event)
         if problem is not None:

@@ -41,14 +41,15 @@ async def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     if rebuilt.diffs is not None:
         print_diffs(rebuilt.diffs)
     differ = rebuilt.diffs is not None and not all(d.same for d in rebuilt.diffs)
+    verdict = "they differ" if differ else "they are the same"
     if dry_run:
-        verdict = "they differ" if differ else "they are the same"
         print(
             f"coop: rebuilt {', '.join(names)} up to position {rebuilt.head} beside the live"
             f" tables and compared them: {verdict}; dry run, the live tables are untouched"
         )
         return FAILED if differ else OK
-    print(f"coop: rebuilt {', '.join(names)} up to position {rebuilt.head}")
+    compared = "" if rebuilt.diffs is None else f", compared with the live tables ({verdict})"
+    print(f"coop: rebuilt {', '.join(names)} up to position {rebuilt.head}{compared}")
     return OK
 
 

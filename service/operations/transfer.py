@@ -217,7 +217,8 @@ class Handed:
             self.lines = chunk.first_line, chunk.last_line
             # Without a trailer's count, estimated from the share of the file read so far.
             total = self.stated or round(self.handed * self.size / max(chunk.read, 1))
-            self.progress(self.handed, max(total, self.handed))
+            if total:  # else none yet: the first chunk of a file without a trailer
+                self.progress(self.handed, max(total, self.handed))
             yield chunk
             self.handed += len(chunk.rows)
         self.finished = True

@@ -91,7 +91,10 @@ async def test_a_dry_run_shows_what_differs_and_switches_nothing(
     assert switched.out.splitlines()[1].split() == [
         *("memberships", left, "7", "1", "0", str(deleted.rowcount))
     ]
-    assert f"rebuilt memberships up to position {HEAD}" in switched.out
+    assert f"rebuilt memberships up to position {HEAD}, compared with the live tables" in (
+        switched.out
+    )
+    assert "(they differ)" in switched.out
     assert await sampled.projections.digests() == before
 
 
