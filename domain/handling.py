@@ -153,6 +153,12 @@ class Commands:
             idempotency_key=command.idempotency_key,
         )
         others = {s: _expect(v) for s, v in loaded.versions.items() if s != plan.target}
+        strays = [type(event).__name__ for event in decided if event.stream != plan.target]
+        if strays:  # a rule's bug: what an import, a copy and verify would refuse ever after
+            raise RuntimeError(
+                f"{type(command).__name__} decided {', '.join(strays)} outside its stream"
+                f" {plan.target!r}; nothing was written"
+            )
         try:
             return await self.store.append(
                 plan.target,

@@ -10,6 +10,7 @@ import pytest
 
 from domain.commands import RegisterPartner, RegisterSource, StartMembership, UpdatePartner
 from domain.errors import Conflict, NotFound
+from domain.events import PartnerRegistered
 from domain.handling import Commands
 from events.dates import PartialDate
 from events.model import SourceRef
@@ -104,3 +105,17 @@ async def test_concurrent_writers_to_related_streams_all_land(commands: Commands
     ]
     outcomes = await asyncio.gather(*(commands.execute(r, "editor") for r in renames))
     assert sorted(o.stream_version for o in outcomes) == [2, 3, 4, 5, 6]
+
+
+async def test_an_event_a_rule_decides_outside_the_commands_stream_is_not_written(
+    commands: Commands, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule's bug: an event whose payload names another stream than the one the command
+    writes would be refused by every import, copy and verify of the log ever after; the
+    handler refuses it before anything is written."""
+    stray = PartnerRegistered(key="osaka", name="Osaka", kind="city")
+    monkeypatch.setattr("domain.handling.rules.decide", lambda *_: [stray])
+    head = await commands.store.head()
+    with pytest.raises(RuntimeError, match="decided PartnerRegistered outside its stream"):
+        await commands.execute(tokyo(), "editor")
+    assert await commands.store.head() == head

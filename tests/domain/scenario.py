@@ -23,9 +23,12 @@ DOCUMENT = SourceRegistered(key="doc", title="A document", sections=["Cooperatio
 
 
 def when(given: Sequence[DomainEvent], command: Command) -> list[DomainEvent]:
-    """The events `command` decides after the history `given` (the source is registered)."""
+    """The events `command` decides after the history `given` (the source is registered),
+    each in the stream the command writes (as the handler holds them to)."""
     plan = rules.plan(command)
-    return rules.decide(Facts.from_history([DOCUMENT, *given], plan), command)
+    decided = rules.decide(Facts.from_history([DOCUMENT, *given], plan), command)
+    assert [event.stream for event in decided] == [plan.target] * len(decided), command
+    return decided
 
 
 def d(text: str) -> PartialDate:
