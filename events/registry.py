@@ -39,6 +39,10 @@ def _decode_value(kind: type, value: Any) -> Any:
 _partial_date = functools.lru_cache(maxsize=1 << 16)(PartialDate.parse)
 
 
+# The annotations of a text field a vocabulary may close, as written (a string under
+# `from __future__ import annotations`) or as a type: whether it may be None.
+_TEXT: dict[Any, Any] = {"str": str, str: str, "str | None": str | None, str | None: str | None}
+
 # Where msgspec says a value was refused: "... - at `$.kind`".
 _AT_FIELD = re.compile(r"- at `\$\.(\w+)`$")
 
@@ -92,15 +96,14 @@ class EventType:
         """The class's fields as a msgspec struct that also refuses a field the class lacks
         and, for each field with a vocabulary, a value not in it: what a payload someone
         else wrote is held to (the class itself, as every read decodes into it, takes them)."""
-        hints = typing.get_type_hints(self.cls)
+        # With the constraints an Annotated type carries (msgspec.Meta), as the class has them.
+        hints = typing.get_type_hints(self.cls, include_extras=True)
         spec: list[tuple[str, Any, Any]] = []
         for each in dataclasses.fields(self.cls):
             kind = hints[each.name]
             choices = self.choices.get(each.name)
-            if choices is not None:
-                if kind not in (str, str | None):
-                    raise TypeError(f"{self.name}.{each.name} has a vocabulary but is not text")
-                kind = choices if kind is str else choices | None
+            if choices is not None:  # text, as `register` checked
+                kind = choices if _TEXT[each.type] is str else choices | None
             if each.default is not dataclasses.MISSING:
                 spec.append((each.name, kind, each.default))
             elif each.default_factory is not dataclasses.MISSING:
@@ -112,8 +115,8 @@ class EventType:
     @cached_property
     def stream_of(self) -> Callable[[Any], str] | None:
         """The stream an event of this type belongs in, by the class's `stream` property
-        (None: the class names none), read off its instance or its `strict` struct alike
-        (the property reads the fields, which both have by the same names)."""
+        (None: the class names none), read off its instance or its `strict` struct alike:
+        the property may read only the event's fields, which both have by the same names."""
         found = getattr(self.cls, "stream", None)
         return found.fget if isinstance(found, property) else None
 
@@ -158,8 +161,13 @@ class EventTypes:
             missing = [v for v in range(1, version) if v not in ups]
             if missing:
                 raise TypeError(f"{cls.__name__} v{version} lacks upcasters from {missing}")
+            fields = {each.name: each.type for each in dataclasses.fields(cls)}
+            for name in choices or {}:
+                if name not in fields:
+                    raise TypeError(f"{cls.__name__} has no field {name!r} to give a vocabulary")
+                if fields[name] not in _TEXT:
+                    raise TypeError(f"{cls.__name__}.{name} has a vocabulary but is not text")
             entry = EventType(cls.__name__, cls, version, ups, dict(choices or {}))
-            _ = entry.strict  # a vocabulary on a field that is not text fails here
             self._by_name[entry.name] = entry
             self._by_class[cls] = entry
             return cls

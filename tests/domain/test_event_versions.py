@@ -42,6 +42,12 @@ def test_every_golden_payload_decodes(line: dict[str, Any]) -> None:
     event = cooperation_events.decode(recorded(line))
     assert type(event).__name__ == line["type"]
     assert isinstance(event.stream, str), f"{line['type']} does not name its stream"
+    # And an import, a copy and verify take it: its fields, vocabularies and stream hold.
+    text = json.dumps(line["data"])
+    assert (
+        cooperation_events.payload_problem(line["type"], line["schema_version"], text, event.stream)
+        is None
+    )
 
 
 def test_the_golden_file_covers_every_event_type() -> None:

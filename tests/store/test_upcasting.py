@@ -112,6 +112,8 @@ def test_a_vocabulary_on_a_field_that_is_not_text_is_refused_at_registration() -
 
     with pytest.raises(TypeError, match=r"Counted\.count has a vocabulary but is not text"):
         EventTypes().register(choices={"count": Sizes})(Counted)
+    with pytest.raises(TypeError, match="Counted has no field 'counts' to give a vocabulary"):
+        EventTypes().register(choices={"counts": Sizes})(Counted)
 
 
 def test_a_payload_is_held_to_the_stream_it_was_recorded_in() -> None:
