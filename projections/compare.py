@@ -49,11 +49,14 @@ async def compare(
     only_live = select(live).except_(select(fresh))
     only_fresh = select(fresh).except_(select(live))
     lost, gained = only_live.subquery(), only_fresh.subquery()
-    changed = await count(
-        select(*(lost.c[name] for name in order)).join(
-            gained, and_(*(lost.c[name] == gained.c[name] for name in order))
+    counted = await count(only_live), await count(only_fresh)
+    changed = 0
+    if all(counted):  # else no key is on both sides: the join need not run
+        changed = await count(
+            select(*(lost.c[name] for name in order)).join(
+                gained, and_(*(lost.c[name] == gained.c[name] for name in order))
+            )
         )
-    )
     keys: set[str] = set()
     for query in (only_live, only_fresh):
         sample = query.subquery()
@@ -79,8 +82,8 @@ async def compare(
         live_rows=(await connection.scalar(select(func.count()).select_from(live))) or 0,
         rebuilt_rows=(await connection.scalar(select(func.count()).select_from(fresh))) or 0,
         changed=changed,
-        only_live=await count(only_live) - changed,
-        only_rebuilt=await count(only_fresh) - changed,
+        only_live=counted[0] - changed,
+        only_rebuilt=counted[1] - changed,
         first=shown,
     )
 

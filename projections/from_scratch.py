@@ -195,14 +195,17 @@ async def _fold_in_database(
                     assert indexed is not None
                     indexed.add(projector.name)
 
+    failure: Exception | None = None
     try:
         async with asyncio.TaskGroup() as folders:
             for _ in range(min(_FOLDING_AT_ONCE, len(queue))):
                 folders.create_task(folder())
     except ExceptionGroup as failed:  # the other fold was cancelled: its failure, as raised
-        if len(failed.exceptions) == 1:
-            raise failed.exceptions[0] from None
-        raise
+        if len(failed.exceptions) != 1:
+            raise
+        failure = failed.exceptions[0]
+    if failure is not None:  # raised here, its own cause kept, not in the group's context
+        raise failure
     return [projector for projector in projectors if projector.name in left]
 
 

@@ -89,7 +89,8 @@ class Audit:
             )
         store = info.context.services.store
         head = (await store.head()).position
-        past = [end for end in (from_ - 1, to) if end is not None and end > head]
+        # `from` may be the position after the head (an empty range), not one further.
+        past = [at for at, end in ((from_, from_ - 1), (to, to)) if end is not None and end > head]
         if past:  # as `coop verify` refuses it: not a range that checked nothing and held
             raise bad_input(f"the log ends at position {head}; it has no {past[0]}")
         report = await verify_chain(store, after=from_ - 1, until=to)

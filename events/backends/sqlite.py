@@ -121,7 +121,7 @@ class SQLite(Backend):
         finally:
             # A statement cancelled in the block (the other fold of a rebuild failed, Ctrl-C)
             # closes the connection: it has no cache left to restore, and the pool drops it.
-            with contextlib.suppress(ValueError, sqlite3.Error):
+            with contextlib.suppress(ValueError, sqlite3.ProgrammingError):
                 for schema, size in before.items():
                     await driver.execute(f"PRAGMA {schema}.cache_size = {int(size)}")
 
