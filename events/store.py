@@ -39,6 +39,7 @@ from events.model import (
     NewEvent,
     RecordedEvent,
     check_stream_id,
+    metadata_problem,
 )
 from events.registry import EventTypes
 from events.rows import (
@@ -327,7 +328,7 @@ class EventStore:
                     text = msgspec.json.encode(event.data).decode()  # an upcaster changes a copy
                     problem = self.types.payload_problem(
                         event.type, event.schema_version, text, event.stream_id
-                    )
+                    ) or metadata_problem(event.metadata)
                     if problem is not None:
                         raise InvalidPayload(f"cannot import position {event.position}: {problem}")
             if subtrees is None:

@@ -24,7 +24,7 @@ from events.chain import ChainCheck, canonical_texts, timestamp_text
 from events.errors import InvalidAppend
 from events.kept import kept_subtrees
 from events.merkle import Frontier
-from events.model import Head, RecordedEvent, check_stream_id
+from events.model import Head, RecordedEvent, check_stream_id, metadata_problem
 from events.rows import id_text, moment_text
 from service.operations.refused import Refused
 
@@ -308,10 +308,12 @@ def _type_problem(versions: Mapping[str, int], event: RecordedEvent) -> str | No
 
 def _key_problem(event: RecordedEvent) -> str | None:
     """An idempotency key that is not text (an append takes no other; the import carries
-    it to the table of keys)."""
+    it to the table of keys), or other metadata not as Coop writes it (which the API, the
+    history and the browser read: an actor, a reason, a source)."""
     key = event.metadata.get("idempotency_key")
     if key is None or isinstance(key, str):
-        return None
+        found = metadata_problem(event.metadata)
+        return found and f"position {event.position}: {found}"
     return f"position {event.position}: its idempotency_key {key!r} is not a text"
 
 

@@ -270,6 +270,8 @@ async def test_a_record_time_that_goes_back_imports_nothing(
             {"stream_id": "partner:somewhere"},
             "is recorded in stream 'partner:somewhere', but its payload's stream is 'partner:",
         ),
+        ({"metadata": {"source": "oops"}}, "its metadata is invalid: Expected `object | null`"),
+        ({"metadata": {"reason": {"a": 1}}}, "its metadata is invalid: Expected `str | null`"),
     ],
 )
 async def test_a_payload_outside_its_type_imports_nothing(
@@ -281,9 +283,11 @@ async def test_a_payload_outside_its_type_imports_nothing(
     said: str,
 ) -> None:
     """A partner of a kind outside the vocabulary (which the API could not answer with), a
-    field its event does not have (which no Coop of this version writes), or a partner
+    field its event does not have (which no Coop of this version writes), a partner
     recorded in another partner's stream (where a registration of the same key would then
-    pass the rules, and the record hold two): refused at its line, with nothing written."""
+    pass the rules, and the record hold two), or metadata whose source or reason is not as
+    Coop writes it (which the history, the API and the browser read): refused at its line,
+    with nothing written."""
     found: list[int] = []
 
     def changed(position: int, event: RecordedEvent) -> RecordedEvent:
@@ -291,14 +295,14 @@ async def test_a_payload_outside_its_type_imports_nothing(
             return event
         found.append(position)
         data = {**event.data, **change.get("data", {})}
-        return msgspec.structs.replace(
-            event, data=data, stream_id=change.get("stream_id", event.stream_id)
-        )
+        metadata = {**event.metadata, **change.get("metadata", {})}
+        stream = change.get("stream_id", event.stream_id)
+        return msgspec.structs.replace(event, data=data, metadata=metadata, stream_id=stream)
 
     path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", changed)
     ran = await coop(empty_url, "import", str(path))
     assert ran.code == 1, ran.err
-    assert f"e.ndjson, line {found[0]}: position {found[0]}: PartnerRegistered " in ran.err
+    assert f"e.ndjson, line {found[0]}: position {found[0]}: " in ran.err
     assert said in ran.err, ran.err
     assert "nothing was imported" in ran.err
     assert await counts(empty_url) == (0, 0)
