@@ -85,7 +85,8 @@ class Audit:
     ) -> ChainVerification:
         if from_ < 1 or (to is not None and to < from_):
             raise bad_input(
-                f"positions run from 1 and `to` must not be before `from`; got {from_}..{to}"
+                f"positions run from 1 and `to` must not be before `from`; got from {from_}"
+                + ("" if to is None else f" to {to}")
             )
         store = info.context.services.store
         head = (await store.head()).position

@@ -50,6 +50,8 @@ async def test_verify_refuses_a_range_past_the_head(client: Client, past: dict[s
     # The head itself and the empty range just after it are in the log.
     last = await client.data(AUDIT, {"from": head, "to": head}, role="auditor")
     assert last["audit"]["verify"]["checked"] == 1
+    zero = await client.post(AUDIT, {"from": 0}, role="auditor")
+    assert zero["errors"][0]["message"].endswith("; got from 0")
     after = await client.data(AUDIT, {"from": head + 1}, role="auditor")
     assert after["audit"]["verify"]["ok"] is True
     assert after["audit"]["verify"]["checked"] == 0
