@@ -63,6 +63,7 @@ from bench import postgraphile
 from bench.support import PLAIN, chained, database, machine
 from domain import events as ev
 from domain.events import DomainEvent
+from domain.vocabulary import Field
 from events.database import create_engine
 from events.dates import PartialDate
 from events.model import RecordedEvent
@@ -73,14 +74,7 @@ from service.settings import Settings
 
 IMPORT_BATCH = 1000
 PAGES = {"networks": 10, "members": 25, "programs": 10, "activities": 10}
-FIELDS = [
-    "air_quality",
-    "waste_management",
-    "climate_action",
-    "climate_and_emissions_trading",
-    "buildings",
-    "hydrogen",
-]
+FIELDS = [field.value for field in Field]
 COUNTRIES = ["JP", "CN", "MM", "GB", "US", "FR", "BR", "IN", "ZA", "DE", "MX", "ID", "KE", "AU"]
 REGIONS = ["Asia", "Europe", "North America", "South America", "Africa", "Oceania"]
 

@@ -67,6 +67,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bench.support import chained, database, machine
 from domain import events as ev
 from domain.events import cooperation_events
+from domain.vocabulary import Field
 from events.database import create_engine
 from events.dates import PartialDate
 from events.model import Metadata, RecordedEvent, SourceRef
@@ -123,14 +124,7 @@ ACTIONS: dict[str, float] = {
 COUNTRIES = ["JP", "CN", "MM", "GB", "US", "FR", "BR", "IN", "ZA", "DE", "MX", "ID", "KE", "AU"]
 REGIONS = ["Asia", "Asia", "Asia", "Europe", "North America", "Europe", "South America"]
 POSITIONS = ["chair", "vice chair", "treasurer", "board member", "steering committee member"]
-FIELDS = [
-    "air_quality",
-    "waste_management",
-    "climate_action",
-    "climate_and_emissions_trading",
-    "buildings",
-    "hydrogen",
-]
+FIELDS = [field.value for field in Field]
 KINDS = ["researcher_exchange", "training_program", "network_initiative", "technology_exchange"]
 TOPICS = ["PM2.5", "VOCs", "recycling", "buildings", "hydrogen", "transit", "flooding"]
 

@@ -59,28 +59,12 @@ class Metadata:
     idempotency_key: str | None = None
 
 
-class _SourceShape(msgspec.Struct):
-    document: str
-    section: str | None = None
-
-
-class _MetadataShape(msgspec.Struct):
-    """The types of the metadata keys Coop writes and reads (`Metadata`); a key it does not
-    know is kept and not read."""
-
-    actor: str = "system"
-    reason: str | None = None
-    source: _SourceShape | None = None
-    correlation_id: str | None = None
-    causation_id: str | None = None
-    idempotency_key: str | None = None
-
-
 def metadata_problem(metadata: Mapping[str, Any]) -> str | None:
     """What keeps a recorded event's metadata from being what Coop writes and reads (an
-    actor that is not text, a source that is not a document and a section), or None."""
+    actor that is not text, a source that is not a document and a section), or None: its
+    keys as `Metadata` types them (a key it does not know is kept, and not read)."""
     try:
-        msgspec.convert(metadata, _MetadataShape)
+        msgspec.convert(metadata, Metadata)
     except msgspec.ValidationError as error:
         return f"its metadata is invalid: {error}"
     return None

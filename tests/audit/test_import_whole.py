@@ -198,6 +198,23 @@ async def test_an_idempotency_key_that_is_not_text_imports_nothing(
     assert await counts(empty_url) == (0, 0)
 
 
+async def continued_after_10(
+    path: Path, sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path
+) -> None:
+    """The first 10 events of the sample imported into `empty_url`, and `path` (a whole
+    file of the same chain) cut to the rest: the file that continues them."""
+    first = await export(coop, sampled_url, tmp_path, "--until", "10")
+    assert (await coop(empty_url, "import", str(first))).code == 0
+    cut_after_10(path)
+
+
+def cut_after_10(path: Path) -> None:
+    *lines, trailer = path.read_text().splitlines(keepends=True)
+    stated = json.loads(trailer)
+    stated["trailer"]["count"] = HEAD - 10
+    path.write_text("".join(lines[10:]) + json.dumps(stated) + "\n")
+
+
 @pytest.mark.parametrize("into", ["empty", "continued"])
 async def test_a_payload_that_is_not_its_event_imports_nothing(
     sampled_url: str, empty_url: str, coop: Coop, tmp_path: Path, into: str
@@ -212,13 +229,8 @@ async def test_a_payload_that_is_not_its_event_imports_nothing(
 
     path = rechained(await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", emptied)
     before = 0
-    if into == "continued":  # the first 10 events, then the rest of the same chain
-        first = await export(coop, sampled_url, tmp_path, "--until", "10")
-        assert (await coop(empty_url, "import", str(first))).code == 0
-        *lines, trailer = path.read_text().splitlines(keepends=True)
-        stated = json.loads(trailer)
-        stated["trailer"]["count"] = HEAD - 10
-        path.write_text("".join(lines[10:]) + json.dumps(stated) + "\n")
+    if into == "continued":
+        await continued_after_10(path, sampled_url, empty_url, coop, tmp_path)
         before = 10
     ran = await coop(empty_url, "import", str(path))
     assert ran.code == 1, ran.err
@@ -241,13 +253,8 @@ async def test_a_record_time_that_goes_back_imports_nothing(
         await export(coop, sampled_url, tmp_path), tmp_path / "e.ndjson", recorded_back(11)
     )
     line = 11
-    if into == "continued":  # the first 10 events, then the rest of the same chain
-        first = await export(coop, sampled_url, tmp_path, "--until", "10")
-        assert (await coop(empty_url, "import", str(first))).code == 0
-        *lines, trailer = path.read_text().splitlines(keepends=True)
-        stated = json.loads(trailer)
-        stated["trailer"]["count"] = HEAD - 10
-        path.write_text("".join(lines[10:]) + json.dumps(stated) + "\n")
+    if into == "continued":
+        await continued_after_10(path, sampled_url, empty_url, coop, tmp_path)
         line = 1
     before = await counts(empty_url)
     ran = await coop(empty_url, "import", str(path))
